@@ -1,0 +1,2 @@
+/** vaco cli. */
+package dev.vaco.cli;

@@ -1,0 +1,2 @@
+/** vaco datasets. */
+package dev.vaco.datasets;

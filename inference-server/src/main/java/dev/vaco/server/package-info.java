@@ -1,0 +1,2 @@
+/** vaco inference-server. */
+package dev.vaco.server;

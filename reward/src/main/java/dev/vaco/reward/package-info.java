@@ -1,0 +1,2 @@
+/** vaco reward. */
+package dev.vaco.reward;

@@ -1,0 +1,2 @@
+/** vaco trainer. */
+package dev.vaco.trainer;
