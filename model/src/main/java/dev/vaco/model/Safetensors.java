@@ -1,0 +1,271 @@
+package dev.vaco.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length N,
+ * N bytes of JSON {@code {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}}, then the raw
+ * little-endian data, offsets relative to the end of the header.
+ *
+ * <p>Reading converts F32, F16 and BF16 to fp32 (real checkpoints are bf16; both engines here compute in fp32).
+ * Every error names the origin (file or upload) and the tensor.
+ */
+public final class Safetensors {
+    /** Element types this project reads; {@link #F32} is the only one computed with. */
+    public enum DType {
+        F32(4), F16(2), BF16(2);
+        final int bytes;
+
+        DType(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MAX_HEADER = 100L << 20; // the reference implementation's limit
+
+    private Safetensors() {}
+
+    /** Reads one {@code .safetensors} file. */
+    public static Map<String, Tensor> read(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > Integer.MAX_VALUE) return readLarge(ch, file.toString());
+            ByteBuffer buf = ByteBuffer.allocate((int) size);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) { /* fill */ }
+            buf.flip();
+            return parse(buf, file.toString());
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Tensor> readLarge(FileChannel ch, String origin) throws IOException {
+        // Files over 2 GB: map the file in regions, one per tensor (ByteBuffers are int-indexed).
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        ch.read(len, 0);
+        long n = len.flip().getLong();
+        if (n <= 0 || n > MAX_HEADER || 8 + n > ch.size()) throw new ModelFormatException(origin + ": bad header length " + n);
+        ByteBuffer header = ch.map(FileChannel.MapMode.READ_ONLY, 8, n);
+        JsonNode root = parseHeader(header, origin);
+        long dataStart = 8 + n, dataLen = ch.size() - dataStart;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            Entry entry = entry(e.getKey(), e.getValue(), dataLen, origin);
+            ByteBuffer region = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + entry.begin, entry.end - entry.begin);
+            out.put(e.getKey(), decode(e.getKey(), entry, region.order(ByteOrder.LITTLE_ENDIAN)));
+        }
+        return out;
+    }
+
+    /** Parses a whole safetensors image held in memory (a file, or the body of a weight upload). */
+    public static Map<String, Tensor> parse(ByteBuffer image, String origin) {
+        ByteBuffer b = image.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 8) throw new ModelFormatException(origin + ": truncated: " + b.remaining() + " bytes, no header length");
+        long n = b.getLong(b.position());
+        if (n <= 0 || n > MAX_HEADER || n > b.remaining() - 8) {
+            throw new ModelFormatException(origin + ": bad header length " + n + " for " + b.remaining() + " bytes");
+        }
+        ByteBuffer header = b.duplicate().position(b.position() + 8).limit(b.position() + 8 + (int) n);
+        JsonNode root = parseHeader(header, origin);
+        int dataStart = b.position() + 8 + (int) n;
+        long dataLen = b.limit() - dataStart;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            Entry entry = entry(e.getKey(), e.getValue(), dataLen, origin);
+            ByteBuffer region = b.duplicate().position(dataStart + (int) entry.begin).limit(dataStart + (int) entry.end)
+                    .slice().order(ByteOrder.LITTLE_ENDIAN);
+            out.put(e.getKey(), decode(e.getKey(), entry, region));
+        }
+        return out;
+    }
+
+    /** The {@code __metadata__} map of an image (string to string), empty when absent. */
+    public static Map<String, String> metadata(ByteBuffer image, String origin) {
+        ByteBuffer b = image.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 8) throw new ModelFormatException(origin + ": truncated: no header length");
+        long n = b.getLong(b.position());
+        if (n <= 0 || n > MAX_HEADER || n > b.remaining() - 8) throw new ModelFormatException(origin + ": bad header length " + n);
+        JsonNode root = parseHeader(b.duplicate().position(b.position() + 8).limit(b.position() + 8 + (int) n), origin);
+        Map<String, String> m = new LinkedHashMap<>();
+        JsonNode md = root.get("__metadata__");
+        if (md != null && md.isObject()) md.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+        return m;
+    }
+
+    private record Entry(DType dtype, long[] shape, long begin, long end) {}
+
+    private static JsonNode parseHeader(ByteBuffer header, String origin) {
+        byte[] bytes = new byte[header.remaining()];
+        header.duplicate().get(bytes);
+        try {
+            JsonNode root = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
+            if (root == null || !root.isObject()) throw new ModelFormatException(origin + ": header is not a JSON object");
+            return root;
+        } catch (IOException e) {
+            throw new ModelFormatException(origin + ": header is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+    }
+
+    private static Entry entry(String name, JsonNode info, long dataLen, String origin) {
+        String where = origin + ": tensor '" + name + "'";
+        if (!info.isObject()) throw new ModelFormatException(where + ": header entry must be an object");
+        DType dtype;
+        try {
+            dtype = DType.valueOf(info.path("dtype").asText());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(where + ": dtype " + info.path("dtype") + " is not one of F32, F16, BF16");
+        }
+        JsonNode s = info.path("shape"), o = info.path("data_offsets");
+        if (!s.isArray() || !o.isArray() || o.size() != 2) throw new ModelFormatException(where + ": needs shape and data_offsets [begin, end]");
+        long[] shape = new long[s.size()];
+        for (int i = 0; i < shape.length; i++) {
+            if (!s.get(i).canConvertToLong() || s.get(i).asLong() < 0) throw new ModelFormatException(where + ": bad shape " + s);
+            shape[i] = s.get(i).asLong();
+        }
+        long begin = o.get(0).asLong(-1), end = o.get(1).asLong(-1);
+        if (begin < 0 || end < begin || end > dataLen) {
+            throw new ModelFormatException(where + ": data_offsets " + o + " outside the " + dataLen + " data bytes (file truncated?)");
+        }
+        long want = Tensor.numel(shape) * dtype.bytes;
+        if (end - begin != want) {
+            throw new ModelFormatException(where + ": " + (end - begin) + " bytes for shape " + s + " " + dtype + ", expected " + want);
+        }
+        return new Entry(dtype, shape, begin, end);
+    }
+
+    private static Tensor decode(String name, Entry e, ByteBuffer src) {
+        int n = (int) Tensor.numel(e.shape);
+        FloatBuffer dst = Tensor.allocate(n);
+        switch (e.dtype) {
+            case F32 -> dst.put(src.asFloatBuffer());
+            case F16 -> { for (int i = 0; i < n; i++) dst.put(i, halfToFloat(src.getShort(2 * i))); }
+            case BF16 -> { for (int i = 0; i < n; i++) dst.put(i, Float.intBitsToFloat((src.getShort(2 * i) & 0xffff) << 16)); }
+        }
+        dst.clear();
+        return new Tensor(name, e.shape, dst);
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    /** Serialises {@code tensors} as one safetensors image, converting from fp32 to {@code dtype}. */
+    public static ByteBuffer toBytes(Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) {
+        ObjectNode header = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode md = header.putObject("__metadata__");
+            metadata.forEach(md::put);
+        }
+        long offset = 0;
+        for (Tensor t : tensors) {
+            ObjectNode o = header.putObject(t.name());
+            o.put("dtype", dtype.name());
+            var shape = o.putArray("shape");
+            for (long d : t.shape()) shape.add(d);
+            long len = t.numel() * dtype.bytes;
+            o.putArray("data_offsets").add(offset).add(offset + len);
+            offset += len;
+        }
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8; // the data starts 8-byte aligned, padded with spaces as the spec allows
+        long total = 8L + padded + offset;
+        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("safetensors image of " + total + " bytes: write shards");
+        ByteBuffer out = ByteBuffer.allocateDirect((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(padded).put(json);
+        for (int i = json.length; i < padded; i++) out.put((byte) ' ');
+        for (Tensor t : tensors) {
+            FloatBuffer src = t.data().duplicate().position(0);
+            int n = src.capacity();
+            switch (dtype) {
+                case F32 -> { out.asFloatBuffer().put(src); out.position(out.position() + 4 * n); }
+                case F16 -> { for (int i = 0; i < n; i++) out.putShort(floatToHalf(src.get(i))); }
+                case BF16 -> { for (int i = 0; i < n; i++) out.putShort(toBf16(src.get(i))); }
+            }
+        }
+        return out.flip();
+    }
+
+    /** IEEE 754 binary16 to fp32, exact (Java 17 has no {@code Float.float16ToFloat}). */
+    static float halfToFloat(short h) {
+        int bits = h & 0xffff, sign = (bits & 0x8000) << 16, exp = (bits >>> 10) & 0x1f, mant = bits & 0x3ff;
+        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13)); // inf / NaN
+        if (exp == 0) {
+            if (mant == 0) return Float.intBitsToFloat(sign);
+            float sub = mant * 0x1p-24f; // subnormal: mant * 2^-24, exact in fp32
+            return sign == 0 ? sub : -sub;
+        }
+        return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+    }
+
+    /** fp32 to binary16 with round to nearest even, overflow to infinity, as PyTorch's {@code .half()}. */
+    static short floatToHalf(float f) {
+        int bits = Float.floatToRawIntBits(f), sign = (bits >>> 16) & 0x8000;
+        float a = Math.abs(f);
+        if (Float.isNaN(f)) return (short) (sign | 0x7e00);
+        if (a >= 65520f) return (short) (sign | 0x7c00); // rounds to infinity
+        if (a < 0x1p-14f) { // subnormal half: quantum 2^-24; Math.rint rounds half to even
+            return (short) (sign | (int) Math.rint(a * 0x1p24f));
+        }
+        int abits = Float.floatToRawIntBits(a);
+        int exp = (abits >>> 23) - 127 + 15, mant = abits & 0x7fffff;
+        int half = (exp << 10) | (mant >>> 13);
+        int rest = mant & 0x1fff;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1)) half++; // carries into the exponent correctly
+        return (short) (sign | half);
+    }
+
+    /** Round to nearest even, as {@code torch.Tensor.to(torch.bfloat16)} does; NaN stays NaN. */
+    static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
+        int rounding = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+
+    /** Writes atomically: a temporary file in the same directory, then a rename, so readers never see half a file. */
+    public static void write(Path file, Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) throws IOException {
+        ByteBuffer image = toBytes(tensors, metadata, dtype);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            while (image.hasRemaining()) ch.write(image);
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public static void write(Path file, Collection<Tensor> tensors) throws IOException {
+        write(file, tensors, Map.of("format", "pt"), DType.F32);
+    }
+
+    public static void writeTo(OutputStream out, ByteBuffer image) throws IOException {
+        byte[] chunk = new byte[1 << 16];
+        ByteBuffer b = image.duplicate();
+        while (b.hasRemaining()) {
+            int n = Math.min(chunk.length, b.remaining());
+            b.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+        }
+    }
+}
