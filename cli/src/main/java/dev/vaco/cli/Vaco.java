@@ -1,0 +1,41 @@
+package dev.vaco.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code vaco} command. Each subcommand is one file in this package and calls one core class of a module:
+ * {@code init-model} (model), {@code info} (model), {@code generate} (inference-server).
+ */
+@Command(name = "vaco", mixinStandardHelpOptions = true, version = "vaco 0.1.0",
+        description = "RL fine-tuning of language models on math, stable under policy lag (VACO).",
+        subcommands = {InitModelCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+public final class Vaco implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** Errors at the boundary become one line naming the file or flag, and exit code 2 (usage) or 1 (runtime). */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Vaco());
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            line.getErr().println("vaco " + line.getCommandName() + ": " + oneLine(ex));
+            if (System.getenv("VACO_DEBUG") != null) ex.printStackTrace(line.getErr());
+            return ex instanceof IllegalArgumentException || ex instanceof dev.vaco.model.ModelFormatException ? 2 : 1;
+        });
+        return cl;
+    }
+
+    static String oneLine(Throwable ex) {
+        String m = ex.getMessage();
+        if (m == null || m.isBlank()) m = ex.getClass().getSimpleName();
+        return m.lines().findFirst().orElse(m);
+    }
+}
