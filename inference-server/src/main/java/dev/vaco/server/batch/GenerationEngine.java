@@ -1,0 +1,636 @@
+package dev.vaco.server.batch;
+
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.Tokenizer;
+import dev.vaco.model.Weights;
+import dev.vaco.server.Metrics;
+import dev.vaco.server.engine.KvCache;
+import dev.vaco.server.engine.OrtPolicy;
+import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.sampling.InvalidRequestException;
+import dev.vaco.server.sampling.Sampler;
+import dev.vaco.server.sampling.SamplingParams;
+import dev.vaco.server.sampling.StopChecker;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Continuous batching over ONNX Runtime: one decode thread owns the sessions and the KV caches; requests reach it
+ * through an inbox and get their results back as futures.
+ *
+ * <p>Each loop turn: run queued commands (weight swaps, scoring), admit waiting requests into free rows (prefill the
+ * prompt once, copy its KV row for the other n-1 samples), then one decode step per non-empty batch. A finished row
+ * leaves at once (the last row moves into its slot), so a new request joins at the next step.
+ *
+ * <p>Versions: unpinned rows share the <em>live</em> batch, which always runs the newest weights; a swap happens
+ * between two decode steps, keeps every KV cache (computed by older weights; the per-token version tags say so) and
+ * tags later tokens with the new version. A request pinned to an older resident version runs in a batch of its own
+ * with that version's session. The last {@code keepVersions} versions stay resident.
+ *
+ * <p>Shapes: B active rows of a batch, V vocabulary, P prompt tokens, C completion tokens.
+ */
+public final class GenerationEngine implements AutoCloseable {
+
+    /**
+     * @param maxRows        Bmax: rows per batch (concurrent sequences)
+     * @param queueCapacity  requests waiting for rows before submit() refuses with {@link QueueFullException}
+     * @param keepVersions   K: policy versions kept resident for pinned requests (>= 1, the live one included)
+     * @param policy         ORT session settings
+     */
+    public record Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy) {
+        public static final Options DEFAULT = new Options(64, 256, 4, PolicyOptions.DEFAULT);
+
+        public Options {
+            if (maxRows < 1) throw new IllegalArgumentException("maxRows must be >= 1, found " + maxRows);
+            if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be >= 1, found " + queueCapacity);
+            if (keepVersions < 1) throw new IllegalArgumentException("keepVersions must be >= 1, found " + keepVersions);
+        }
+    }
+
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final Metrics metrics;
+    private final Options options;
+    private final int eosId;
+
+    private final ConcurrentSkipListMap<Long, Resident> resident = new ConcurrentSkipListMap<>();
+    private volatile long liveVersion;
+    private final Object publishLock = new Object();
+    private long highestPublished; // guarded by publishLock: versions only increase
+
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>(); // Active or Runnable
+    private final AtomicInteger queued = new AtomicInteger();
+    private final Thread thread;
+    private volatile boolean accepting = true;
+    private volatile boolean stopping;
+    private volatile boolean abortAll;
+
+    // ---- decode-thread state
+    private final ArrayDeque<Active> waiting = new ArrayDeque<>();
+    private final Batch live;
+    private final Map<Long, Batch> pinned = new HashMap<>();
+    private final Sampler sampler = new Sampler();
+    private final SplittableRandom seeds = new SplittableRandom();
+
+    public GenerationEngine(ModelConfig config, Weights weights, long version, Tokenizer tokenizer, Metrics metrics,
+                            Options options) {
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.metrics = metrics;
+        this.options = options;
+        this.eosId = tokenizer.eosId() >= 0 ? tokenizer.eosId() : config.eosTokenId();
+        resident.put(version, new Resident(version, OrtPolicy.create(config, weights, options.policy())));
+        this.liveVersion = version;
+        this.highestPublished = version;
+        metrics.policyVersion.set(version);
+        this.live = new Batch(null, new KvCache(config, options.maxRows(), config.maxPositionEmbeddings()));
+        this.thread = new Thread(this::loop, "vaco-decode");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    public ModelConfig config() { return config; }
+
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    public long liveVersion() { return liveVersion; }
+
+    public List<Long> residentVersions() { return new ArrayList<>(resident.keySet()); }
+
+    /** Context length: prompt plus completion tokens at most. */
+    public int contextLength() { return config.maxPositionEmbeddings(); }
+
+    // ------------------------------------------------------------------ client side (any thread)
+
+    /**
+     * Queues a request. Validation that depends on the model (context length, token ids, pinned version) happens
+     * here, so that a bad request fails before it waits.
+     *
+     * @throws InvalidRequestException a field is out of range for this model
+     * @throws QueueFullException      too many requests are waiting
+     */
+    public CompletableFuture<Generation> submit(GenerationRequest request, TokenListener listener) {
+        if (!accepting) throw new IllegalStateException("the server is shutting down");
+        int[] p = request.promptIds();
+        SamplingParams sp = request.params();
+        if (p == null || p.length == 0) throw new InvalidRequestException("prompt", "prompt must not be empty");
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] < 0 || p[i] >= config.vocabSize()) {
+                throw new InvalidRequestException("prompt", "prompt token " + i + " is " + p[i] + ", outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+        int ctx = contextLength();
+        if (p.length >= ctx) {
+            throw new InvalidRequestException("prompt", "prompt has " + p.length + " tokens; the context is " + ctx
+                    + " tokens and at least one must be left for the completion");
+        }
+        if (p.length + (long) sp.maxTokens() > ctx) {
+            throw new InvalidRequestException("max_tokens", "prompt (" + p.length + " tokens) + max_tokens (" + sp.maxTokens()
+                    + ") exceed the context of " + ctx + " tokens; max_tokens can be at most " + (ctx - p.length));
+        }
+        if (sp.n() > options.maxRows()) {
+            throw new InvalidRequestException("n", "n must be at most " + options.maxRows() + " (rows per batch), found " + sp.n());
+        }
+        if (request.pinnedVersion() != null && !resident.containsKey(request.pinnedVersion())) {
+            throw new InvalidRequestException("policy_version", "policy_version " + request.pinnedVersion()
+                    + " is not resident; resident versions: " + residentVersions());
+        }
+        if (queued.incrementAndGet() > options.queueCapacity()) {
+            queued.decrementAndGet();
+            metrics.rejected429.increment();
+            throw new QueueFullException("request queue is full (" + options.queueCapacity() + " waiting)");
+        }
+        metrics.queueDepth.set(queued.get());
+        long seed = sp.seed() != null ? sp.seed() : nextSeed();
+        Active a = new Active(request, listener, seed);
+        metrics.requests.increment();
+        inbox.add(a);
+        return a.future;
+    }
+
+    private synchronized long nextSeed() {
+        return seeds.nextLong() & Long.MAX_VALUE;
+    }
+
+    /**
+     * Makes {@code weights} the live policy as {@code version}. The ORT session is built on the calling thread (never
+     * the decode thread, which keeps generating meanwhile); the swap itself happens between two decode steps.
+     *
+     * @return completes with the seconds from call to swap, once the new version samples
+     */
+    public CompletableFuture<Double> publish(Weights weights, long version) {
+        long t0 = System.nanoTime();
+        synchronized (publishLock) {
+            if (version <= highestPublished) {
+                throw new InvalidRequestException("version", "version must be greater than the latest version "
+                        + highestPublished + ", found " + version);
+            }
+            OrtPolicy policy = OrtPolicy.create(config, weights, options.policy());
+            CompletableFuture<Double> done = new CompletableFuture<>();
+            command(() -> {
+                resident.put(version, new Resident(version, policy));
+                liveVersion = version;
+                metrics.policyVersion.set(version);
+                evict();
+                double s = (System.nanoTime() - t0) / 1e9;
+                metrics.weightUpdates.increment();
+                metrics.weightUpdateSeconds.add(s);
+                done.complete(s);
+            }, done);
+            highestPublished = version;
+            return done;
+        }
+    }
+
+    /**
+     * Log-probs of {@code completion} after {@code prompt} at {@code temperature} under a resident version (null =
+     * live): what the sampler would have reported for these tokens. Used to check that the server and the trainer
+     * agree after a weight push (the canary).
+     *
+     * @return [C]
+     */
+    public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version) {
+        CompletableFuture<float[]> f = new CompletableFuture<>();
+        if (prompt.length + completion.length > contextLength()) {
+            f.completeExceptionally(new InvalidRequestException("prompt", "prompt + completion exceed the context of "
+                    + contextLength() + " tokens"));
+            return f;
+        }
+        command(() -> {
+            Resident r = resident.get(version == null ? liveVersion : version);
+            if (r == null) throw new InvalidRequestException("policy_version", "policy_version " + version + " is not resident");
+            int[] all = new int[prompt.length + completion.length];
+            System.arraycopy(prompt, 0, all, 0, prompt.length);
+            System.arraycopy(completion, 0, all, prompt.length, completion.length);
+            float[][] logits = r.policy.logits(all); // [P+C][V]
+            float[] out = new float[completion.length];
+            double t = temperature == 0 ? 1 : temperature;
+            for (int i = 0; i < completion.length; i++) {
+                float[] row = logits[prompt.length - 1 + i];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (float x : row) max = Math.max(max, x / t);
+                for (float x : row) sum += Math.exp(x / t - max);
+                out[i] = (float) (row[completion[i]] / t - max - Math.log(sum));
+            }
+            f.complete(out);
+        }, f);
+        return f;
+    }
+
+    private void command(Runnable r, CompletableFuture<?> onError) {
+        inbox.add((Runnable) () -> {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                onError.completeExceptionally(e);
+            }
+        });
+    }
+
+    /** Stops accepting, lets running and queued requests finish for up to {@code grace}, then aborts the rest. */
+    public void shutdown(Duration grace) {
+        accepting = false;
+        stopping = true;
+        inbox.add((Runnable) () -> { });
+        try {
+            thread.join(grace.toMillis());
+            if (thread.isAlive()) {
+                abortAll = true;
+                inbox.add((Runnable) () -> { });
+                thread.join(10_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Resident r : resident.values()) r.policy.close();
+        resident.clear();
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+
+    // ------------------------------------------------------------------ decode thread
+
+    private void loop() {
+        while (true) {
+            try {
+                drainInbox(idle() ? 50 : 0);
+                if (abortAll) {
+                    abortEverything();
+                    return;
+                }
+                if (stopping && idle() && waiting.isEmpty()) return;
+                admit();
+                step(live);
+                for (Iterator<Batch> it = pinned.values().iterator(); it.hasNext(); ) {
+                    Batch b = it.next();
+                    step(b);
+                    if (b.rows.isEmpty()) { // free the batch's KV memory and maybe its evicted session
+                        it.remove();
+                        Resident r = resident.get(b.pinnedVersion);
+                        if (r != null) r.pinnedRows = 0;
+                        closeEvicted();
+                    }
+                }
+                metrics.runningRows.set(activeRows());
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable t) {
+                // An engine fault must not wedge the server: fail what was running and keep serving.
+                failRunning(t);
+            }
+        }
+    }
+
+    private boolean idle() {
+        return live.rows.isEmpty() && pinned.isEmpty() && waiting.isEmpty();
+    }
+
+    private int activeRows() {
+        int n = live.rows.size();
+        for (Batch b : pinned.values()) n += b.rows.size();
+        return n;
+    }
+
+    private void drainInbox(long waitMillis) throws InterruptedException {
+        Object o = waitMillis > 0 ? inbox.poll(waitMillis, TimeUnit.MILLISECONDS) : inbox.poll();
+        while (o != null) {
+            if (o instanceof Runnable r) r.run();
+            else waiting.add((Active) o);
+            o = inbox.poll();
+        }
+    }
+
+    /** FIFO admission: the head request waits until its batch has n free rows. */
+    private void admit() {
+        while (!waiting.isEmpty() && !abortAll) {
+            Active a = waiting.peek();
+            Long v = a.request.pinnedVersion();
+            Batch b;
+            if (v == null) {
+                b = live;
+            } else {
+                Resident r = resident.get(v);
+                if (r == null || r.evicted) {
+                    waiting.poll();
+                    dequeued();
+                    a.future.completeExceptionally(new InvalidRequestException("policy_version",
+                            "policy_version " + v + " was evicted before the request started; resident: " + residentVersions()));
+                    continue;
+                }
+                b = pinned.computeIfAbsent(v, k -> new Batch(k, new KvCache(config, options.maxRows(), contextLength())));
+            }
+            int n = a.request.params().n();
+            if (b.cache.maxRows() - b.cache.active() < n) return;
+            waiting.poll();
+            dequeued();
+            try {
+                start(a, b);
+            } catch (RuntimeException e) {
+                // the request's own rows are failed by failRunning; a request that never got rows is failed here
+                if (a.samples == null) a.future.completeExceptionally(e);
+                throw e;
+            }
+        }
+    }
+
+    private void dequeued() {
+        metrics.queueDepth.set(queued.decrementAndGet());
+    }
+
+    private void start(Active a, Batch b) {
+        Resident r = b.resident();
+        int[] prompt = a.request.promptIds();
+        int slot = b.cache.active();
+        float[] logits = r.policy.prefill(b.cache, slot, prompt); // [V] after the last prompt token
+        metrics.promptTokens.add(prompt.length);
+        SamplingParams sp = a.request.params();
+        a.samples = new Sample[sp.n()];
+        a.remaining = sp.n();
+        for (int i = 0; i < sp.n(); i++) {
+            if (i > 0) b.cache.copyRow(slot, slot + i); // n samples share the prompt's prefill
+            Row row = new Row(a, i, new SplittableRandom(mix(a.seed, i)));
+            b.rows.add(row);
+        }
+        if (b.pinnedVersion != null) r.pinnedRows += sp.n();
+        a.ttft = (System.nanoTime() - a.submitted) / 1e9;
+        metrics.timeToFirstToken(a.ttft);
+        for (int i = 0; i < sp.n(); i++) accept(b.rows.get(slot + i), logits, r.version);
+        removeFinished(b);
+    }
+
+    /** Per-sample stream: depends on (seed, index) only, never on what else shares the batch. */
+    private static long mix(long seed, int index) {
+        long z = seed + 0x9E3779B97F4A7C15L * (index + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private void step(Batch b) {
+        int rows = b.rows.size();
+        if (rows == 0) return;
+        Resident r = b.resident();
+        int[] tokens = new int[rows]; // [B] the last sampled token of each row, fed back
+        for (int i = 0; i < rows; i++) tokens[i] = b.rows.get(i).lastToken;
+        long t0 = System.nanoTime();
+        float[][] logits = r.policy.decode(b.cache, tokens); // [B][V]
+        metrics.decodeSteps.increment();
+        metrics.decodeSeconds.add((System.nanoTime() - t0) / 1e9);
+        for (int i = 0; i < rows; i++) accept(b.rows.get(i), logits[i], r.version);
+        removeFinished(b);
+    }
+
+    /** Samples the row's next token from {@code logits} and decides whether the row is done. */
+    private void accept(Row row, float[] logits, long version) {
+        SamplingParams sp = row.owner.request.params();
+        Sampler.Sampled s = sampler.sample(logits, sp, row.rng);
+        row.add(s, version);
+        metrics.tokenSampled(version);
+        int t = s.token();
+        String reason = null;
+        if (!sp.ignoreEos() && t == eosId) reason = "stop";
+        else if (sp.stopTokenIds().contains(t)) reason = "stop";
+        String delta = "";
+        if (row.stops != null || row.owner.listener != null) {
+            String text = tokenizer.decode(row.tokens(), true);
+            if (reason == null && row.stops != null) {
+                int at = row.stops.find(text, row.textLength);
+                if (at >= 0) {
+                    text = text.substring(0, at);
+                    reason = "stop";
+                }
+            }
+            row.textLength = text.length();
+            if (reason == null && row.size() >= sp.maxTokens()) reason = "length";
+            if (row.owner.listener != null) {
+                int safe = text.length();
+                if (reason == null) {
+                    safe -= row.holdBack;
+                    while (safe > 0 && text.charAt(safe - 1) == '\uFFFD') safe--; // incomplete UTF-8 so far
+                }
+                if (safe > row.emitted) {
+                    delta = text.substring(row.emitted, safe);
+                    row.emitted = safe;
+                }
+                if (reason == null) row.owner.listener.onToken(row.index, t, s.logprob(), version, s.topIds(), s.topLogprobs(), delta);
+                else {
+                    row.owner.listener.onToken(row.index, t, s.logprob(), version, s.topIds(), s.topLogprobs(), delta);
+                    row.finalText = text;
+                }
+            } else if (reason != null) {
+                row.finalText = text;
+            }
+        } else if (reason == null && row.size() >= sp.maxTokens()) {
+            reason = "length";
+        }
+        if (reason != null) row.finish = reason;
+    }
+
+    /** Finished rows leave; the last row moves into each gap so that active rows stay contiguous. */
+    private void removeFinished(Batch b) {
+        for (int i = b.rows.size() - 1; i >= 0; i--) {
+            Row row = b.rows.get(i);
+            if (row.finish == null) continue;
+            complete(row, row.finish);
+            int moved = b.cache.release(i);
+            Row last = b.rows.remove(b.rows.size() - 1);
+            if (moved >= 0) b.rows.set(i, last);
+            if (b.pinnedVersion != null) b.resident().pinnedRows--;
+        }
+    }
+
+    private void complete(Row row, String reason) {
+        Active a = row.owner;
+        String text = row.finalText != null ? row.finalText : tokenizer.decode(row.tokens(), true);
+        if (a.listener != null) a.listener.onFinish(row.index, reason, text.length() > row.emitted ? text.substring(row.emitted) : "");
+        a.samples[row.index] = row.toSample(text, reason);
+        if (--a.remaining == 0) {
+            a.future.complete(new Generation(List.of(a.samples), a.seed, a.request.promptIds().length, a.ttft,
+                    (System.nanoTime() - a.submitted) / 1e9));
+        }
+    }
+
+    private void evict() {
+        // keep the newest K; the live version is the newest
+        while (resident.size() > options.keepVersions()) {
+            Resident old = resident.firstEntry().getValue();
+            resident.remove(old.version);
+            old.evicted = true;
+            if (old.pinnedRows == 0) old.policy.close();
+            else evictedInUse.add(old);
+        }
+    }
+
+    private final List<Resident> evictedInUse = new ArrayList<>();
+
+    private void closeEvicted() {
+        for (Iterator<Resident> it = evictedInUse.iterator(); it.hasNext(); ) {
+            Resident r = it.next();
+            if (r.pinnedRows <= 0) {
+                r.policy.close();
+                it.remove();
+            }
+        }
+    }
+
+    private void failRunning(Throwable t) {
+        List<Batch> all = new ArrayList<>(pinned.values());
+        all.add(live);
+        for (Batch b : all) {
+            for (Row row : b.rows) row.owner.future.completeExceptionally(t);
+            b.rows.clear();
+            b.cache.clear();
+        }
+        pinned.clear();
+    }
+
+    private void abortEverything() {
+        List<Batch> all = new ArrayList<>(pinned.values());
+        all.add(live);
+        for (Batch b : all) {
+            for (int i = b.rows.size() - 1; i >= 0; i--) complete(b.rows.get(i), "abort");
+            b.rows.clear();
+            b.cache.clear();
+        }
+        for (Active a : waiting) a.future.completeExceptionally(new IllegalStateException("the server shut down"));
+        waiting.clear();
+        Object o;
+        while ((o = inbox.poll()) != null) {
+            if (o instanceof Active a) a.future.completeExceptionally(new IllegalStateException("the server shut down"));
+        }
+    }
+
+    // ------------------------------------------------------------------ state records
+
+    private final class Batch {
+        final Long pinnedVersion; // null: the live batch
+        final KvCache cache;      // [Bmax, KVH, Cap, hd] per layer
+        final List<Row> rows = new ArrayList<>(); // rows.get(i) lives in cache slot i
+
+        Batch(Long pinnedVersion, KvCache cache) {
+            this.pinnedVersion = pinnedVersion;
+            this.cache = cache;
+        }
+
+        Resident resident() {
+            if (pinnedVersion == null) return resident.get(liveVersion);
+            Resident r = resident.get(pinnedVersion);
+            if (r != null) return r;
+            for (Resident e : evictedInUse) if (e.version == pinnedVersion) return e;
+            throw new IllegalStateException("pinned version " + pinnedVersion + " lost its session");
+        }
+    }
+
+    private static final class Resident {
+        final long version;
+        final OrtPolicy policy;
+        volatile boolean evicted;
+        int pinnedRows; // rows of a pinned batch running on it (decode thread only)
+
+        Resident(long version, OrtPolicy policy) {
+            this.version = version;
+            this.policy = policy;
+        }
+    }
+
+    private static final class Active {
+        final GenerationRequest request;
+        final TokenListener listener;
+        final long seed;
+        final long submitted = System.nanoTime();
+        final CompletableFuture<Generation> future = new CompletableFuture<>();
+        Sample[] samples;
+        int remaining;
+        double ttft;
+
+        Active(GenerationRequest request, TokenListener listener, long seed) {
+            this.request = request;
+            this.listener = listener;
+            this.seed = seed;
+        }
+    }
+
+    private static final class Row {
+        final Active owner;
+        final int index;
+        final SplittableRandom rng;
+        final StopChecker stops;
+        final int holdBack; // characters withheld from streaming while they could begin a stop string
+        int[] tokens = new int[16];
+        float[] logprobs = new float[16];
+        long[] versions = new long[16];
+        int[][] topIds;
+        float[][] topLps;
+        int n;
+        int lastToken;
+        int textLength, emitted;
+        String finish, finalText;
+
+        Row(Active owner, int index, SplittableRandom rng) {
+            this.owner = owner;
+            this.index = index;
+            this.rng = rng;
+            List<String> s = owner.request.params().stop();
+            this.stops = s.isEmpty() ? null : new StopChecker(s);
+            int longest = 0;
+            for (String x : s) longest = Math.max(longest, x.length());
+            this.holdBack = Math.max(0, longest - 1);
+            if (owner.request.params().topLogprobs() > 0) {
+                topIds = new int[16][];
+                topLps = new float[16][];
+            }
+        }
+
+        void add(Sampler.Sampled s, long version) {
+            if (n == tokens.length) {
+                int c = n * 2;
+                tokens = Arrays.copyOf(tokens, c);
+                logprobs = Arrays.copyOf(logprobs, c);
+                versions = Arrays.copyOf(versions, c);
+                if (topIds != null) {
+                    topIds = Arrays.copyOf(topIds, c);
+                    topLps = Arrays.copyOf(topLps, c);
+                }
+            }
+            tokens[n] = s.token();
+            logprobs[n] = s.logprob();
+            versions[n] = version;
+            if (topIds != null) {
+                topIds[n] = s.topIds();
+                topLps[n] = s.topLogprobs();
+            }
+            n++;
+            lastToken = s.token();
+        }
+
+        int size() {
+            return n;
+        }
+
+        int[] tokens() {
+            return Arrays.copyOf(tokens, n);
+        }
+
+        Sample toSample(String text, String reason) {
+            return new Sample(index, Arrays.copyOf(tokens, n), Arrays.copyOf(logprobs, n), Arrays.copyOf(versions, n), text,
+                    reason, topIds == null ? null : Arrays.copyOf(topIds, n), topLps == null ? null : Arrays.copyOf(topLps, n));
+        }
+    }
+}

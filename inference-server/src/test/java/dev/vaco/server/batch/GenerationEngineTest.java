@@ -1,0 +1,230 @@
+package dev.vaco.server.batch;
+
+import dev.vaco.model.MathTokenizer;
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.ModelInit;
+import dev.vaco.model.Tokenizer;
+import dev.vaco.model.Weights;
+import dev.vaco.server.Metrics;
+import dev.vaco.server.sampling.InvalidRequestException;
+import dev.vaco.server.sampling.SamplingParams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** The real ORT session on the tiny config with seeded random weights (random weights make varied tokens). */
+class GenerationEngineTest {
+    static ModelConfig config = ModelInit.tinyConfig();
+    static Weights w1 = ModelInit.random(config, 1), w2 = ModelInit.random(config, 2);
+    static Tokenizer tokenizer;
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dir = Files.createTempDirectory("vaco-engine");
+        MathTokenizer.write(dir);
+        tokenizer = Tokenizer.load(dir);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        tokenizer.close();
+    }
+
+    private static GenerationEngine engine(GenerationEngine.Options o) {
+        return new GenerationEngine(config, w1, 1, tokenizer, new Metrics(), o);
+    }
+
+    private static SamplingParams sampling(int n, int maxTokens, long seed) {
+        return new SamplingParams(n, 1.0, 1.0, 0, maxTokens, List.of(), List.of(), seed, 0, true);
+    }
+
+    private static Generation get(CompletableFuture<Generation> f) throws Exception {
+        return f.get(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void batchingGivesTheSameTokensAsDecodingAlone() throws Exception {
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < 8; i++) prompts.add(tokenizer.encode("What is " + (i * 37 + 5) + "+" + (i * 11) + "?" + "x".repeat(i)));
+        List<Generation> alone = new ArrayList<>();
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            for (int i = 0; i < 8; i++) alone.add(get(e.submit(new GenerationRequest(prompts.get(i), sampling(2, 20 + 3 * i, 100 + i), null), null)));
+        }
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            List<CompletableFuture<Generation>> fs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) fs.add(e.submit(new GenerationRequest(prompts.get(i), sampling(2, 20 + 3 * i, 100 + i), null), null));
+            for (int i = 0; i < 8; i++) {
+                Generation g = get(fs.get(i));
+                for (int s = 0; s < 2; s++) {
+                    Sample a = alone.get(i).samples().get(s), b = g.samples().get(s);
+                    assertThat(b.tokenIds()).as("request %d sample %d", i, s).containsExactly(a.tokenIds());
+                    for (int t = 0; t < a.logprobs().length; t++) {
+                        assertThat(b.logprobs()[t]).isCloseTo(a.logprobs()[t], within(1e-5f));
+                    }
+                    assertThat(b.versions()).containsOnly(1L);
+                    assertThat(b.finishReason()).isEqualTo("length");
+                }
+            }
+        }
+    }
+
+    @Test
+    void behaviourLogprobsEqualAFullForwardScoreOfTheSameTokens() throws Exception {
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            int[] prompt = tokenizer.encode("Q: 12*7=?\nA:");
+            SamplingParams sp = new SamplingParams(3, 0.8, 1.0, 0, 40, List.of(), List.of(), 7L, 0, true);
+            Generation g = get(e.submit(new GenerationRequest(prompt, sp, null), null));
+            assertThat(g.samples()).hasSize(3);
+            for (Sample s : g.samples()) {
+                float[] scored = e.score(prompt, s.tokenIds(), 0.8, null).get(30, TimeUnit.SECONDS);
+                for (int t = 0; t < scored.length; t++) assertThat(s.logprobs()[t]).isCloseTo(scored[t], within(1e-4f));
+            }
+            // n samples drawn from one shared prefill differ from each other (different streams)
+            assertThat(g.samples().get(0).tokenIds()).isNotEqualTo(g.samples().get(1).tokenIds());
+        }
+    }
+
+    @Test
+    void sameSeedSameTokensAndGreedyIsDeterministic() throws Exception {
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            int[] prompt = tokenizer.encode("1+1=");
+            Generation a = get(e.submit(new GenerationRequest(prompt, sampling(1, 30, 5), null), null));
+            Generation b = get(e.submit(new GenerationRequest(prompt, sampling(1, 30, 5), null), null));
+            Generation c = get(e.submit(new GenerationRequest(prompt, sampling(1, 30, 6), null), null));
+            assertThat(b.samples().get(0).tokenIds()).containsExactly(a.samples().get(0).tokenIds());
+            assertThat(c.samples().get(0).tokenIds()).isNotEqualTo(a.samples().get(0).tokenIds());
+            Generation unseeded = get(e.submit(new GenerationRequest(prompt,
+                    new SamplingParams(1, 1, 1, 0, 30, List.of(), List.of(), null, 0, true), null), null));
+            Generation replay = get(e.submit(new GenerationRequest(prompt, sampling(1, 30, unseeded.seed()), null), null));
+            assertThat(replay.samples().get(0).tokenIds()).containsExactly(unseeded.samples().get(0).tokenIds());
+        }
+    }
+
+    @Test
+    void weightPushMidGenerationRetagsFromTheSwapOnAndChangesNothingBefore() throws Exception {
+        int[] prompt = tokenizer.encode("Tom has 3 apples.");
+        Generation reference;
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            reference = get(e.submit(new GenerationRequest(prompt, sampling(1, 200, 11), null), null));
+        }
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            AtomicBoolean pushed = new AtomicBoolean();
+            CompletableFuture<Double> swap = new CompletableFuture<>();
+            TokenListener l = new TokenListener() {
+                int seen;
+
+                @Override
+                public void onToken(int index, int token, float logprob, long version, int[] ti, float[] tl, String d) {
+                    if (++seen == 10 && pushed.compareAndSet(false, true)) {
+                        new Thread(() -> e.publish(w2, 2).whenComplete((s, x) -> {
+                            if (x != null) swap.completeExceptionally(x); else swap.complete(s);
+                        })).start();
+                    }
+                }
+
+                @Override
+                public void onFinish(int index, String reason, String d) { }
+            };
+            Generation g = get(e.submit(new GenerationRequest(prompt, sampling(1, 200, 11), null), l));
+            assertThat(swap.get(30, TimeUnit.SECONDS)).isLessThan(1.0);
+            long[] v = g.samples().get(0).versions();
+            int switchAt = 0;
+            while (switchAt < v.length && v[switchAt] == 1) switchAt++;
+            assertThat(switchAt).as("tokens before the swap").isBetween(10, v.length - 1);
+            for (int i = switchAt; i < v.length; i++) assertThat(v[i]).as("token %d", i).isEqualTo(2L);
+            int[] ref = reference.samples().get(0).tokenIds(), got = g.samples().get(0).tokenIds();
+            for (int i = 0; i < switchAt; i++) assertThat(got[i]).as("token %d before the swap", i).isEqualTo(ref[i]);
+            assertThat(got).isNotEqualTo(ref);
+            assertThat(e.liveVersion()).isEqualTo(2);
+
+            // the old version stays resident and can be pinned: same tokens as before the push
+            Generation pinnedOld = get(e.submit(new GenerationRequest(prompt, sampling(1, 200, 11), 1L), null));
+            assertThat(pinnedOld.samples().get(0).tokenIds()).containsExactly(ref);
+            assertThat(pinnedOld.samples().get(0).versions()).containsOnly(1L);
+            assertThatThrownBy(() -> e.publish(w1, 2)).isInstanceOf(InvalidRequestException.class).hasMessageContaining("greater");
+        }
+    }
+
+    @Test
+    void onlyTheLastKVersionsStayResident() throws Exception {
+        try (GenerationEngine e = engine(new GenerationEngine.Options(8, 16, 2, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
+            e.publish(w2, 2).get(30, TimeUnit.SECONDS);
+            e.publish(w1, 3).get(30, TimeUnit.SECONDS);
+            assertThat(e.residentVersions()).containsExactly(2L, 3L);
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(tokenizer.encode("1"), sampling(1, 5, 1), 1L), null))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("not resident");
+        }
+    }
+
+    @Test
+    void stopStringsCutTheTextAndEndTheSample() throws Exception {
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            int[] prompt = tokenizer.encode("abc");
+            Generation free = get(e.submit(new GenerationRequest(prompt, sampling(1, 60, 3), null), null));
+            String text = free.samples().get(0).text();
+            String stop = text.substring(20, 22);
+            int expectedCut = text.indexOf(stop);
+            SamplingParams sp = new SamplingParams(1, 1, 1, 0, 60, List.of(stop), List.of(), 3L, 0, true);
+            Generation g = get(e.submit(new GenerationRequest(prompt, sp, null), null));
+            Sample s = g.samples().get(0);
+            assertThat(s.finishReason()).isEqualTo("stop");
+            assertThat(s.text()).isEqualTo(text.substring(0, expectedCut));
+            assertThat(s.tokenIds().length).isLessThanOrEqualTo(expectedCut + stop.length());
+        }
+    }
+
+    @Test
+    void requestsBeyondTheContextOrQueueAreRefused() throws Exception {
+        try (GenerationEngine e = engine(new GenerationEngine.Options(2, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
+            int ctx = config.maxPositionEmbeddings();
+            int[] longPrompt = new int[ctx];
+            java.util.Arrays.fill(longPrompt, 10);
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(longPrompt, sampling(1, 1, 1), null), null))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("context");
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(new int[] {10, 11}, sampling(1, ctx, 1), null), null))
+                    .satisfies(x -> assertThat(((InvalidRequestException) x).field()).isEqualTo("max_tokens"));
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(new int[] {10, 999}, sampling(1, 3, 1), null), null))
+                    .hasMessageContaining("outside the vocabulary");
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(new int[] {10}, sampling(3, 3, 1), null), null))
+                    .satisfies(x -> assertThat(((InvalidRequestException) x).field()).isEqualTo("n"));
+            // fill the queue: rows busy with long generations, one waiting, the next refused
+            List<CompletableFuture<Generation>> fs = new ArrayList<>();
+            boolean refused = false;
+            for (int i = 0; i < 10 && !refused; i++) {
+                try {
+                    fs.add(e.submit(new GenerationRequest(new int[] {10, 12}, sampling(2, 300, i), null), null));
+                } catch (QueueFullException q) {
+                    refused = true;
+                }
+            }
+            assertThat(refused).isTrue();
+            for (CompletableFuture<Generation> f : fs) assertThat(get(f).samples()).hasSize(2); // the engine keeps serving
+        }
+    }
+
+    @Test
+    void shutdownAbortsWhatCannotFinishInTime() throws Exception {
+        GenerationEngine e = engine(GenerationEngine.Options.DEFAULT);
+        CompletableFuture<Generation> f = e.submit(new GenerationRequest(new int[] {10, 12}, sampling(1, 380, 1), null), null);
+        Thread.sleep(50);
+        e.shutdown(Duration.ofMillis(1));
+        Generation g = f.get(30, TimeUnit.SECONDS);
+        assertThat(g.samples().get(0).finishReason()).isIn("abort", "length");
+        assertThatThrownBy(() -> e.submit(new GenerationRequest(new int[] {10}, sampling(1, 3, 1), null), null))
+                .isInstanceOf(IllegalStateException.class);
+    }
+}
