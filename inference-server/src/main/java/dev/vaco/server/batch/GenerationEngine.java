@@ -440,6 +440,8 @@ public final class GenerationEngine implements AutoCloseable {
         } else if (reason == null && row.size() >= sp.maxTokens()) {
             reason = "length";
         }
+        // a client that went away (future cancelled) frees its rows at once
+        if (reason == null && row.owner.future.isCancelled()) reason = "abort";
         if (reason != null) row.finish = reason;
     }
 

@@ -1,0 +1,188 @@
+package dev.vaco.server.http;
+
+import dev.vaco.model.Safetensors;
+import dev.vaco.model.Tensor;
+import dev.vaco.model.Weights;
+import dev.vaco.model.chat.ChatTemplate;
+import dev.vaco.server.Metrics;
+import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.sampling.InvalidRequestException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The HTTP face of a {@link GenerationEngine}. Event loops only parse, validate and route; tokenisation, template
+ * rendering, safetensors parsing and session building run on worker threads; the model runs on the engine's own
+ * decode thread.
+ *
+ * <pre>
+ * GET  /health                 liveness and the live policy version
+ * GET  /metrics                Prometheus text format
+ * GET  /v1/models              OpenAI model list
+ * POST /v1/completions         OpenAI completions (stream, logprobs, n, stop, seed; return_token_ids, policy_version)
+ * POST /v1/chat/completions    OpenAI chat completions, prompt rendered with the model's chat template
+ * POST /v1/generate            RL endpoint: token ids, behaviour log-probs and policy version of every token
+ * POST /v1/score               log-probs of given completion tokens at a resident version (the weight-sync canary)
+ * PUT  /v1/weights?version=N   new weights (safetensors body), bearer token required
+ * GET  /v1/weights/version     live and resident versions
+ * </pre>
+ */
+public final class InferenceServer extends VerticleBase {
+    /** @param weightsToken bearer token that guards PUT /v1/weights */
+    public record Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes) {
+        public Settings {
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in [0, 65535], found " + port);
+            if (weightsToken == null || weightsToken.isBlank()) throw new IllegalArgumentException("a weights token is required");
+        }
+    }
+
+    private static final long MAX_JSON_BYTES = 8L << 20;
+
+    private final Settings settings;
+    private final GenerationEngine engine;
+    private final ChatTemplate chatTemplate; // null: the model has none; chat completions are refused
+    private final Metrics metrics;
+    private final OpenAiApi openAi;
+    private final RlApi rl;
+    private HttpServer server;
+
+    public InferenceServer(Settings settings, GenerationEngine engine, ChatTemplate chatTemplate, Metrics metrics) {
+        this.settings = settings;
+        this.engine = engine;
+        this.chatTemplate = chatTemplate;
+        this.metrics = metrics;
+        this.openAi = new OpenAiApi(this);
+        this.rl = new RlApi(this);
+    }
+
+    @Override
+    public Future<?> start() {
+        Router router = Router.router(vertx);
+        BodyHandler json = BodyHandler.create(false).setBodyLimit(MAX_JSON_BYTES);
+        router.get("/health").handler(this::health);
+        router.get("/metrics").handler(this::metrics);
+        router.get("/v1/models").handler(this::models);
+        router.post("/v1/completions").handler(json).handler(openAi::completions);
+        router.post("/v1/chat/completions").handler(json).handler(openAi::chatCompletions);
+        router.post("/v1/generate").handler(json).handler(rl::generate);
+        router.post("/v1/score").handler(json).handler(rl::score);
+        router.put("/v1/weights").handler(this::putWeights);
+        router.get("/v1/weights/version").handler(this::version);
+        router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "not_found_error",
+                "no route for " + ctx.request().method() + " " + ctx.request().path(), null));
+        router.errorHandler(413, ctx -> HttpErrors.send(ctx, 413, "invalid_request_error", "request body too large", "body"));
+        router.errorHandler(405, ctx -> HttpErrors.send(ctx, 405, "invalid_request_error",
+                "method " + ctx.request().method() + " not allowed on " + ctx.request().path(), null));
+        router.errorHandler(500, ctx -> HttpErrors.fail(ctx, ctx.failure() == null ? new RuntimeException("internal error") : ctx.failure(), metrics));
+        return vertx.createHttpServer().requestHandler(router).listen(settings.port(), settings.host())
+                .onSuccess(s -> server = s);
+    }
+
+    /** The bound port (useful with port 0). */
+    public int actualPort() {
+        return server.actualPort();
+    }
+
+    GenerationEngine engine() { return engine; }
+
+    ChatTemplate chatTemplate() { return chatTemplate; }
+
+    Metrics metricsRegistry() { return metrics; }
+
+    String modelName() { return settings.modelName(); }
+
+    /** Runs blocking work on a worker thread, never on the event loop; failures become the right 4xx/5xx. */
+    <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
+        return vertx.<T>executeBlocking(work, false).onFailure(t -> HttpErrors.fail(ctx, t, metrics));
+    }
+
+    private void health(RoutingContext ctx) {
+        ctx.json(new JsonObject().put("status", "ok").put("model", settings.modelName())
+                .put("policy_version", engine.liveVersion()));
+    }
+
+    private void metrics(RoutingContext ctx) {
+        ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.render());
+    }
+
+    private void models(RoutingContext ctx) {
+        JsonObject m = new JsonObject().put("id", settings.modelName()).put("object", "model").put("created", 0)
+                .put("owned_by", "vaco").put("max_model_len", engine.contextLength())
+                .put("policy_version", engine.liveVersion());
+        ctx.json(new JsonObject().put("object", "list").put("data", new JsonArray().add(m)));
+    }
+
+    private void version(RoutingContext ctx) {
+        ctx.json(new JsonObject().put("version", engine.liveVersion())
+                .put("resident", new JsonArray(engine.residentVersions())));
+    }
+
+    /** Checked before the body is read: an unauthenticated upload is refused without buffering it. */
+    private boolean authorized(RoutingContext ctx) {
+        String h = ctx.request().getHeader("Authorization");
+        String expected = "Bearer " + settings.weightsToken();
+        boolean ok = h != null && MessageDigest.isEqual(h.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+        if (!ok) {
+            metrics.weightUpdatesRejected.increment();
+            ctx.response().putHeader("WWW-Authenticate", "Bearer");
+            HttpErrors.send(ctx, 401, "authentication_error", "PUT /v1/weights needs 'Authorization: Bearer <token>'", "Authorization");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Validates everything (version, safetensors framing, names, shapes, dtypes) before anything changes, builds the
+     * new session off the event loop and off the decode thread, and swaps it in between two decode steps.
+     */
+    private void putWeights(RoutingContext ctx) {
+        if (!authorized(ctx)) return;
+        String v = ctx.request().getParam("version");
+        long version;
+        try {
+            if (v == null) throw new InvalidRequestException("version", "query parameter 'version' (an integer) is required");
+            try {
+                version = Long.parseLong(v);
+            } catch (NumberFormatException e) {
+                throw new InvalidRequestException("version", "version must be an integer, found '" + v + "'");
+            }
+            if (version <= engine.liveVersion()) {
+                metrics.weightUpdatesRejected.increment();
+                HttpErrors.send(ctx, 409, "invalid_request_error", "version must be greater than the live version "
+                        + engine.liveVersion() + ", found " + version, "version");
+                return;
+            }
+        } catch (InvalidRequestException e) {
+            metrics.weightUpdatesRejected.increment();
+            HttpErrors.fail(ctx, e, metrics);
+            return;
+        }
+        String len = ctx.request().getHeader("Content-Length");
+        if (len != null && len.matches("\\d{1,18}") && Long.parseLong(len) > settings.maxWeightBytes()) {
+            metrics.weightUpdatesRejected.increment();
+            HttpErrors.send(ctx, 413, "invalid_request_error", "weight upload of " + len + " bytes exceeds the limit of "
+                    + settings.maxWeightBytes(), "body");
+            return;
+        }
+        ctx.request().body().onFailure(t -> HttpErrors.fail(ctx, t, metrics)).onSuccess(body -> blocking(ctx, () -> {
+            ByteBuffer image = ByteBuffer.wrap(body.getBytes());
+            Map<String, Tensor> tensors = Safetensors.parse(image, "weight upload");
+            Weights w = Weights.validated(engine.config(), tensors, "weight upload");
+            return engine.publish(w, version).get();
+        }).onSuccess(seconds -> ctx.json(new JsonObject().put("version", version).put("swap_seconds", seconds)
+                .put("resident", new JsonArray(engine.residentVersions()))))
+          .onFailure(t -> metrics.weightUpdatesRejected.increment()));
+    }
+}
