@@ -5,11 +5,12 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code vaco} command. Each subcommand is one file in this package and calls one core class of a module:
- * {@code init-model} (model), {@code info} (model), {@code generate} (inference-server).
+ * {@code init-model} (model), {@code info} (model), {@code generate} and {@code serve} (inference-server).
  */
 @Command(name = "vaco", mixinStandardHelpOptions = true, version = "vaco 0.1.0",
         description = "RL fine-tuning of language models on math, stable under policy lag (VACO).",
-        subcommands = {InitModelCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Vaco implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

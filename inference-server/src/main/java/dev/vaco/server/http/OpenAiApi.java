@@ -261,20 +261,21 @@ final class OpenAiApi {
                 listener.write(listener.chunk(i, new JsonObject().put("role", "assistant").put("content", ""), null, null));
             }
         }
-        Future.fromCompletionStage(f, context).onComplete(ar -> {
+        // Always hop through runOnContext: token chunks were queued there by the decode thread, and the end of the
+        // stream must come after them even when the generation finished before this line ran.
+        f.whenComplete((g, failure) -> context.runOnContext(v -> {
             if (r.ended() || r.closed()) return;
-            if (ar.succeeded() && c.includeUsage()) {
-                Generation g = ar.result();
+            if (failure == null && c.includeUsage()) {
                 JsonObject last = listener.base().put("choices", new JsonArray()).put("usage", usage(g));
                 if (c.returnTokenIds()) last.put("prompt_token_ids", RlApi.ints(prompt));
                 listener.write(last);
             }
-            if (ar.failed()) {
-                JsonObject err = new JsonObject().put("message", String.valueOf(ar.cause().getMessage())).put("type", "server_error");
+            if (failure != null) {
+                JsonObject err = new JsonObject().put("message", String.valueOf(failure.getMessage())).put("type", "server_error");
                 r.write("data: " + new JsonObject().put("error", err).encode() + "\n\n");
             }
             r.end("data: [DONE]\n\n");
-        });
+        }));
     }
 
     private JsonObject whole(String id, long created, int[] prompt, Generation g, Common c, boolean logprobs, boolean chat,

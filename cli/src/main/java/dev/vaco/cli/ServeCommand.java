@@ -1,0 +1,69 @@
+package dev.vaco.cli;
+
+import dev.vaco.model.ModelDir;
+import dev.vaco.server.Server;
+import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.http.InferenceServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve a model over HTTP: OpenAI-compatible routes, the RL /v1/generate route, live weight updates.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Hugging Face model directory.")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port).")
+    int port;
+
+    @Option(names = "--served-model-name", description = "Model id reported by /v1/models (default: the directory name).")
+    String name;
+
+    @Option(names = "--weights-token", defaultValue = "${env:VACO_WEIGHTS_TOKEN}",
+            description = "Bearer token for PUT /v1/weights (default: $VACO_WEIGHTS_TOKEN, else a random one, printed).")
+    String weightsToken;
+
+    @Option(names = "--max-num-seqs", defaultValue = "64", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
+    int maxRows;
+
+    @Option(names = "--max-queue", defaultValue = "256", description = "Requests waiting before 429 (default: ${DEFAULT-VALUE}).")
+    int queue;
+
+    @Option(names = "--keep-versions", defaultValue = "4", description = "Policy versions kept resident for pinned requests (default: ${DEFAULT-VALUE}).")
+    int keep;
+
+    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean generated = weightsToken == null || weightsToken.isBlank();
+        if (generated) weightsToken = HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
+        String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
+        long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
+        Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max),
+                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads)));
+        var c = server.engine().config();
+        System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,
+                server.port(), served, c.modelType(), c.parameterCount(), c.maxPositionEmbeddings(), server.engine().liveVersion());
+        if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("vaco serve: shutting down (finishing running requests)");
+            server.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+}
