@@ -118,6 +118,36 @@ public final class Tokenizer implements AutoCloseable {
             parts.add(encode(hit.substring(mid)));
             from = at + hit.length();
         }
+        return concat(parts);
+    }
+
+    /**
+     * Encodes a rendered chat prompt. Special tokens the template wrote are real special tokens; special-token text
+     * inside a message stays text, so a user cannot forge a turn. When no message holds such text the whole string
+     * is encoded at once, exactly as Hugging Face's {@code apply_chat_template(tokenize=True)} does.
+     *
+     * @param contents the messages' contents, in the order the template renders them
+     */
+    public int[] encodeChat(String rendered, List<String> contents) {
+        boolean suspicious = false;
+        for (String c : contents) {
+            for (String s : specialsLongestFirst) if (c.contains(s)) { suspicious = true; break; }
+        }
+        if (!suspicious) return encode(rendered);
+        List<int[]> parts = new ArrayList<>();
+        int from = 0;
+        for (String c : contents) {
+            int at = c.isEmpty() ? -1 : rendered.indexOf(c, from);
+            if (at < 0) continue;
+            if (at > from) parts.add(encode(rendered.substring(from, at)));
+            parts.add(encodeText(c));
+            from = at + c.length();
+        }
+        if (from < rendered.length()) parts.add(encode(rendered.substring(from)));
+        return concat(parts);
+    }
+
+    private static int[] concat(List<int[]> parts) {
         int n = 0;
         for (int[] p : parts) n += p.length;
         int[] out = new int[n];

@@ -143,7 +143,7 @@ final class OpenAiApi {
         final boolean lp = logprobs;
         server.blocking(ctx, () -> {
             String rendered = server.chatTemplate().apply(messages, addGenerationPrompt, extra);
-            return encodeRendered(tok, rendered, messages);
+            return tok.encodeChat(rendered, messages.stream().map(m -> (String) m.get("content")).toList());
         }).onSuccess(ids -> {
             // max_tokens defaults to what the context leaves, as vLLM does
             Common cc = c;
@@ -188,38 +188,6 @@ final class OpenAiApi {
             msg.put("content", text);
             out.add(msg);
         }
-        return out;
-    }
-
-    /**
-     * Tokenises a rendered chat prompt. Special tokens written by the template are real special tokens; special-token
-     * text inside a message stays text (a user cannot forge a turn). When no message contains such text, the whole
-     * string is encoded at once, exactly as Hugging Face's {@code apply_chat_template(tokenize=True)} does.
-     */
-    static int[] encodeRendered(Tokenizer tok, String rendered, List<Map<String, Object>> messages) {
-        boolean suspicious = false;
-        for (Map<String, Object> m : messages) {
-            String c = (String) m.get("content");
-            for (int id : tok.encode(c)) if (tok.specialIds().contains(id)) { suspicious = true; break; }
-        }
-        if (!suspicious) return tok.encode(rendered);
-        // Split the rendered prompt at each message's content (in order) and encode contents as plain text.
-        List<int[]> parts = new ArrayList<>();
-        int from = 0;
-        for (Map<String, Object> m : messages) {
-            String c = (String) m.get("content");
-            int at = c.isEmpty() ? -1 : rendered.indexOf(c, from);
-            if (at < 0) continue;
-            if (at > from) parts.add(tok.encode(rendered.substring(from, at)));
-            parts.add(tok.encodeText(c));
-            from = at + c.length();
-        }
-        if (from < rendered.length()) parts.add(tok.encode(rendered.substring(from)));
-        int n = 0;
-        for (int[] p : parts) n += p.length;
-        int[] out = new int[n];
-        int k = 0;
-        for (int[] p : parts) { System.arraycopy(p, 0, out, k, p.length); k += p.length; }
         return out;
     }
 

@@ -3,7 +3,7 @@ package dev.vaco.model;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Finds {@code ../shared/<sub>} beside the project checkout, from any module's working directory. */
+/** Finds {@code ../shared/<sub>} beside the project checkout (reference data for tests and benchmarks; the project never needs it to run). */
 public final class SharedFiles {
     private SharedFiles() {}
 

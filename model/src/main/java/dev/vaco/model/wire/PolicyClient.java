@@ -1,0 +1,200 @@
+package dev.vaco.model.wire;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vaco.model.Safetensors;
+import dev.vaco.model.Weights;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The trainer's and evaluator's side of the inference server's RL routes: {@code POST /v1/generate},
+ * {@code POST /v1/score}, {@code PUT /v1/weights}, {@code GET /health}. Only wire records cross this boundary,
+ * never engine code, so a server may run in this process or on another machine.
+ *
+ * <p>A 429 (queue full) is retried after the server's {@code Retry-After}; any other failure is returned as a
+ * {@link ServerException} carrying the status and the server's message, for the caller to retry elsewhere.
+ */
+public final class PolicyClient implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_429_RETRIES = 50;
+
+    private final URI base;
+    private final String weightsToken;
+    private final HttpClient http;
+    private final ScheduledExecutorService retries;
+
+    public PolicyClient(URI base, String weightsToken) {
+        this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
+        this.weightsToken = weightsToken;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
+        this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "vaco-client-retry");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public URI base() {
+        return base;
+    }
+
+    /** A non-2xx answer: status and the server's error message. */
+    public static final class ServerException extends RuntimeException {
+        public final int status;
+
+        public ServerException(int status, String message) {
+            super("HTTP " + status + ": " + message);
+            this.status = status;
+        }
+    }
+
+    /**
+     * @param promptTokenIds [P] ids produced once by the caller
+     * @param policyVersion  pin a resident version, or null for the live one
+     */
+    public record GenerateRequest(int[] promptTokenIds, int n, double temperature, double topP, int topK, int maxTokens,
+                                  List<String> stop, Long seed, Long policyVersion, boolean ignoreEos) {}
+
+    /** One completion: per token its id, behaviour log-prob and the version that sampled it. */
+    public record Completion(int index, int[] tokenIds, String text, float[] logprobs, long[] policyVersions,
+                             String finishReason) {}
+
+    public record GenerateResponse(long seed, int[] promptTokenIds, List<Completion> samples) {}
+
+    public CompletableFuture<GenerateResponse> generate(GenerateRequest r) {
+        ObjectNode o = JSON.createObjectNode();
+        ints(o.putArray("prompt_token_ids"), r.promptTokenIds());
+        o.put("n", r.n()).put("temperature", r.temperature()).put("top_p", r.topP()).put("top_k", r.topK())
+                .put("max_tokens", r.maxTokens()).put("ignore_eos", r.ignoreEos());
+        if (r.stop() != null && !r.stop().isEmpty()) r.stop().forEach(o.putArray("stop")::add);
+        if (r.seed() != null) o.put("seed", r.seed());
+        if (r.policyVersion() != null) o.put("policy_version", r.policyVersion());
+        return postJson("v1/generate", o.toString(), 0).thenApply(PolicyClient::parseGenerate);
+    }
+
+    private static GenerateResponse parseGenerate(JsonNode j) {
+        List<Completion> samples = new ArrayList<>();
+        for (JsonNode s : j.path("samples")) {
+            JsonNode lp = s.path("logprobs"), vs = s.path("policy_versions");
+            float[] l = new float[lp.size()];
+            long[] v = new long[vs.size()];
+            for (int i = 0; i < l.length; i++) l[i] = (float) lp.get(i).doubleValue();
+            for (int i = 0; i < v.length; i++) v[i] = vs.get(i).longValue();
+            samples.add(new Completion(s.path("index").intValue(), toInts(s.path("token_ids")), s.path("text").asText(), l, v,
+                    s.path("finish_reason").asText()));
+        }
+        return new GenerateResponse(j.path("seed").longValue(), toInts(j.path("prompt_token_ids")), samples);
+    }
+
+    /** Log-probs of {@code completion} after {@code prompt} at a version (null = live), as the server computes them. */
+    public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version) {
+        ObjectNode o = JSON.createObjectNode();
+        ints(o.putArray("prompt_token_ids"), prompt);
+        ints(o.putArray("completion_token_ids"), completion);
+        o.put("temperature", temperature);
+        if (version != null) o.put("policy_version", version);
+        return postJson("v1/score", o.toString(), 0).thenApply(j -> {
+            JsonNode lp = j.path("logprobs");
+            float[] out = new float[lp.size()];
+            for (int i = 0; i < out.length; i++) out[i] = (float) lp.get(i).doubleValue();
+            return out;
+        });
+    }
+
+    /** Pushes a full set of weights as {@code version}; returns the server's swap time in seconds. */
+    public double pushWeights(Weights weights, long version) throws IOException, InterruptedException {
+        ByteBuffer image = Safetensors.toBytes(weights.tensors(), Map.of("format", "pt"), Safetensors.DType.F32);
+        byte[] body = new byte[image.remaining()];
+        image.get(body);
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("v1/weights?version=" + version))
+                .header("Authorization", "Bearer " + weightsToken).header("content-type", "application/octet-stream")
+                .timeout(Duration.ofMinutes(5)).PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
+        return JSON.readTree(r.body()).path("swap_seconds").doubleValue();
+    }
+
+    /** GET /health: true when the server answers ok. */
+    public boolean healthy() {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("health")).timeout(Duration.ofSeconds(2)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The live policy version the server reports. */
+    public long liveVersion() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
+        return JSON.readTree(r.body()).path("version").longValue();
+    }
+
+    private CompletableFuture<JsonNode> postJson(String path, String body, int attempt) {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).header("content-type", "application/json")
+                .timeout(Duration.ofMinutes(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenCompose(r -> {
+            if (r.statusCode() == 429 && attempt < MAX_429_RETRIES) {
+                long wait = r.headers().firstValueAsLong("Retry-After").orElse(1);
+                CompletableFuture<JsonNode> next = new CompletableFuture<>();
+                retries.schedule(() -> postJson(path, body, attempt + 1).whenComplete((v, t) -> {
+                    if (t != null) next.completeExceptionally(t); else next.complete(v);
+                }), Math.min(wait * 1000, 2000) / (attempt < 5 ? 4 : 1), TimeUnit.MILLISECONDS);
+                return next;
+            }
+            if (r.statusCode() != 200) throw new CompletionException(new ServerException(r.statusCode(), errorMessage(r.body())));
+            try {
+                return CompletableFuture.completedFuture(JSON.readTree(r.body()));
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
+    }
+
+    private static String errorMessage(String body) {
+        try {
+            JsonNode e = JSON.readTree(body).path("error");
+            return e.isMissingNode() ? body : e.path("message").asText(body);
+        } catch (IOException ex) {
+            return body;
+        }
+    }
+
+    private static void ints(ArrayNode a, int[] values) {
+        for (int v : values) a.add(v);
+    }
+
+    private static int[] toInts(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) out[i] = a.get(i).intValue();
+        return out;
+    }
+
+    @Override
+    public void close() {
+        retries.shutdownNow();
+    }
+}
