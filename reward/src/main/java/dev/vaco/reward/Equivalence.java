@@ -1,0 +1,479 @@
+package dev.vaco.reward;
+
+import dev.vaco.reward.Expr.*;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Decides whether a predicted answer equals the gold one.
+ *
+ * <p>Shape: {@link Normalizer} unwraps equations whose left side is just a name ("x = 3" is "3") and expands
+ * \pm into sets; then compare containers structurally (sets unordered, tuples/matrices ordered, intervals by ends and closedness,
+ * relations by proportional difference) and scalars exactly when both are rational, numerically otherwise.
+ * Numeric checks use fixed seeds so a verdict never depends on the run.
+ */
+final class Equivalence {
+    /** Relative tolerance for exact-but-irrational comparisons (sqrt, pi, variables at random points). */
+    static final double SYMBOLIC_TOL = 1e-9;
+    /** The first {@link #POSITIVE_POINTS} are positive (sqrt/log stay real), the rest negative (|x| is not x). */
+    static final int SAMPLE_POINTS = 12;
+    static final int POSITIVE_POINTS = 8;
+    /** Points where both sides are finite needed before "equal" is believed. */
+    static final int MIN_VALID_POINTS = 3;
+    private static final long SEED = 0x5EEDL;
+    private static final int MAX_SEMANTIC_DEDUPE = 64;
+
+    private final VerifierConfig config;
+    private final Deadline deadline;
+    private final Evaluator eval;
+
+    Equivalence(VerifierConfig config, Deadline deadline) {
+        this.config = config;
+        this.deadline = deadline;
+        this.eval = new Evaluator(deadline);
+    }
+
+    boolean equivalent(Expr gold, Expr pred) {
+        if (Normalizer.isEquation(gold) && Normalizer.isEquation(pred) && equationsEqual((Rel) gold, (Rel) pred)) {
+            return true;
+        }
+        Expr g = Normalizer.reduce(gold, deadline);
+        Expr p = Normalizer.reduce(pred, deadline);
+        if (!(g instanceof Rel) && p instanceof Rel r && r.ops().stream().allMatch("="::equals)) {
+            // "1/2 = 10/9" answers 10/9: a prediction's last right-hand side is its claim
+            p = Normalizer.reduce(r.operands().get(r.operands().size() - 1), deadline);
+        }
+        return eq(g, p);
+    }
+
+    // ---- structural comparison ----
+
+    private boolean eq(Expr g, Expr p) {
+        deadline.check();
+        if (Normalizer.containsPm(g)) {
+            g = new SetOf(Normalizer.expandPm(g), false);
+        }
+        if (Normalizer.containsPm(p)) {
+            p = new SetOf(Normalizer.expandPm(p), false);
+        }
+        if (g instanceof Text || p instanceof Text) {
+            return textKey(g) != null && textKey(g).equals(textKey(p));
+        }
+        if (g instanceof SetOf gs && p instanceof SetOf ps) {
+            boolean ordered = config.orderedLists() && !gs.braced() && !ps.braced();
+            return ordered ? pairwise(gs.items(), ps.items()) : unordered(gs.items(), ps.items());
+        }
+        if (g instanceof SetOf gs && !(p instanceof SetOf)) {
+            List<Expr> items = dedupe(gs.items());
+            return items.size() == 1 && eq(items.get(0), p);
+        }
+        if (p instanceof SetOf ps && !(g instanceof SetOf)) {
+            // "15\frac{39}{40}, or \frac{639}{40}" states one value twice
+            List<Expr> items = dedupe(ps.items());
+            return items.size() == 1 && eq(g, items.get(0));
+        }
+        if (g instanceof SetOf || p instanceof SetOf) {
+            return false;
+        }
+        if (g instanceof Tuple gt && p instanceof Tuple pt) {
+            return pairwise(gt.items(), pt.items());
+        }
+        if (g instanceof Interval || p instanceof Interval || g instanceof Union || p instanceof Union
+                || g instanceof Rel && p instanceof Tuple || g instanceof Tuple && p instanceof Rel) {
+            return setLikeEq(g, p);
+        }
+        if (g instanceof Matrix gm && p instanceof Matrix pm) {
+            if (gm.rows().size() != pm.rows().size()) {
+                return false;
+            }
+            for (int i = 0; i < gm.rows().size(); i++) {
+                if (!pairwise(gm.rows().get(i), pm.rows().get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (g instanceof Rel gr && p instanceof Rel pr) {
+            return relEq(gr, pr);
+        }
+        if (isScalar(g) && isScalar(p)) {
+            return scalarEq(g, p);
+        }
+        return false;
+    }
+
+    private static boolean isScalar(Expr e) {
+        return e instanceof Num || e instanceof Sym || e instanceof Add || e instanceof Mul || e instanceof Pow || e instanceof Fn;
+    }
+
+    private boolean pairwise(List<Expr> a, List<Expr> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!eq(a.get(i), b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Multiset match; tries the aligned position first so an already-ordered answer costs O(n). */
+    private boolean unordered(List<Expr> a0, List<Expr> b0) {
+        // sets: a repeated member counts once (structural equality of the records is enough here)
+        List<Expr> a = new ArrayList<>(new java.util.LinkedHashSet<>(a0));
+        List<Expr> b = new ArrayList<>(new java.util.LinkedHashSet<>(b0));
+        if (a.size() != b.size()) {
+            a = dedupe(a);
+            b = dedupe(b);
+        }
+        if (a.size() != b.size()) {
+            return false;
+        }
+        if (allExactNumbers(a) && allExactNumbers(b)) {
+            // integer/fraction sets: sort instead of the quadratic matching below
+            return sortedValues(a).equals(sortedValues(b));
+        }
+        List<Expr> pool = new ArrayList<>(b);
+        for (int i = 0; i < a.size(); i++) {
+            Expr g = a.get(i);
+            boolean found = false;
+            Iterator<Expr> it = pool.iterator();
+            while (it.hasNext()) {
+                Expr p = it.next();
+                if (eq(g, p)) {
+                    it.remove();
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean allExactNumbers(List<Expr> items) {
+        return items.stream().allMatch(e -> e instanceof Num n && !n.approx());
+    }
+
+    private static List<Rational> sortedValues(List<Expr> items) {
+        return items.stream().map(e -> ((Num) e).value()).sorted().toList();
+    }
+
+    /** Members equal by value collapse to one; quadratic, so only small lists are checked beyond structure. */
+    private List<Expr> dedupe(List<Expr> items) {
+        List<Expr> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(items));
+        if (distinct.size() > MAX_SEMANTIC_DEDUPE) {
+            return distinct;
+        }
+        List<Expr> out = new ArrayList<>();
+        for (Expr e : distinct) {
+            boolean seen = false;
+            for (Expr o : out) {
+                if (eq(o, e)) {
+                    seen = true;
+                    break;
+                }
+            }
+            if (!seen) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static String textKey(Expr e) {
+        if (e instanceof Text t) {
+            return t.text().toLowerCase().replaceAll("[^a-z0-9]", "");
+        }
+        if (e instanceof Sym s) {
+            return s.name().toLowerCase().replaceAll("[^a-z0-9]", "");
+        }
+        if (e instanceof Num n && !n.approx()) {
+            return n.value().toString();
+        }
+        return null;
+    }
+
+    // ---- intervals and relations ----
+
+    private boolean setLikeEq(Expr g, Expr p) {
+        Expr gi = asSet(g, true);
+        Expr pi = asSet(p, config.setRelationInPred());
+        if (gi == null || pi == null) {
+            return false;
+        }
+        if (gi instanceof Union gu && pi instanceof Union pu) {
+            return unionEq(gu.parts(), pu.parts());
+        }
+        if (gi instanceof Interval a && pi instanceof Interval b) {
+            return a.loClosed() == b.loClosed() && a.hiClosed() == b.hiClosed()
+                    && eq(a.lo(), b.lo()) && eq(a.hi(), b.hi());
+        }
+        return false;
+    }
+
+    private boolean unionEq(List<Expr> a, List<Expr> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        List<Expr> pool = new ArrayList<>(b);
+        for (Expr g : a) {
+            boolean found = false;
+            for (Iterator<Expr> it = pool.iterator(); it.hasNext(); ) {
+                if (setLikeEq(g, it.next())) {
+                    it.remove();
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Interval view of a tuple (a,b), an interval, a union, or (when allowed) a one-variable inequality. */
+    private Expr asSet(Expr e, boolean relationsAllowed) {
+        if (e instanceof Interval || e instanceof Union) {
+            return e;
+        }
+        if (e instanceof Tuple t && t.items().size() == 2) {
+            return new Interval(t.items().get(0), t.items().get(1), false, false);
+        }
+        if (e instanceof Rel r && relationsAllowed) {
+            return relationToInterval(r);
+        }
+        return null;
+    }
+
+    private Expr relationToInterval(Rel r) {
+        List<Expr> ops = new ArrayList<>(r.operands());
+        List<String> os = new ArrayList<>(r.ops());
+        if (os.stream().allMatch(o -> o.equals(">") || o.equals(">="))) {
+            java.util.Collections.reverse(ops);
+            java.util.Collections.reverse(os);
+            os.replaceAll(o -> o.equals(">") ? "<" : "<=");
+        }
+        if (!os.stream().allMatch(o -> o.equals("<") || o.equals("<="))) {
+            return null;
+        }
+        Sym inf = new Sym("inf");
+        if (os.size() == 2 && ops.get(1) instanceof Sym && Evaluator.variables(ops.get(0)).isEmpty()
+                && Evaluator.variables(ops.get(2)).isEmpty()) {
+            return new Interval(ops.get(0), ops.get(2), os.get(0).equals("<="), os.get(1).equals("<="));
+        }
+        if (os.size() == 1) {
+            boolean closed = os.get(0).equals("<=");
+            if (ops.get(0) instanceof Sym && Evaluator.variables(ops.get(1)).isEmpty()) {
+                return new Interval(Expr.neg(inf), ops.get(1), false, closed);
+            }
+            if (ops.get(1) instanceof Sym && Evaluator.variables(ops.get(0)).isEmpty()) {
+                return new Interval(ops.get(0), inf, closed, false);
+            }
+        }
+        return null;
+    }
+
+    /** a < b and b > a are one relation; equal when (rhs - lhs) differ by a constant factor (positive for orders). */
+    private boolean relEq(Rel a, Rel b) {
+        Rel na = normalise(a);
+        Rel nb = normalise(b);
+        if (!na.ops().equals(nb.ops())) {
+            return false;
+        }
+        if (na.ops().size() > 1) {
+            Expr ia = relationToInterval(na);
+            Expr ib = relationToInterval(nb);
+            if (ia != null && ib != null) {
+                return setLikeEq(ia, ib);
+            }
+            return pairwise(na.operands(), nb.operands());
+        }
+        String op = na.ops().get(0);
+        boolean positive = op.equals("<") || op.equals("<=");
+        return proportional(difference(na), difference(nb), positive);
+    }
+
+    private static Rel normalise(Rel r) {
+        if (r.ops().stream().allMatch(o -> o.equals(">") || o.equals(">="))) {
+            List<Expr> ops = new ArrayList<>(r.operands());
+            List<String> os = new ArrayList<>(r.ops());
+            java.util.Collections.reverse(ops);
+            java.util.Collections.reverse(os);
+            os.replaceAll(o -> o.equals(">") ? "<" : "<=");
+            return new Rel(ops, os);
+        }
+        return r;
+    }
+
+    private static Expr difference(Rel r) {
+        return new Add(List.of(r.operands().get(1), Expr.neg(r.operands().get(0))));
+    }
+
+    private boolean equationsEqual(Rel a, Rel b) {
+        return proportional(difference(a), difference(b), false);
+    }
+
+    private boolean proportional(Expr d1, Expr d2, boolean positive) {
+        Set<String> vars = new java.util.TreeSet<>(Evaluator.variables(d1));
+        vars.addAll(Evaluator.variables(d2));
+        if (!Evaluator.variables(d1).equals(Evaluator.variables(d2))) {
+            return false;
+        }
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        Double ratio = null;
+        int valid = 0;
+        for (int k = 0; k < SAMPLE_POINTS; k++) {
+            Map<String, Double> point = randomPoint(vars, rnd, k);
+            double v1 = eval.numeric(d1, point);
+            double v2 = eval.numeric(d2, point);
+            if (!Double.isFinite(v1) || !Double.isFinite(v2)) {
+                continue;
+            }
+            if (Math.abs(v1) < 1e-12 && Math.abs(v2) < 1e-12) {
+                valid++;
+                continue;
+            }
+            if (Math.abs(v2) < 1e-12 || Math.abs(v1) < 1e-12) {
+                return false;
+            }
+            double r = v1 / v2;
+            if (ratio == null) {
+                ratio = r;
+            } else if (!close(ratio, r, SYMBOLIC_TOL)) {
+                return false;
+            }
+            valid++;
+            if (vars.isEmpty()) {
+                break;
+            }
+        }
+        return valid > 0 && (ratio == null || !positive || ratio > 0);
+    }
+
+    private static Map<String, Double> randomPoint(Set<String> vars, SplittableRandom rnd, int k) {
+        Map<String, Double> m = new HashMap<>();
+        double sign = k < POSITIVE_POINTS ? 1 : -1;
+        for (String v : vars) {
+            // magnitudes in [0.3, 2.7]: away from 0 and 1 so that x^a and log x are not degenerate
+            m.put(v, sign * (0.3 + 2.4 * rnd.nextDouble()));
+        }
+        return m;
+    }
+
+    // ---- scalars ----
+
+    private boolean scalarEq(Expr g, Expr p) {
+        Set<String> vg = Evaluator.variables(g);
+        Set<String> vp = Evaluator.variables(p);
+        if (!vg.equals(vp)) {
+            if (config.strictVariables() || vg.size() != vp.size()) {
+                return false;
+            }
+            p = rename(p, vp, vg);
+            vp = vg;
+        }
+        boolean approx = Evaluator.hasApprox(g) || Evaluator.hasApprox(p);
+        if (vg.isEmpty()) {
+            Rational a = eval.exact(g);
+            Rational b = eval.exact(p);
+            if (a != null && b != null && (a.equals(b) || !approx)) {
+                return a.equals(b);
+            }
+            double x = eval.numeric(g, Map.of());
+            double y = eval.numeric(p, Map.of());
+            if (Double.isInfinite(x) || Double.isInfinite(y)) {
+                // overflow says nothing about equality (2^2^2^100 vs 2^2^2^101); only a literal \infty matches itself
+                return g.equals(p) && isLiteralInfinity(g);
+            }
+            return numericEq(x, y, approx);
+        }
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        int valid = 0;
+        for (int k = 0; k < SAMPLE_POINTS; k++) {
+            Map<String, Double> point = randomPoint(vg, rnd, k);
+            double x = eval.numeric(g, point);
+            double y = eval.numeric(p, point);
+            if (!Double.isFinite(x) || !Double.isFinite(y)) {
+                // outside one side's real domain: (sqrt x)^2 and x agree wherever both are defined
+                continue;
+            }
+            if (!numericEq(x, y, approx)) {
+                return false;
+            }
+            valid++;
+        }
+        return valid >= MIN_VALID_POINTS;
+    }
+
+    private static boolean isLiteralInfinity(Expr e) {
+        return e instanceof Sym s && s.name().equals("inf")
+                || e instanceof Mul m && m.factors().size() == 2 && m.factors().get(0).equals(Expr.num(-1)) && isLiteralInfinity(m.factors().get(1));
+    }
+
+    private boolean numericEq(double x, double y, boolean approx) {
+        if (Double.isNaN(x) || Double.isNaN(y)) {
+            return false;
+        }
+        if (Double.isInfinite(x) || Double.isInfinite(y)) {
+            return x == y;
+        }
+        if (close(x, y, SYMBOLIC_TOL)) {
+            return true;
+        }
+        if (!approx) {
+            return false;
+        }
+        if (close(x, y, config.floatRelTol())) {
+            return true;
+        }
+        return round(x).compareTo(round(y)) == 0;
+    }
+
+    private BigDecimal round(double v) {
+        return new BigDecimal(v).setScale(config.floatRounding(), RoundingMode.HALF_UP);
+    }
+
+    private static boolean close(double a, double b, double rel) {
+        return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)) + 1e-15;
+    }
+
+    private static Expr rename(Expr e, Set<String> from, Set<String> to) {
+        Map<String, String> m = new HashMap<>();
+        Iterator<String> t = to.iterator();
+        for (String f : from) {
+            m.put(f, t.next());
+        }
+        return substitute(e, m);
+    }
+
+    private static Expr substitute(Expr e, Map<String, String> m) {
+        if (e instanceof Sym s) {
+            return new Sym(m.getOrDefault(s.name(), s.name()));
+        }
+        if (e instanceof Add a) {
+            return new Add(a.terms().stream().map(x -> substitute(x, m)).toList());
+        }
+        if (e instanceof Mul a) {
+            return new Mul(a.factors().stream().map(x -> substitute(x, m)).toList());
+        }
+        if (e instanceof Pow p) {
+            return new Pow(substitute(p.base(), m), substitute(p.exp(), m));
+        }
+        if (e instanceof Fn f) {
+            return new Fn(f.name(), f.args().stream().map(x -> substitute(x, m)).toList());
+        }
+        return e;
+    }
+}
