@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vaco", mixinStandardHelpOptions = true, version = "vaco 0.1.0",
         description = "RL fine-tuning of language models on math, stable under policy lag (VACO).",
-        subcommands = {InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class, EvalCommand.class,
+        subcommands = {InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class, EvalCommand.class, VerifyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Vaco implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -29,7 +29,8 @@ public final class Vaco implements Runnable {
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             line.getErr().println("vaco " + line.getCommandName() + ": " + oneLine(ex));
             if (System.getenv("VACO_DEBUG") != null) ex.printStackTrace(line.getErr());
-            return ex instanceof IllegalArgumentException || ex instanceof dev.vaco.model.ModelFormatException ? 2 : 1;
+            return ex instanceof IllegalArgumentException || ex instanceof dev.vaco.model.ModelFormatException
+                    || ex instanceof dev.vaco.reward.VerifyTool.InputException || ex instanceof java.nio.file.NoSuchFileException ? 2 : 1;
         });
         return cl;
     }
