@@ -1,0 +1,80 @@
+package dev.vaco.cli;
+
+import dev.vaco.model.ModelDir;
+import dev.vaco.model.ModelInit;
+import dev.vaco.model.wire.PolicyClient;
+import dev.vaco.server.Server;
+import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.http.InferenceServer;
+import dev.vaco.trainer.config.ConfigLoader;
+import dev.vaco.trainer.config.TrainConfig;
+import dev.vaco.trainer.rl.SyncTrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Supervised warm start, then synchronous RL (VACO by default) against an inference server.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "YAML or JSON file of overrides (every default is in `vaco train --print-config`).")
+    Path configFile;
+
+    @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "Overrides, e.g. objective.name=grpo run.steps=50.")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--server", description = "A running vaco server to sample from (default: one embedded on loopback).")
+    URI server;
+
+    @Option(names = "--weights-token", defaultValue = "${env:VACO_WEIGHTS_TOKEN}", description = "Bearer token of --server.")
+    String token;
+
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in run.out_dir.")
+    boolean resume;
+
+    @Option(names = "--print-config", description = "Print the resolved configuration and exit.")
+    boolean printConfig;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig cfg = configFile != null ? ConfigLoader.load(configFile, overrides) : ConfigLoader.load(overrides);
+        if (printConfig) {
+            System.out.println(ConfigLoader.toJson(cfg));
+            return 0;
+        }
+        Path runDir = Path.of(cfg.run().outDir());
+        Path modelDir = cfg.run().model().equals("builtin") ? runDir.resolve("init-model") : Path.of(cfg.run().model());
+        if (cfg.run().model().equals("builtin") && !Files.isRegularFile(modelDir.resolve(ModelDir.CONFIG))) {
+            ModelInit.initTiny(modelDir, cfg.run().seed());
+        }
+        ModelDir.Loaded m = ModelDir.load(modelDir);
+        SyncTrainer.Result r;
+        if (server != null) {
+            if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
+            try (PolicyClient client = new PolicyClient(server, token)) {
+                r = new SyncTrainer(cfg, modelDir, client, System.out).run(resume);
+            }
+        } else {
+            String t = UUID.randomUUID().toString();
+            try (Server s = Server.start(modelDir, m.config(), m.weights(), 0,
+                    new InferenceServer.Settings("127.0.0.1", 0, cfg.run().model(), t, 1L << 31),
+                    new GenerationEngine.Options(128, 1024, 4, PolicyOptions.DEFAULT));
+                 PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), t)) {
+                System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", s.port(),
+                        m.config().parameterCount());
+                r = new SyncTrainer(cfg, modelDir, client, System.out).run(resume);
+            }
+        }
+        System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",
+                100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps(), r.seconds(), r.finalModel());
+        return 0;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.vaco.trainer.config;
+
+import static dev.vaco.trainer.config.ConfigException.require;
+
+/**
+ * {@code run.*}: one run's identity and cadence.
+ *
+ * @param seed            seeds sampling, minibatch order and initialisation [0]
+ * @param steps           learner steps (RL iterations) [100]
+ * @param outDir          directory for checkpoints, metrics and the resolved config [runs/default]
+ * @param checkpointEvery steps between checkpoints; 0 = only at the end [50]
+ * @param evalEvery       steps between evaluations; 0 = only at the end [25]
+ * @param model           "builtin" (the tiny model, initialised with the seed) or a Hugging Face model directory [builtin]
+ * @param dataset         training problems: "synthetic" (the built-in task) or a dataset as vaco eval takes it [synthetic]
+ * @param evalProblems    held-out problems in each greedy evaluation [500]
+ */
+public record RunConfig(long seed, int steps, String outDir, int checkpointEvery, int evalEvery, String model,
+                        String dataset, int evalProblems) {
+
+    public RunConfig {
+        require(steps >= 1, "run.steps", "an integer >= 1", steps);
+        require(outDir != null && !outDir.isBlank(), "run.out_dir", "a non-empty path", "'" + outDir + "'");
+        require(checkpointEvery >= 0, "run.checkpoint_every", "an integer >= 0", checkpointEvery);
+        require(evalEvery >= 0, "run.eval_every", "an integer >= 0", evalEvery);
+        require(model != null && !model.isBlank(), "run.model", "builtin or a model directory", "'" + model + "'");
+        require(dataset != null && !dataset.isBlank(), "run.dataset", "synthetic or a dataset", "'" + dataset + "'");
+        require(evalProblems >= 1, "run.eval_problems", "an integer >= 1", evalProblems);
+    }
+
+    public static RunConfig defaults() {
+        return new RunConfig(0, 100, "runs/default", 50, 25, "builtin", "synthetic", 500);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.vaco.trainer.config;
+
+import static dev.vaco.trainer.config.ConfigException.require;
+
+/**
+ * The trainer's whole configuration: every default is in the sections' {@code defaults()}; files and command-line
+ * overrides hold only what differs ({@link ConfigLoader}). Keys are snake_case: {@code objective.rho_bar}.
+ */
+public record TrainConfig(
+        ObjectiveConfig objective,
+        OptimConfig optim,
+        RolloutConfig rollout,
+        SftConfig sft,
+        RunConfig run) {
+
+    public TrainConfig {
+        require(objective != null, "objective", "a section", null);
+        require(optim != null, "optim", "a section", null);
+        require(rollout != null, "rollout", "a section", null);
+        require(sft != null, "sft", "a section", null);
+        require(run != null, "run", "a section", null);
+        require(optim.warmupSteps() < run.steps(), "optim.warmup_steps",
+                "fewer than run.steps = " + run.steps(), optim.warmupSteps());
+    }
+
+    public static TrainConfig defaults() {
+        return new TrainConfig(ObjectiveConfig.defaults(), OptimConfig.defaults(), RolloutConfig.defaults(),
+                SftConfig.defaults(), RunConfig.defaults());
+    }
+}

@@ -1,0 +1,78 @@
+package dev.vaco.trainer.sft;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import dev.vaco.datasets.Problem;
+import dev.vaco.datasets.Prompts;
+import dev.vaco.trainer.config.OptimConfig;
+import dev.vaco.trainer.config.SftConfig;
+import dev.vaco.trainer.model.TorchPolicy;
+import dev.vaco.trainer.optim.AdamW;
+import dev.vaco.trainer.optim.Optimiser;
+import dev.vaco.trainer.optim.WarmupCosine;
+import dev.vaco.trainer.rl.Rollout;
+import dev.vaco.trainer.rl.TrainBatch;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Supervised warm start: cross-entropy on worked solutions, so that RL starts from a policy whose pass rate is neither
+ * 0 nor 1 (RL on a group whose rewards are all equal learns nothing).
+ *
+ * <pre>
+ *   loss = - sum_{i, t in completion_i} log p(y_t | prompt_i, y_<t) / sum_i |completion_i|     (token mean)
+ * </pre>
+ * The completion is the solution followed by eos, so the model also learns to stop.
+ */
+public final class WarmStart {
+    private WarmStart() {}
+
+    /** Loss of the last step and the number of steps taken. */
+    public record Report(int steps, double finalLoss, double seconds) {}
+
+    public static Report run(TorchPolicy policy, NDManager root, SftConfig sft, OptimConfig optim, Iterator<Problem> data,
+                             Prompts prompts, Consumer<String> log) {
+        if (sft.steps() == 0) return new Report(0, Double.NaN, 0);
+        long t0 = System.nanoTime();
+        WarmupCosine schedule = new WarmupCosine(sft.lr(), sft.warmupSteps(), sft.steps(), 0.1);
+        double last = Double.NaN, smoothed = Double.NaN;
+        try (Optimiser opt = new Optimiser(new AdamW(root, optim.beta1(), optim.beta2(), optim.eps(), optim.weightDecay()),
+                schedule, 1.0)) {
+            for (int step = 0; step < sft.steps(); step++) {
+                List<Rollout> batch = new ArrayList<>();
+                for (int i = 0; i < sft.batchSize(); i++) {
+                    Problem p = data.next();
+                    int[] completion = prompts.completionIds(p);
+                    batch.add(new Rollout(p, i, prompts.build(p).ids(), completion, new float[completion.length],
+                            new long[completion.length], 1f, "CORRECT", "stop"));
+                }
+                double lossValue;
+                try (NDManager m = root.newSubManager()) {
+                    TrainBatch b = TrainBatch.build(m, batch, 0, 0);
+                    try (NDScope scope = new NDScope();
+                         GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                        scope.suppressNotUsedWarning();
+                        NDArray logp = policy.tokenLogProbs(b.tokens(), b.targets());      // [B, T]
+                        NDArray loss = logp.mul(b.mask()).sum().div(b.mask().sum()).neg(); // token mean
+                        gc.backward(loss);
+                        lossValue = loss.getFloat();
+                    }
+                    opt.step(policy.parameters(), lossValue);
+                }
+                last = lossValue;
+                smoothed = Double.isNaN(smoothed) ? lossValue : 0.95 * smoothed + 0.05 * lossValue;
+                if (log != null && ((step + 1) % 50 == 0 || step + 1 == sft.steps())) {
+                    log.accept(String.format("sft %4d/%d  loss %.4f  lr %.2e  %.0f s", step + 1, sft.steps(), smoothed,
+                            schedule.lr(step), (System.nanoTime() - t0) / 1e9));
+                }
+            }
+        }
+        return new Report(sft.steps(), last, (System.nanoTime() - t0) / 1e9);
+    }
+}
