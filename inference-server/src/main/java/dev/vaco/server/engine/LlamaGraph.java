@@ -1,0 +1,239 @@
+package dev.vaco.server.engine;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import dev.vaco.model.ModelConfig;
+import dev.vaco.server.engine.OnnxGraphBuilder.Attr;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ONNX graph of a Llama / Qwen2 decoder with Hugging Face numerics, built from a {@link ModelConfig}. Weights are
+ * external initializers named as in HF checkpoints (plus the derived tensors of {@link SessionWeights}); the graph
+ * itself holds no parameters.
+ *
+ * <p>Legend: B rows, T new tokens per row, N = B*T, P logit positions per row, H hidden, I MLP size, NH/KVH heads,
+ * hd head dim, V vocab, Cap KV capacity, L layers.
+ *
+ * <p>Inputs:
+ * <ul>
+ *   <li>{@code input_ids} int64 [B, T]: the new tokens of each row</li>
+ *   <li>{@code logit_idx} int64 [B, P]: which of the T positions of each row get logits (lm_head runs on B*P rows
+ *       only, so a decode step or a last-token prefill does not pay for T*V logits)</li>
+ *   <li>{@code seqlens_k} int32 [B]: per row, (tokens in cache after this step) - 1; GQA derives each token's
+ *       rotary position and causal limit from it, so rows may have different lengths (ragged, right-padded KV)</li>
+ *   <li>{@code total_seq_len} int32 []: max over rows of (tokens in cache after this step)</li>
+ *   <li>{@code past_key.l}, {@code past_value.l} fp32 [B, KVH, Cap, hd]: the cache, also bound as the pinned
+ *       {@code present_*.l} output so that GQA appends the new K/V in place (past and present share a buffer)</li>
+ * </ul>
+ * Outputs: {@code logits} fp32 [B, P, V]; {@code present_key.l}, {@code present_value.l} fp32 [B, KVH, Cap, hd].
+ */
+public final class LlamaGraph {
+    public static final String INPUT_IDS = "input_ids";
+    public static final String LOGIT_IDX = "logit_idx";
+    public static final String SEQLENS_K = "seqlens_k";
+    public static final String TOTAL_SEQ_LEN = "total_seq_len";
+    public static final String LOGITS = "logits";
+    /** Rotary tables [maxPositionEmbeddings, hd/2], supplied by {@link SessionWeights}. */
+    static final String COS_CACHE = "vaco.rotary.cos";
+    static final String SIN_CACHE = "vaco.rotary.sin";
+
+    private LlamaGraph() {}
+
+    public static String pastKey(int layer) { return "past_key." + layer; }
+    public static String pastValue(int layer) { return "past_value." + layer; }
+    public static String presentKey(int layer) { return "present_key." + layer; }
+    public static String presentValue(int layer) { return "present_value." + layer; }
+
+    /** Name of the packed [q+2kv, H] projection made by {@link SessionWeights} when {@link GraphOptions#packedQkv()}. */
+    static String packedQkv(int layer, String suffix) {
+        return "model.layers." + layer + ".self_attn.qkv_proj." + suffix;
+    }
+
+    public static ModelProto build(ModelConfig c, GraphOptions options) {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("vaco_" + c.modelType() + "_decoder");
+        int hd = c.headDim(), q = c.qDim(), kv = c.kvDim(), h = c.hiddenSize(), v = c.vocabSize();
+        int layers = c.numHiddenLayers();
+        float eps = (float) c.rmsNormEps(); // HF adds the Python float to an fp32 tensor: it is rounded to fp32 too
+
+        // ---- inputs / outputs
+        g.input(INPUT_IDS, DataType.INT64, "B", "T");
+        g.input(LOGIT_IDX, DataType.INT64, "B", "P");
+        g.input(SEQLENS_K, DataType.INT32, "B");
+        g.input(TOTAL_SEQ_LEN, DataType.INT32);
+        for (int l = 0; l < layers; l++) {
+            g.input(pastKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+            g.input(pastValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+        }
+        g.output(LOGITS, DataType.FLOAT, "B", "P", (long) v);
+        for (int l = 0; l < layers; l++) {
+            g.output(presentKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+            g.output(presentValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+        }
+
+        // ---- external weights, HF names
+        var shapes = c.tensorShapes();
+        for (var e : shapes.entrySet()) {
+            String name = e.getKey();
+            boolean qkvPart = name.contains(".self_attn.q_proj.") || name.contains(".self_attn.k_proj.")
+                    || name.contains(".self_attn.v_proj.");
+            if (!(options.packedQkv() && qkvPart)) g.externalFloat(name, e.getValue());
+        }
+        if (options.packedQkv()) {
+            for (int l = 0; l < layers; l++) {
+                g.externalFloat(packedQkv(l, "weight"), q + 2L * kv, h);
+                if (c.qkvBias()) g.externalFloat(packedQkv(l, "bias"), q + 2L * kv);
+            }
+        }
+        g.externalFloat(COS_CACHE, c.maxPositionEmbeddings(), hd / 2);
+        g.externalFloat(SIN_CACHE, c.maxPositionEmbeddings(), hd / 2);
+
+        // ---- shapes computed once: [B, T, -1] to enter GQA, [-1, X] to leave it
+        String idsShape = g.op("Shape", List.of(INPUT_IDS));                                    // [2] = B, T
+        String btAny = g.op("Concat", List.of(idsShape, g.constVector("minus1", -1)), Attr.i("axis", 0)); // [B, T, -1]
+
+        // ---- embedding: tokens flattened so that every matmul is a 2-D Gemm on N rows
+        String flatIds = g.op("Reshape", List.of(INPUT_IDS, g.constVector("flat", -1)));     // [N]
+        String hidden = g.op("Gather", List.of("model.embed_tokens.weight", flatIds), Attr.i("axis", 0)); // [N, H]
+        String normed = rmsNorm(g, options, hidden, "model.layers.0.input_layernorm.weight", eps);
+
+        boolean gqaRotary = options.gqaRotary(hd);
+        String[] rot = gqaRotary ? null : rotaryAtPositions(g, idsShape);
+
+        for (int l = 0; l < layers; l++) {
+            String p = "model.layers." + l + ".";
+            // ---- attention: projections, then GQA (rotary on q and k unless done here, cache append, causal softmax, @V)
+            List<String> gqaInputs = new ArrayList<>();
+            String qkvBias = c.qkvBias() ? packedQkv(l, "bias") : null;
+            if (options.packedQkv() && gqaRotary) {
+                String qkv = gemm(g, normed, packedQkv(l, "weight"), qkvBias);                 // [N, q+2kv]
+                gqaInputs.add(g.op("Reshape", List.of(qkv, btAny)));                          // [B, T, q+2kv]
+                gqaInputs.add("");
+                gqaInputs.add("");
+            } else {
+                String[] qkv = new String[3];                                                 // [N, q], [N, kv], [N, kv]
+                if (options.packedQkv()) {
+                    String packed = gemm(g, normed, packedQkv(l, "weight"), qkvBias);
+                    List<String> parts = g.ops("Split", List.of(packed, g.constVector("qkv_split", q, kv, kv)), 3,
+                            Attr.i("axis", 1));
+                    for (int i = 0; i < 3; i++) qkv[i] = parts.get(i);
+                } else {
+                    String[] projs = {"q_proj", "k_proj", "v_proj"};
+                    for (int i = 0; i < 3; i++) {
+                        qkv[i] = gemm(g, normed, p + "self_attn." + projs[i] + ".weight",
+                                c.qkvBias() ? p + "self_attn." + projs[i] + ".bias" : null);
+                    }
+                }
+                if (!gqaRotary) {
+                    qkv[0] = rope(g, qkv[0], c.numAttentionHeads(), hd, idsShape, rot);
+                    qkv[1] = rope(g, qkv[1], c.numKeyValueHeads(), hd, idsShape, rot);
+                }
+                for (String x : qkv) gqaInputs.add(g.op("Reshape", List.of(x, btAny)));      // [B, T, q|kv]
+            }
+            gqaInputs.addAll(List.of(pastKey(l), pastValue(l), SEQLENS_K, TOTAL_SEQ_LEN));
+            if (gqaRotary) gqaInputs.addAll(List.of(COS_CACHE, SIN_CACHE));
+            String attn = g.fresh("attn");
+            g.nodeNamed(OnnxGraphBuilder.MS_DOMAIN, "GroupQueryAttention", gqaInputs,
+                    List.of(attn, presentKey(l), presentValue(l)),
+                    Attr.i("num_heads", c.numAttentionHeads()),
+                    Attr.i("kv_num_heads", c.numKeyValueHeads()),
+                    Attr.f("scale", (float) (1.0 / Math.sqrt(hd))),
+                    Attr.i("do_rotary", gqaRotary ? 1 : 0),
+                    // 0 = rotate-half (GPT-NeoX / HF Llama): pairs (i, i + hd/2), not (2i, 2i+1)
+                    Attr.i("rotary_interleaved", 0));                                         // [B, T, q]
+            String attnFlat = g.op("Reshape", List.of(attn, g.constVector("rows_q", -1, q)));  // [N, q]
+            String o = gemm(g, attnFlat, p + "self_attn.o_proj.weight", c.oBias() ? p + "self_attn.o_proj.bias" : null);
+
+            // ---- residual + post-attention norm, SwiGLU MLP
+            String[] resNorm = skipRmsNorm(g, options, o, hidden, p + "post_attention_layernorm.weight", eps);
+            hidden = resNorm[1];                                                               // [N, H] residual stream
+            String gate = gemm(g, resNorm[0], p + "mlp.gate_proj.weight", null);               // [N, I]
+            String up = gemm(g, resNorm[0], p + "mlp.up_proj.weight", null);                   // [N, I]
+            String silu = g.op("Mul", List.of(gate, g.op("Sigmoid", List.of(gate))));
+            String down = gemm(g, g.op("Mul", List.of(silu, up)), p + "mlp.down_proj.weight", null); // [N, H]
+
+            String nextNorm = l + 1 < layers ? "model.layers." + (l + 1) + ".input_layernorm.weight" : "model.norm.weight";
+            String[] next = skipRmsNorm(g, options, down, hidden, nextNorm, eps);
+            normed = next[0];
+            hidden = next[1];
+        }
+
+        // ---- lm_head on the requested positions only
+        String normed3 = g.op("Reshape", List.of(normed, btAny));                                  // [B, T, H]
+        String idx3 = g.op("Unsqueeze", List.of(LOGIT_IDX, g.constVector("axis2", 2)));            // [B, P, 1]
+        String picked = g.op("GatherND", List.of(normed3, idx3), Attr.i("batch_dims", 1));         // [B, P, H]
+        String pickedFlat = g.op("Reshape", List.of(picked, g.constVector("rows_h", -1, h)));      // [B*P, H]
+        String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";      // [V, H]
+        String logits = gemm(g, pickedFlat, head, null);                                           // [B*P, V]
+        String bpAny = g.op("Concat", List.of(g.op("Shape", List.of(LOGIT_IDX)), g.constVector("minus1", -1)),
+                Attr.i("axis", 0));
+        g.nodeNamed("", "Reshape", List.of(logits, bpAny), List.of(LOGITS));                       // [B, P, V]
+        return g.build();
+    }
+
+    /**
+     * cos and sin at each new token's position, [B, T, 1, hd/2] each (broadcast over heads). Position of token t of
+     * row b: max(seqlens_k[b] + 1 - T, 0) + t, the rule GQA uses: the new tokens are the last T of each row, except in
+     * a batched first prompt, where rows shorter than T are right-padded and start at position 0.
+     */
+    private static String[] rotaryAtPositions(OnnxGraphBuilder g, String idsShape) {
+        String t = g.op("Gather", List.of(idsShape, g.constInts("one", new long[0], 1)), Attr.i("axis", 0)); // T, scalar
+        String lens = g.op("Cast", List.of(SEQLENS_K), Attr.i("to", DataType.INT64.getNumber()));             // [B]
+        String start = g.op("Max", List.of(g.op("Sub", List.of(g.op("Add", List.of(lens, g.constInts("one", new long[0], 1))), t)),
+                g.constInts("zero", new long[0], 0)));                                                            // [B]
+        String steps = g.op("Range", List.of(g.constInts("zero", new long[0], 0), t, g.constInts("one", new long[0], 1))); // [T]
+        String pos = g.op("Add", List.of(g.op("Unsqueeze", List.of(start, g.constVector("axis1", 1))), steps)); // [B, T]
+        String[] out = new String[2];
+        String[] tables = {COS_CACHE, SIN_CACHE};
+        for (int i = 0; i < 2; i++) {
+            String at = g.op("Gather", List.of(tables[i], pos), Attr.i("axis", 0));                              // [B, T, hd/2]
+            out[i] = g.op("Unsqueeze", List.of(at, g.constVector("axis2", 2)));                                   // [B, T, 1, hd/2]
+        }
+        return out;
+    }
+
+    /** HF rotate-half rotary: x*cos + rotate_half(x)*sin, rotate_half(x) = cat(-x2, x1); x [N, heads*hd] -> [B, T, heads*hd]. */
+    private static String rope(OnnxGraphBuilder g, String x, int heads, int hd, String idsShape, String[] cosSin) {
+        String shape4 = g.op("Concat", List.of(idsShape, g.constVector("heads_hd", heads, hd)), Attr.i("axis", 0));
+        String x4 = g.op("Reshape", List.of(x, shape4));                                          // [B, T, heads, hd]
+        List<String> halves = g.ops("Split", List.of(x4, g.constVector("halves", hd / 2, hd / 2)), 2, Attr.i("axis", 3));
+        String x1 = halves.get(0), x2 = halves.get(1), cos = cosSin[0], sin = cosSin[1];
+        String r1 = g.op("Sub", List.of(g.op("Mul", List.of(x1, cos)), g.op("Mul", List.of(x2, sin))));
+        String r2 = g.op("Add", List.of(g.op("Mul", List.of(x2, cos)), g.op("Mul", List.of(x1, sin))));
+        return g.op("Concat", List.of(r1, r2), Attr.i("axis", 3));                              // [B, T, heads, hd]
+    }
+
+    /** y = x W^T (+ b): HF's nn.Linear with W in [out, in] layout; Gemm(transB=1) prepacks W at session creation. */
+    private static String gemm(OnnxGraphBuilder g, String x, String weight, String bias) {
+        List<String> in = bias == null ? List.of(x, weight) : List.of(x, weight, bias);
+        return g.op("Gemm", in, Attr.i("transB", 1));
+    }
+
+    /** HF LlamaRMSNorm in fp32: x * rsqrt(mean(x^2) + eps) * w over the last axis. */
+    private static String rmsNorm(OnnxGraphBuilder g, GraphOptions o, String x, String weight, float eps) {
+        if (o.fusedNorms()) {
+            return g.op("SimplifiedLayerNormalization", List.of(x, weight),
+                    Attr.i("axis", -1), Attr.f("epsilon", eps), Attr.i("stash_type", 1));
+        }
+        String meanSq = g.op("ReduceMean", List.of(g.op("Mul", List.of(x, x))), Attr.ints("axes", -1), Attr.i("keepdims", 1));
+        String std = g.op("Sqrt", List.of(g.op("Add", List.of(meanSq, floatScalar(g, eps)))));
+        return g.op("Mul", List.of(g.op("Div", List.of(x, std)), weight));
+    }
+
+    /** Residual add then RMSNorm: returns {normed, sum}; sum = x + residual is the new residual stream. */
+    private static String[] skipRmsNorm(OnnxGraphBuilder g, GraphOptions o, String x, String residual, String weight, float eps) {
+        if (o.fusedNorms()) {
+            // outputs: output, mean (unused), inv_std_var (unused), input_skip_bias_sum
+            List<String> outs = g.msOp("SkipSimplifiedLayerNormalization", List.of(x, residual, weight),
+                    new boolean[] {true, false, false, true}, Attr.f("epsilon", eps));
+            return new String[] {outs.get(0), outs.get(3)};
+        }
+        String sum = g.op("Add", List.of(residual, x));
+        return new String[] {rmsNorm(g, o, sum, weight, eps), sum};
+    }
+
+    private static String floatScalar(OnnxGraphBuilder g, float v) {
+        return g.constFloat("eps", v);
+    }
+}

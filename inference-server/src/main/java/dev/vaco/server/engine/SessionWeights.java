@@ -1,0 +1,118 @@
+package dev.vaco.server.engine;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.Tensor;
+import dev.vaco.model.Weights;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The external initializers of one session: ORT tensors over the {@link Weights}' direct buffers (zero copy, by HF
+ * name), the packed q|k|v projections when the graph wants them (the only copy), and the rotary tables. ORT reads
+ * these buffers for the whole life of the session, so this object and the {@code Weights} must outlive it.
+ */
+final class SessionWeights implements AutoCloseable {
+    private final Map<String, OnnxTensorLike> byName = new LinkedHashMap<>();
+    private final List<OnnxTensor> owned = new ArrayList<>();
+    /** Strong reference: the session points into these buffers. */
+    @SuppressWarnings({"unused", "FieldCanBeLocal"})
+    private final Weights weights;
+    /** Nanoseconds spent concatenating q/k/v (the one copy; reported by the benchmark). */
+    final long packNanos;
+
+    SessionWeights(OrtEnvironment env, ModelConfig c, Weights weights, GraphOptions options) throws OrtException {
+        this.weights = weights;
+        long packTime = 0;
+        try {
+            for (Tensor t : weights.tensors()) {
+                String n = t.name();
+                boolean qkvPart = n.contains(".self_attn.q_proj.") || n.contains(".self_attn.k_proj.") || n.contains(".self_attn.v_proj.");
+                if (options.packedQkv() && qkvPart) continue;
+                put(n, OnnxTensor.createTensor(env, t.data().duplicate().position(0), t.shape()));
+            }
+            if (options.packedQkv()) {
+                long t0 = System.nanoTime();
+                for (int l = 0; l < c.numHiddenLayers(); l++) {
+                    String p = "model.layers." + l + ".self_attn.";
+                    long rows = c.qDim() + 2L * c.kvDim();
+                    // [q+2kv, H]: rows of q, then k, then v; GQA's packed input expects exactly that order
+                    put(LlamaGraph.packedQkv(l, "weight"), OnnxTensor.createTensor(env,
+                            concat(weights, p + "q_proj.weight", p + "k_proj.weight", p + "v_proj.weight"),
+                            new long[] {rows, c.hiddenSize()}));
+                    if (c.qkvBias()) {
+                        put(LlamaGraph.packedQkv(l, "bias"), OnnxTensor.createTensor(env,
+                                concat(weights, p + "q_proj.bias", p + "k_proj.bias", p + "v_proj.bias"), new long[] {rows}));
+                    }
+                }
+                packTime = System.nanoTime() - t0;
+            }
+            RotaryTables rope = RotaryTables.hf(c);
+            put(LlamaGraph.COS_CACHE, OnnxTensor.createTensor(env, rope.cos(), rope.shape()));
+            put(LlamaGraph.SIN_CACHE, OnnxTensor.createTensor(env, rope.sin(), rope.shape()));
+        } catch (OrtException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.packNanos = packTime;
+    }
+
+    private void put(String name, OnnxTensor t) {
+        owned.add(t);
+        byName.put(name, t);
+    }
+
+    private static FloatBuffer concat(Weights w, String... names) {
+        long n = 0;
+        for (String name : names) n += w.get(name).numel();
+        FloatBuffer out = Tensor.allocate(n);
+        for (String name : names) out.put(w.get(name).data().duplicate().position(0));
+        return out.flip();
+    }
+
+    /** The map for {@code SessionOptions.addExternalInitializers}. */
+    Map<String, OnnxTensorLike> initializers() {
+        return byName;
+    }
+
+    @Override
+    public void close() {
+        for (OnnxTensor t : owned) t.close();
+        owned.clear();
+        byName.clear();
+    }
+
+    /**
+     * HF's default rotary tables, [maxPositionEmbeddings, hd/2]: cos/sin(pos * inv_freq[i]) with
+     * inv_freq[i] = 1 / theta^(2i/hd). Computed in fp32 step by step as HF does (fp32 inv_freq, fp32 product,
+     * fp32 cos/sin), so the angles round the same way. GQA with rotary_interleaved=0 applies them rotate-half style:
+     * out[i] = x[i]cos_i - x[i+hd/2]sin_i, out[i+hd/2] = x[i+hd/2]cos_i + x[i]sin_i, which is HF's
+     * q*cos + rotate_half(q)*sin with cos = cat(freqs, freqs).
+     */
+    record RotaryTables(FloatBuffer cos, FloatBuffer sin, long[] shape) {
+        static RotaryTables hf(ModelConfig c) {
+            int half = c.headDim() / 2, positions = c.maxPositionEmbeddings();
+            float[] invFreq = new float[half];
+            for (int i = 0; i < half; i++) {
+                float exponent = (float) (2 * i) / (float) c.headDim();
+                invFreq[i] = (float) (1.0 / (float) Math.pow(c.ropeTheta(), exponent));
+            }
+            FloatBuffer cos = Tensor.allocate((long) positions * half), sin = Tensor.allocate((long) positions * half);
+            for (int p = 0; p < positions; p++) {
+                for (int i = 0; i < half; i++) {
+                    float angle = (float) p * invFreq[i];
+                    cos.put(p * half + i, (float) Math.cos(angle));
+                    sin.put(p * half + i, (float) Math.sin(angle));
+                }
+            }
+            return new RotaryTables(cos, sin, new long[] {positions, half});
+        }
+    }
+}

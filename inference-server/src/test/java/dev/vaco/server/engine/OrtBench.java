@@ -1,0 +1,244 @@
+package dev.vaco.server.engine;
+
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.ModelInit;
+import dev.vaco.model.Tensor;
+import dev.vaco.model.Weights;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Throughput of {@link OrtPolicy} against the machine's fp32 matmul ceiling, measured in the same run.
+ *
+ * <pre>
+ * cd /work/main
+ * mvn -o -q -pl inference-server test-compile
+ * mvn -o -q -pl inference-server dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+ * java -cp inference-server/target/test-classes:inference-server/target/classes:$(cat /tmp/cp.txt) \
+ *      dev.vaco.server.engine.OrtBench [--layouts]
+ * </pre>
+ * Throughput is the best (and median) of several short windows: the 2-core machine is shared with other builds,
+ * and the best window is the one least disturbed by them.
+ *
+ * GFLOP/s counts the matmuls only: {@link ModelConfig#matmulFlopsPerToken()} (2 x matmul parameters, lm_head
+ * included) per token; attention (QK^T and PV: 4 x ctx x NH x hd x L per token) is reported separately.
+ */
+public final class OrtBench {
+    private static final int WARMUP = 8;
+
+    public static void main(String[] args) throws Exception {
+        boolean layouts = Arrays.asList(args).contains("--layouts");
+        System.out.println("load average at start: " + loadAverage());
+        double ceiling = 0;
+        for (var named : List.of(Map.entry("tiny", ModelInit.tinyConfig()), Map.entry("25M", ModelInit.benchConfig25m()))) {
+            ModelConfig c = named.getValue();
+            Weights w = ModelInit.random(c, 1);
+            try (OrtPolicy p = OrtPolicy.create(c, w)) {
+                ceiling = Math.max(ceiling, matmulCeiling());
+                prefill(named.getKey(), p, 1, 64);
+                prefill(named.getKey(), p, 32, 64);
+                for (int b : new int[] {1, 32}) {
+                    ceiling = Math.max(ceiling, matmulCeiling());
+                    decode(named.getKey(), p, b, 64);
+                    decode(named.getKey(), p, b, 240);
+                }
+            }
+        }
+        ceiling = Math.max(ceiling, matmulCeiling());
+        System.out.printf("fp32 matmul ceiling (ORT MatMul n=1024 and 2048, 2 threads, best of all runs between rows): %.1f GFLOP/s%n%n",
+                ceiling);
+        System.out.println("| model | phase | batch | context | tokens/s best (median) | matmul GFLOP/s | % of ceiling | +attention GFLOP/s |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (Row r : ROWS) r.print(ceiling);
+        System.out.println();
+        System.out.println("| model | params | session creation, median of 5 (ms) | of which q/k/v packing (ms) |");
+        System.out.println("|---|---|---|---|");
+        for (var named : List.of(Map.entry("tiny", ModelInit.tinyConfig()), Map.entry("25M", ModelInit.benchConfig25m()))) {
+            ModelConfig c = named.getValue();
+            long[] total = new long[5], pack = new long[5];
+            OrtPolicy.create(c, ModelInit.random(c, 0)).close(); // warm the JNI and ORT paths
+            for (int i = 0; i < 5; i++) {
+                Weights w = ModelInit.random(c, i + 1);
+                try (OrtPolicy p = OrtPolicy.create(c, w)) {
+                    total[i] = p.creationNanos();
+                    pack[i] = p.packNanos();
+                }
+            }
+            Arrays.sort(total);
+            Arrays.sort(pack);
+            System.out.printf("| %s | %.1fM | %.1f | %.2f |%n", named.getKey(), c.parameterCount() / 1e6, total[2] / 1e6, pack[2] / 1e6);
+        }
+        if (layouts) compareLayouts(Math.max(ceiling, matmulCeiling()));
+        System.out.println("\nload average at end: " + loadAverage());
+    }
+
+    /** batch 1: {@link OrtPolicy#prefill}; batch > 1: one {@link OrtPolicy#prefillNew} of all prompts. Best of rounds. */
+    private static void prefill(String name, OrtPolicy p, int batch, int promptLen) {
+        ModelConfig c = p.config();
+        KvCache cache = p.newCache(batch, promptLen);
+        int[][] prompts = new int[batch][];
+        for (int r = 0; r < batch; r++) prompts[r] = TestModels.tokens(c, promptLen, r);
+        int rounds = batch == 1 ? 30 : 8;
+        long[] times = new long[rounds];
+        for (int round = -WARMUP; round < rounds; round++) {
+            cache.clear();
+            long t0 = System.nanoTime();
+            if (batch == 1) p.prefill(cache, 0, prompts[0]);
+            else p.prefillNew(cache, prompts);
+            if (round >= 0) times[round] = System.nanoTime() - t0;
+        }
+        Arrays.sort(times);
+        double work = (double) batch * promptLen;
+        report(name, "prefill " + promptLen, batch, "0-" + promptLen, work / (times[0] / 1e9), work / (times[rounds / 2] / 1e9),
+                c, promptLen / 2.0);
+    }
+
+    /** Windows of 8 decode steps of 'batch' rows whose contexts start at 'context' (after warm-up); best and median window. */
+    private static void decode(String name, OrtPolicy p, int batch, int context) {
+        int windows = 12, steps = 6;
+        ModelConfig c = p.config();
+        KvCache cache = p.newCache(batch, context + WARMUP + windows * steps);
+        // one prefill shared by every row: the cost of a step does not depend on the cache contents
+        p.prefill(cache, 0, TestModels.tokens(c, context, 99));
+        for (int r = 1; r < batch; r++) cache.copyRow(0, r);
+        SplittableRandom rnd = new SplittableRandom(5);
+        int[] next = new int[batch];
+        for (int i = 0; i < WARMUP; i++) {
+            for (int r = 0; r < batch; r++) next[r] = rnd.nextInt(c.vocabSize());
+            p.decode(cache, next);
+        }
+        long[] times = new long[windows];
+        for (int wdw = 0; wdw < windows; wdw++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                for (int r = 0; r < batch; r++) next[r] = rnd.nextInt(c.vocabSize());
+                p.decode(cache, next);
+            }
+            times[wdw] = System.nanoTime() - t0;
+        }
+        Arrays.sort(times);
+        double work = (double) batch * steps;
+        int from = context + WARMUP, to = from + windows * steps;
+        report(name, "decode", batch, from + "-" + to, work / (times[0] / 1e9), work / (times[windows / 2] / 1e9), c,
+                (from + to) / 2.0);
+    }
+
+    private static final List<Row> ROWS = new java.util.ArrayList<>();
+
+    private static void report(String name, String phase, int batch, String ctx, double best, double median, ModelConfig c,
+                               double meanCtx) {
+        ROWS.add(new Row(name, phase, batch, ctx, best, median, c, meanCtx));
+    }
+
+    /** One measured configuration; printed once the ceiling is final. */
+    private record Row(String name, String phase, int batch, String ctx, double best, double median, ModelConfig c, double meanCtx) {
+        void print(double ceiling) {
+            double mm = best * c.matmulFlopsPerToken() / 1e9;
+            double attn = best * 4.0 * meanCtx * c.qDim() * c.numHiddenLayers() / 1e9;
+            System.out.printf("| %s | %s | %d | %s | %.0f (%.0f) | %.1f | %.0f%% | %.1f |%n", name, phase, batch, ctx, best, median,
+                    mm, 100 * mm / ceiling, mm + attn);
+        }
+    }
+
+    /** Decode at batch 32 and prefill at batch 1 for each graph layout, round-robin so that noise hits all alike. */
+    private static void compareLayouts(double ceiling) {
+        ModelConfig c = ModelInit.benchConfig25m();
+        Weights w = ModelInit.random(c, 1);
+        List<GraphOptions> layouts = List.of(GraphOptions.DEFAULT, new GraphOptions(true, true, true),
+                new GraphOptions(true, false, false), new GraphOptions(false, true, false));
+        System.out.println();
+        System.out.println("| layout (25M), best of 5 rounds | decode B=32 ctx 64-100, tokens/s | prefill B=1 64 tokens, tokens/s |");
+        System.out.println("|---|---|---|");
+        double[][] best = new double[layouts.size()][2];
+        List<OrtPolicy> policies = new java.util.ArrayList<>();
+        try {
+            for (GraphOptions g : layouts) policies.add(OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withGraph(g)));
+            int[] prompt = TestModels.tokens(c, 64, 3);
+            for (int round = 0; round < 6; round++) {
+                for (int i = 0; i < layouts.size(); i++) {
+                    OrtPolicy p = policies.get(i);
+                    KvCache cache = p.newCache(32, 64 + 40);
+                    p.prefill(cache, 0, prompt);
+                    for (int r = 1; r < 32; r++) cache.copyRow(0, r);
+                    int[] next = new int[32];
+                    for (int s = 0; s < WARMUP; s++) p.decode(cache, next);
+                    long t0 = System.nanoTime();
+                    for (int s = 0; s < 16; s++) p.decode(cache, next);
+                    double dec = 32.0 * 16 / ((System.nanoTime() - t0) / 1e9);
+                    KvCache one = p.newCache(1, 64);
+                    t0 = System.nanoTime();
+                    p.prefill(one, 0, prompt);
+                    double pre = 64 / ((System.nanoTime() - t0) / 1e9);
+                    if (round > 0) { // round 0 warms every session
+                        best[i][0] = Math.max(best[i][0], dec);
+                        best[i][1] = Math.max(best[i][1], pre);
+                    }
+                }
+            }
+        } finally {
+            for (OrtPolicy p : policies) p.close();
+        }
+        for (int i = 0; i < layouts.size(); i++) {
+            GraphOptions g = layouts.get(i);
+            String name = (g.packedQkv() ? "packed qkv" : "separate q,k,v") + ", " + (g.fusedNorms() ? "fused norms" : "op norms")
+                    + ", " + (g.graphRotary() ? "rotary in graph ops" : "GQA rotary");
+            System.out.printf("| %s | %.0f (%.0f%% of ceiling) | %.0f |%n", name, best[i][0],
+                    100 * best[i][0] * c.matmulFlopsPerToken() / 1e9 / ceiling, best[i][1]);
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "n/a";
+        }
+    }
+
+    /** Best of 6 ORT MatMuls of n x n fp32 matrices (B a prepacked initializer, as the model's weights are). */
+    static double matmulCeiling() throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        double best = 0;
+        for (int n : new int[] {1024, 2048}) {
+            OnnxGraphBuilder g = new OnnxGraphBuilder("matmul");
+            g.input("a", DataType.FLOAT, (long) n, (long) n);
+            g.output("y", DataType.FLOAT, (long) n, (long) n);
+            g.externalFloat("b", n, n);
+            g.nodeNamed("", "MatMul", List.of("a", "b"), List.of("y"));
+            byte[] model = g.build().toByteArray();
+            FloatBuffer a = Tensor.allocate((long) n * n), b = Tensor.allocate((long) n * n);
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < n * n; i++) {
+                a.put(i, (float) r.nextDouble(-1, 1));
+                b.put(i, (float) r.nextDouble(-1, 1));
+            }
+            try (OnnxTensor bt = OnnxTensor.createTensor(env, b, new long[] {n, n});
+                 OnnxTensor at = OnnxTensor.createTensor(env, a, new long[] {n, n});
+                 OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+                so.setIntraOpNumThreads(2);
+                so.setInterOpNumThreads(1);
+                so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                so.addExternalInitializers(Map.of("b", bt));
+                try (OrtSession s = env.createSession(model, so)) {
+                    for (int i = 0; i < 8; i++) {
+                        long t0 = System.nanoTime();
+                        try (OrtSession.Result res = s.run(Map.of("a", at))) {
+                            long dt = System.nanoTime() - t0;
+                            if (i >= 2) best = Math.max(best, 2.0 * n * n * n / dt);
+                        }
+                    }
+                }
+            }
+        }
+        return best; // flops per ns = GFLOP/s
+    }
+}
