@@ -9,7 +9,7 @@ import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
-import dev.vaco.trainer.rl.SyncTrainer;
+import dev.vaco.trainer.pipeline.RlTrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -23,7 +23,8 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Supervised warm start, then synchronous RL (VACO by default) against an inference server.")
+        description = "Supervised warm start, then RL (VACO by default) with rollouts from inference servers under a staleness "
+                + "bound (rollout.max_staleness; 0 = synchronous).")
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", description = "YAML or JSON file of overrides (every default is in `vaco train --print-config`).")
     Path configFile;
@@ -31,8 +32,8 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "Overrides, e.g. objective.name=grpo run.steps=50.")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--server", description = "A running vaco server to sample from (default: one embedded on loopback).")
-    URI server;
+    @Option(names = "--server", description = "A running vaco server to sample from; repeat for several (default: one embedded on loopback).")
+    List<URI> servers = new ArrayList<>();
 
     @Option(names = "--weights-token", defaultValue = "${env:VACO_WEIGHTS_TOKEN}", description = "Bearer token of --server.")
     String token;
@@ -55,26 +56,37 @@ final class TrainCommand implements Callable<Integer> {
         if (cfg.run().model().equals("builtin") && !Files.isRegularFile(modelDir.resolve(ModelDir.CONFIG))) {
             ModelInit.initTiny(modelDir, cfg.run().seed());
         }
-        ModelDir.Loaded m = ModelDir.load(modelDir);
-        SyncTrainer.Result r;
-        if (server != null) {
-            if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
-            try (PolicyClient client = new PolicyClient(server, token)) {
-                r = new SyncTrainer(cfg, modelDir, client, System.out).run(resume);
-            }
-        } else {
-            String t = UUID.randomUUID().toString();
-            try (Server s = Server.start(modelDir, m.config(), m.weights(), 0,
-                    new InferenceServer.Settings("127.0.0.1", 0, cfg.run().model(), t, 1L << 31),
-                    new GenerationEngine.Options(128, 1024, 4, PolicyOptions.DEFAULT));
-                 PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), t)) {
-                System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", s.port(),
-                        m.config().parameterCount());
-                r = new SyncTrainer(cfg, modelDir, client, System.out).run(resume);
-            }
-        }
+        RlTrainer.Result r = run(cfg, modelDir, servers, token, resume);
         System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",
                 100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps(), r.seconds(), r.finalModel());
         return 0;
+    }
+
+    /** Runs the trainer against {@code servers}, or against one embedded server on loopback when none is given. */
+    static RlTrainer.Result run(TrainConfig cfg, Path modelDir, List<URI> servers, String token, boolean resume) throws Exception {
+        // must be set before the PyTorch engine loads: generation and learning share the cores deliberately
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        if (!servers.isEmpty()) {
+            if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
+            List<PolicyClient> clients = new ArrayList<>();
+            for (URI u : servers) clients.add(new PolicyClient(u, token));
+            try {
+                return new RlTrainer(cfg, modelDir, clients, System.out).run(resume);
+            } finally {
+                clients.forEach(PolicyClient::close);
+            }
+        }
+        ModelDir.Loaded m = ModelDir.load(modelDir);
+        String t = UUID.randomUUID().toString();
+        int keep = Math.max(4, cfg.rollout().lag() + 3);
+        try (Server s = Server.start(modelDir, m.config(), m.weights(), 0,
+                new InferenceServer.Settings("127.0.0.1", 0, cfg.run().model(), t, 1L << 31),
+                new GenerationEngine.Options(128, 4096, keep, PolicyOptions.DEFAULT.withThreads(cfg.pipeline().serverThreads())));
+             PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), t)) {
+            System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", s.port(),
+                    m.config().parameterCount());
+            return new RlTrainer(cfg, modelDir, List.of(client), System.out).run(resume);
+        }
     }
 }

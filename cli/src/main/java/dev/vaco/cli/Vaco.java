@@ -9,14 +9,16 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vaco", mixinStandardHelpOptions = true, version = "vaco 0.1.0",
         description = "RL fine-tuning of language models on math, stable under policy lag (VACO).",
-        subcommands = {InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class, EvalCommand.class, VerifyCommand.class, TrainCommand.class,
+        subcommands = {DemoCommand.class, InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class, EvalCommand.class, VerifyCommand.class, TrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Vaco implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+    /** The bare command runs the embedded demo: the README's one command does real work. */
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        int rc = spec.commandLine().getSubcommands().get("demo").execute();
+        if (rc != 0) throw new picocli.CommandLine.ExecutionException(spec.commandLine(), "demo failed with exit code " + rc);
     }
 
     public static void main(String[] args) {

@@ -25,6 +25,7 @@ public final class Metrics {
     public final DoubleAdder decodeSeconds = new DoubleAdder();
     public final LongAdder weightUpdates = new LongAdder();
     public final LongAdder weightUpdatesRejected = new LongAdder();
+    public final LongAdder weightRollbacks = new LongAdder();
     public final DoubleAdder weightUpdateSeconds = new DoubleAdder();
     public final AtomicLong policyVersion = new AtomicLong();
     private final Map<Long, LongAdder> tokensByVersion = new ConcurrentHashMap<>();
@@ -69,6 +70,7 @@ public final class Metrics {
                         .append(e.getValue().sum()).append('\n'));
         counter(s, "vaco_weight_updates_total", "Weight pushes applied.", weightUpdates.sum());
         counter(s, "vaco_weight_updates_rejected_total", "Weight pushes refused (bad auth, bad body, bad shapes).", weightUpdatesRejected.sum());
+        counter(s, "vaco_weight_rollbacks_total", "Rollbacks to an older resident version.", weightRollbacks.sum());
         counter(s, "vaco_weight_update_seconds_total", "Time from upload received to new session live.", weightUpdateSeconds.sum());
         s.append("# HELP vaco_time_to_first_token_seconds Time from request to its first sampled token.\n");
         s.append("# TYPE vaco_time_to_first_token_seconds histogram\n");

@@ -197,6 +197,33 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     /**
+     * Makes the resident {@code version} live again and drops every newer version (a push that failed its canary
+     * check). Later pushes must still use numbers above the highest ever published, so no tag is ever reused.
+     */
+    public CompletableFuture<Long> rollback(long version) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        if (!resident.containsKey(version)) {
+            done.completeExceptionally(new InvalidRequestException("version", "version " + version
+                    + " is not resident; resident: " + residentVersions()));
+            return done;
+        }
+        command(() -> {
+            if (!resident.containsKey(version)) throw new InvalidRequestException("version", "version " + version + " was evicted");
+            for (Long newer : new ArrayList<>(resident.tailMap(version, false).keySet())) {
+                Resident r = resident.remove(newer);
+                r.evicted = true;
+                if (r.pinnedRows == 0) r.policy.close();
+                else evictedInUse.add(r);
+            }
+            liveVersion = version;
+            metrics.policyVersion.set(version);
+            metrics.weightRollbacks.increment();
+            done.complete(version);
+        }, done);
+        return done;
+    }
+
+    /**
      * Log-probs of {@code completion} after {@code prompt} at {@code temperature} under a resident version (null =
      * live): what the sampler would have reported for these tokens. Used to check that the server and the trainer
      * agree after a weight push (the canary).

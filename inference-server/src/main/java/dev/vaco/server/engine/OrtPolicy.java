@@ -67,6 +67,7 @@ public final class OrtPolicy implements AutoCloseable {
             so.setInterOpNumThreads(options.interOpThreads());
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
             so.addExternalInitializers(init.initializers());
             tuning.apply(so);
             OrtSession session = env.createSession(model, so);

@@ -36,6 +36,7 @@ import java.util.concurrent.Callable;
  * POST /v1/generate            RL endpoint: token ids, behaviour log-probs and policy version of every token
  * POST /v1/score               log-probs of given completion tokens at a resident version (the weight-sync canary)
  * PUT  /v1/weights?version=N   new weights (safetensors body), bearer token required
+ * POST /v1/weights/rollback   make an older resident version live again ({"version": N}), bearer token required
  * GET  /v1/weights/version     live and resident versions
  * </pre>
  */
@@ -79,6 +80,7 @@ public final class InferenceServer extends VerticleBase {
         router.post("/v1/generate").handler(json).handler(rl::generate);
         router.post("/v1/score").handler(json).handler(rl::score);
         router.put("/v1/weights").handler(this::putWeights);
+        router.post("/v1/weights/rollback").handler(json).handler(this::rollback);
         router.get("/v1/weights/version").handler(this::version);
         router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "not_found_error",
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), null));
@@ -127,6 +129,24 @@ public final class InferenceServer extends VerticleBase {
     private void version(RoutingContext ctx) {
         ctx.json(new JsonObject().put("version", engine.liveVersion())
                 .put("resident", new JsonArray(engine.residentVersions())));
+    }
+
+    private void rollback(RoutingContext ctx) {
+        if (!authorized(ctx)) return;
+        long version;
+        try {
+            JsonFields f = JsonFields.parse(ctx.body().buffer());
+            f.allowOnly(java.util.Set.of("version"));
+            Long v = f.integer("version", null);
+            if (v == null) throw new InvalidRequestException("version", "version (an integer) is required");
+            version = v;
+        } catch (RuntimeException e) {
+            HttpErrors.fail(ctx, e, metrics);
+            return;
+        }
+        Future.fromCompletionStage(engine.rollback(version), ctx.vertx().getOrCreateContext())
+                .onSuccess(v -> ctx.json(new JsonObject().put("version", v).put("resident", new JsonArray(engine.residentVersions()))))
+                .onFailure(t -> HttpErrors.fail(ctx, t, metrics));
     }
 
     /** Checked before the body is read: an unauthenticated upload is refused without buffering it. */

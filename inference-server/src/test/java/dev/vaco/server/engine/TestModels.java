@@ -28,8 +28,8 @@ final class TestModels {
 
     /**
      * {@link ModelInit#random} rescaled so that the test sees every parameter: matrices ~ N(0, 1/fan_in), embedding
-     * ~ N(0, 1), norm weights 1 + N(0, 0.2), biases N(0, 0.1). With HF's 0.02 init, norms of ones and zero biases a
-     * wrong norm weight or bias would go unnoticed.
+     * ~ N(0, 0.3^2) (also the tied lm_head, so logits stay O(1-10)), norm weights 1 + N(0, 0.2), biases N(0, 0.1).
+     * With HF's 0.02 init, norms of ones and zero biases, a wrong norm weight or bias would go unnoticed.
      */
     static Weights weights(ModelConfig c, long seed) {
         Weights w = ModelInit.random(c, seed);
@@ -42,7 +42,7 @@ final class TestModels {
             } else if (n.endsWith(".bias")) {
                 for (int i = 0; i < d.capacity(); i++) d.put(i, (float) (0.1 * gaussian(r)));
             } else {
-                double scale = n.equals("model.embed_tokens.weight") ? 1 / 0.02 : 1 / (0.02 * Math.sqrt(t.shape()[1]));
+                double scale = n.equals("model.embed_tokens.weight") ? 0.3 / 0.02 : 1 / (0.02 * Math.sqrt(t.shape()[1]));
                 for (int i = 0; i < d.capacity(); i++) d.put(i, (float) (d.get(i) * scale));
             }
         }

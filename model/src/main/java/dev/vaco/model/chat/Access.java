@@ -135,6 +135,7 @@ final class Access {
             }
             return obj instanceof Tuple ? new Tuple(out) : out;
         }
+        // Jinja compiles slices to a plain Python subscript (not the sandbox's getitem): a TypeError
         throw new TemplateException("'" + Values.typeName(obj) + "' object is not subscriptable");
     }
 
@@ -206,6 +207,9 @@ final class Access {
     }
 
     static Object arithmetic(String op, Object a, Object b) {
+        if (op.equals("%") && a instanceof String fmt) { // Python printf-style formatting
+            return Filters.percent(fmt, b);
+        }
         defined(a);
         defined(b);
         if (Values.isNumber(a) && Values.isNumber(b)) {
@@ -268,6 +272,9 @@ final class Access {
                 return Math.floorMod(a, b);
             case "**":
                 if (b < 0) {
+                    if (a == 0) {
+                        throw new TemplateException("0.0 cannot be raised to a negative power");
+                    }
                     return Math.pow(a, b);
                 }
                 if (a == 0 || a == 1) {
@@ -284,6 +291,30 @@ final class Access {
             default:
                 throw new IllegalStateException(op);
         }
+    }
+
+    /** CPython's float_divmod, so that {@code 1 // 0.1 == 9.0} and {@code -3 % 3.0 == 0.0} as in Python. */
+    private static double[] floatDivmod(double vx, double wx) {
+        double mod = vx % wx; // Java's % on doubles is C fmod
+        double div = (vx - mod) / wx;
+        if (mod != 0) {
+            if ((wx < 0) != (mod < 0)) {
+                mod += wx;
+                div -= 1.0;
+            }
+        } else {
+            mod = Math.copySign(0.0, wx);
+        }
+        double floordiv;
+        if (div != 0) {
+            floordiv = Math.floor(div);
+            if (div - floordiv > 0.5) {
+                floordiv += 1.0;
+            }
+        } else {
+            floordiv = Math.copySign(0.0, vx / wx);
+        }
+        return new double[] {floordiv, mod};
     }
 
     private static Object floatOp(String op, double a, double b) {
@@ -303,15 +334,22 @@ final class Access {
                 if (b == 0) {
                     throw new TemplateException("float floor division by zero");
                 }
-                return Math.floor(a / b);
+                return floatDivmod(a, b)[0];
             case "%":
                 if (b == 0) {
                     throw new TemplateException("float modulo");
                 }
-                double m = a % b;
-                return m != 0 && (m < 0) != (b < 0) ? m + b : m;
-            case "**":
-                return Math.pow(a, b);
+                return floatDivmod(a, b)[1];
+            case "**": {
+                if (a == 0 && b < 0) {
+                    throw new TemplateException("0.0 cannot be raised to a negative power");
+                }
+                double r = Math.pow(a, b);
+                if (Double.isInfinite(r) && !Double.isInfinite(a) && !Double.isInfinite(b)) {
+                    throw new TemplateException("(34, 'Numerical result out of range')");
+                }
+                return r;
+            }
             default:
                 throw new IllegalStateException(op);
         }

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A compiled Hugging Face chat template (a Jinja template rendered the way transformers'
@@ -38,11 +39,13 @@ public final class ChatTemplate {
             List.of("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token");
 
     private final List<Node> ast;
+    private final Set<String> undefinedAtStart;
     private final Map<String, Object> specialTokens;
     private final Clock clock;
 
     private ChatTemplate(List<Node> ast, Map<String, Object> specialTokens, Clock clock) {
         this.ast = ast;
+        this.undefinedAtStart = Scoping.undefinedAtStart(ast);
         this.specialTokens = specialTokens;
         this.clock = clock;
     }
@@ -150,7 +153,9 @@ public final class ChatTemplate {
     /**
      * Renders with exactly the given variables (plus the globals {@code range}, {@code namespace},
      * {@code dict}, {@code raise_exception}, {@code strftime_now}). Values may be Java strings,
-     * numbers, booleans, null, Lists, Maps, arrays or Jackson JsonNodes.
+     * numbers, booleans, null, Lists, Maps, arrays or Jackson JsonNodes; other objects are passed
+     * as their toString(). Map key order is what templates iterate and {@code tojson} prints, so
+     * pass insertion-ordered maps (LinkedHashMap, Jackson-parsed JSON) for tool schemas, not Map.of.
      */
     public String render(Map<String, Object> context) {
         Interpreter.Scope globals = new Interpreter.Scope(null);
@@ -161,7 +166,7 @@ public final class ChatTemplate {
                 ctx.vars.put(e.getKey(), Values.normalize(e.getValue()));
             }
         }
-        return new Interpreter().render(ast, ctx);
+        return new Interpreter().render(ast, undefinedAtStart, ctx);
     }
 
     /**

@@ -35,7 +35,7 @@ final class Filters {
         return NAMES.contains(name);
     }
 
-    static Object apply(Interpreter in, String name, Object v, List<Object> a, Map<String, Object> k) {
+    static Object apply(String name, Object v, List<Object> a, Map<String, Object> k) {
         switch (name) {
             case "trim":
                 return Methods.strip(Values.str(v), optStr(arg(a, k, 0, "chars", null)), true, true);
@@ -92,8 +92,10 @@ final class Filters {
             case "forceescape":
                 return escape(Values.str(v));
             case "int":
+                Access.defined(v);
                 return toInt(v, arg(a, k, 0, "default", 0L), Values.asLong(arg(a, k, 1, "base", 10L)));
             case "float":
+                Access.defined(v);
                 return toFloat(v, arg(a, k, 0, "default", 0.0));
             case "list":
                 return new ArrayList<>(Values.iterate(v));
@@ -107,20 +109,23 @@ final class Filters {
                 return Methods.dictMethod(m, "items").call(List.of(), Map.of());
             }
             case "map":
-                return map(in, v, a, k);
+                return map(v, a, k);
             case "select":
             case "reject":
-                return select(in, v, a, name.equals("select"), false);
+                return select(v, a, name.equals("select"), false);
             case "selectattr":
             case "rejectattr":
-                return select(in, v, a, name.equals("selectattr"), true);
+                return select(v, a, name.equals("selectattr"), true);
             case "replace": {
                 Object count = arg(a, k, 2, "count", null);
                 return Methods.stringMethod(Values.str(v), "replace").call(
                         List.of(arg(a, k, 0, "old", ""), arg(a, k, 1, "new", ""), count == null ? -1L : count), Map.of());
             }
             case "indent":
-                return indent(Values.str(v), arg(a, k, 0, "width", 4L), Values.truthy(arg(a, k, 1, "first", false)),
+                if (!(v instanceof String)) { // Jinja does s += "\n": only strings work
+                    throw new TemplateException("indent filter needs a string, got " + Values.typeName(Access.defined(v)));
+                }
+                return indent((String) v, arg(a, k, 0, "width", 4L), Values.truthy(arg(a, k, 1, "first", false)),
                         Values.truthy(arg(a, k, 2, "blank", false)));
             case "unique":
                 return unique(v, Values.truthy(arg(a, k, 0, "case_sensitive", false)), arg(a, k, 1, "attribute", null));
@@ -190,8 +195,11 @@ final class Filters {
             }
             case "attr":
                 return Access.getattr(v, Values.str(arg(a, k, 0, "name", "")));
-            case "format":
-                return printf(Values.str(v), a);
+            case "format": // Jinja: soft_str(value) % (kwargs or args)
+                if (!a.isEmpty() && !k.isEmpty()) {
+                    throw new TemplateException("can't handle positional and keyword arguments at the same time");
+                }
+                return percent(Values.str(v), k.isEmpty() ? new Values.Tuple(a) : new java.util.LinkedHashMap<>(k));
             default:
                 throw new TemplateException("no filter named '" + name + "'");
         }
@@ -305,8 +313,11 @@ final class Filters {
         return cur;
     }
 
-    private static List<Object> map(Interpreter in, Object v, List<Object> a, Map<String, Object> k) {
+    private static List<Object> map(Object v, List<Object> a, Map<String, Object> k) {
         List<Object> out = new ArrayList<>();
+        if (!Values.truthy(v)) { // Jinja: "if value: for item in value" -- falsy input maps to nothing
+            return out;
+        }
         if (k.containsKey("attribute")) {
             Object def = k.get("default");
             for (Object o : Values.iterate(v)) {
@@ -321,20 +332,23 @@ final class Filters {
         String filter = Values.str(a.get(0));
         List<Object> rest = a.subList(1, a.size());
         for (Object o : Values.iterate(v)) {
-            out.add(apply(in, filter, o, rest, k));
+            out.add(apply(filter, o, rest, k));
         }
         return out;
     }
 
-    private static List<Object> select(Interpreter in, Object v, List<Object> a, boolean keep, boolean byAttr) {
+    private static List<Object> select(Object v, List<Object> a, boolean keep, boolean byAttr) {
         List<Object> out = new ArrayList<>();
+        if (!Values.truthy(v)) {
+            return out;
+        }
         int i = 0;
         Object attr = byAttr ? a.get(i++) : null;
         String test = i < a.size() ? Values.str(a.get(i++)) : null;
         List<Object> testArgs = a.subList(Math.min(i, a.size()), a.size());
         for (Object o : Values.iterate(v)) {
             Object x = byAttr ? attribute(o, attr) : o;
-            boolean r = test == null ? Values.truthy(x) : Tests.test(in, test, x, testArgs);
+            boolean r = test == null ? Values.truthy(x) : Tests.test(test, x, testArgs);
             if (r == keep) {
                 out.add(o);
             }
@@ -411,37 +425,120 @@ final class Filters {
             case "floor" -> RoundingMode.FLOOR;
             default -> throw new TemplateException("method must be common, ceil or floor");
         };
-        return new BigDecimal(d).setScale((int) precision, mode).doubleValue();
+        double r = new BigDecimal(d).setScale((int) precision, mode).doubleValue();
+        return r == 0 ? Math.copySign(0.0, d) : r; // round(-0.4) is -0.0 in Python
     }
 
-    /** The {@code format} filter: printf-style {@code %s}, {@code %d}, {@code %r}, {@code %f}, {@code %%}. */
-    private static String printf(String fmt, List<Object> args) {
+    /**
+     * Python's {@code str % args}: {@code %s %r %d %i %f %x %%} with flags, width, precision and
+     * {@code %(name)s}. As in Python, a non-tuple right side is one argument, and a mapping-like one
+     * (dict, list) is also used for named lookups and never triggers "not all arguments converted".
+     */
+    static String percent(String fmt, Object right) {
+        boolean mappingLike = right instanceof Map || right instanceof Undefined
+                || (right instanceof List && !(right instanceof Values.Tuple));
+        List<Object> args = right instanceof Values.Tuple t ? t : java.util.Collections.singletonList(right);
         StringBuilder sb = new StringBuilder();
         int ai = 0;
-        for (int i = 0; i < fmt.length(); i++) {
-            char c = fmt.charAt(i);
-            if (c != '%' || i + 1 >= fmt.length()) {
+        int i = 0;
+        while (i < fmt.length()) {
+            char c = fmt.charAt(i++);
+            if (c != '%') {
                 sb.append(c);
                 continue;
             }
-            char f = fmt.charAt(++i);
-            if (f == '%') {
+            if (i >= fmt.length()) {
+                throw new TemplateException("incomplete format");
+            }
+            String key = null;
+            if (fmt.charAt(i) == '(') {
+                int e = fmt.indexOf(')', i);
+                if (e < 0) {
+                    throw new TemplateException("incomplete format key");
+                }
+                key = fmt.substring(i + 1, e);
+                i = e + 1;
+            }
+            int flagsStart = i;
+            while (i < fmt.length() && "-+ 0#".indexOf(fmt.charAt(i)) >= 0) {
+                i++;
+            }
+            String flags = fmt.substring(flagsStart, i);
+            int ws = i;
+            while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) {
+                i++;
+            }
+            int width = i > ws ? Integer.parseInt(fmt.substring(ws, i)) : 0;
+            int precision = -1;
+            if (i < fmt.length() && fmt.charAt(i) == '.') {
+                int ps = ++i;
+                while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) {
+                    i++;
+                }
+                precision = i > ps ? Integer.parseInt(fmt.substring(ps, i)) : 0;
+            }
+            if (i >= fmt.length()) {
+                throw new TemplateException("incomplete format");
+            }
+            char conv = fmt.charAt(i++);
+            if (conv == '%' && key == null) {
                 sb.append('%');
                 continue;
             }
-            if (ai >= args.size()) {
+            Object x;
+            if (key != null) {
+                if (!mappingLike) {
+                    throw new TemplateException("format requires a mapping");
+                }
+                x = Access.getitem(right, key);
+            } else if (ai < args.size()) {
+                x = args.get(ai++);
+            } else {
                 throw new TemplateException("not enough arguments for format string");
             }
-            Object x = args.get(ai++);
-            switch (f) {
-                case 's' -> sb.append(Values.str(x));
-                case 'r' -> sb.append(Values.repr(x));
-                case 'd', 'i' -> sb.append(Values.isNumber(x) ? (long) Values.asDouble(x) : fail("%d format: a number is required"));
-                case 'f' -> sb.append(String.format(Locale.ROOT, "%f", Values.asDouble(x)));
-                default -> throw new TemplateException("unsupported format character '" + f + "'");
+            String body = switch (conv) {
+                case 's' -> precision >= 0 ? truncate(Values.str(x), precision) : Values.str(x);
+                case 'r', 'a' -> Values.repr(x);
+                case 'd', 'i', 'u' -> Long.toString(number(x, conv) instanceof Double d ? (long) (double) d : Values.asLong(x));
+                case 'f', 'F' -> new BigDecimal(Values.asDouble(number(x, conv)))
+                        .setScale(precision < 0 ? 6 : precision, RoundingMode.HALF_EVEN).toPlainString();
+                case 'x' -> Long.toHexString(Values.asLong(number(x, conv)));
+                case 'X' -> Long.toHexString(Values.asLong(number(x, conv))).toUpperCase(Locale.ROOT);
+                case 'o' -> Long.toOctalString(Values.asLong(number(x, conv)));
+                default -> throw new TemplateException("unsupported format character '" + conv + "'");
+            };
+            boolean numeric = "diufFxXo".indexOf(conv) >= 0;
+            if (numeric && flags.contains("+") && !body.startsWith("-")) {
+                body = "+" + body;
             }
+            int pad = width - body.codePointCount(0, body.length());
+            if (pad > 0) {
+                if (flags.contains("-")) {
+                    body = body + " ".repeat(pad);
+                } else if (numeric && flags.contains("0")) {
+                    int signLen = body.startsWith("-") || body.startsWith("+") ? 1 : 0;
+                    body = body.substring(0, signLen) + "0".repeat(pad) + body.substring(signLen);
+                } else {
+                    body = " ".repeat(pad) + body;
+                }
+            }
+            sb.append(body);
+        }
+        if (ai < args.size() && !mappingLike) {
+            throw new TemplateException("not all arguments converted during string formatting");
         }
         return sb.toString();
+    }
+
+    private static String truncate(String s, int n) {
+        return s.codePointCount(0, s.length()) <= n ? s : s.substring(0, s.offsetByCodePoints(0, n));
+    }
+
+    private static Object number(Object x, char conv) {
+        if (!Values.isNumber(x)) {
+            throw new TemplateException("%" + conv + " format: a real number is required, not " + Values.typeName(x));
+        }
+        return x;
     }
 
     private static Object fail(String msg) {

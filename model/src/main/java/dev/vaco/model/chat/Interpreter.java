@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Tree-walking evaluator. Scoping follows Jinja: each for-loop iteration, macro call and
@@ -61,10 +62,14 @@ final class Interpreter {
 
     private int callDepth;
 
-    String render(List<Node> template, Scope globals) {
+    String render(List<Node> template, Set<String> undefinedAtStart, Scope globals) {
         StringBuilder out = new StringBuilder();
+        Scope root = new Scope(globals);
+        for (String name : undefinedAtStart) {
+            root.vars.put(name, new Undefined("'" + name + "' is undefined"));
+        }
         try {
-            execAll(template, new Scope(globals), out);
+            execAll(template, root, out);
         } catch (StackOverflowError e) {
             throw new TemplateException("template recursion too deep");
         }
@@ -91,7 +96,8 @@ final class Interpreter {
             throw e.line() == 0 && !e.raisedByTemplate() && line > 0 ? TemplateException.atLine(e, line) : e;
         } catch (ArithmeticException | ClassCastException | IndexOutOfBoundsException
                 | IllegalArgumentException | UnsupportedOperationException e) {
-            throw TemplateException.atLine(new TemplateException(String.valueOf(e.getMessage()), e), line);
+            TemplateException te = new TemplateException(String.valueOf(e.getMessage()), e);
+            throw line > 0 ? TemplateException.atLine(te, line) : te;
         }
     }
 
@@ -149,7 +155,7 @@ final class Interpreter {
             out.append(Values.str(call(eval(c.call().fn(), scope), args, kwargs)));
         } else if (node instanceof Node.FilterBlock f) {
             StringBuilder body = new StringBuilder();
-            execAll(f.body(), scope, body);
+            execAll(f.body(), new Scope(scope), body);
             Object v = body.toString();
             for (Node.FilterCall fc : f.filters()) {
                 v = applyFilter(fc, v, scope);
@@ -162,7 +168,7 @@ final class Interpreter {
             }
             execAll(w.body(), inner, out);
         } else if (node instanceof Node.Block b) {
-            execAll(b.body(), scope, out);
+            execAll(b.body(), new Scope(scope), out); // HF compiles {% generation %} to a call block: own scope
         } else if (node instanceof Node.Break) {
             throw BREAK;
         } else if (node instanceof Node.Continue) {
@@ -308,7 +314,7 @@ final class Interpreter {
         } else if (e instanceof Node.Filter f) {
             return applyFilter(f.filter(), eval(f.target(), scope), scope);
         } else if (e instanceof Node.Test t) {
-            return Tests.test(this, t.name(), eval(t.target(), scope), evalArgs(t.args(), scope));
+            return Tests.test(t.name(), eval(t.target(), scope), evalArgs(t.args(), scope));
         } else if (e instanceof Node.Compare c) {
             Object left = eval(c.first(), scope);
             for (int i = 0; i < c.ops().size(); i++) {
@@ -371,7 +377,7 @@ final class Interpreter {
     }
 
     private Object applyFilter(Node.FilterCall fc, Object value, Scope scope) {
-        return Filters.apply(this, fc.name(), value, evalArgs(fc.args(), scope), evalKwargs(fc.kwargs(), scope));
+        return Filters.apply(fc.name(), value, evalArgs(fc.args(), scope), evalKwargs(fc.kwargs(), scope));
     }
 
     Object call(Object fn, List<Object> args, Map<String, Object> kwargs) {

@@ -37,7 +37,7 @@ sealed interface Node {
     /** {@code {% with a = 1 %}...{% endwith %}}: a nested scope. */
     record With(List<Expr> targets, List<Expr> values, List<Node> body, int line) implements Node { }
 
-    /** A group of statements without a scope of its own (HF's {@code {% generation %}} block). */
+    /** HF's {@code {% generation %}} block: renders its body in a nested scope, like a call block. */
     record Block(List<Node> body) implements Node { }
 
     record Break(int line) implements Node { }

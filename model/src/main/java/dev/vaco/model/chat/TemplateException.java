@@ -10,15 +10,15 @@ public final class TemplateException extends RuntimeException {
     private final int column;
     private final boolean raisedByTemplate;
 
-    public TemplateException(String message) {
+    TemplateException(String message) {
         this(message, 0, 0);
     }
 
-    public TemplateException(String message, int line, int column) {
+    TemplateException(String message, int line, int column) {
         this(message, line, column, false, null);
     }
 
-    public TemplateException(String message, Throwable cause) {
+    TemplateException(String message, Throwable cause) {
         this(message, 0, 0, false, cause);
     }
 

@@ -9,7 +9,7 @@ import java.util.Map;
 final class Tests {
     private Tests() { }
 
-    static boolean test(Interpreter in, String name, Object v, List<Object> args) {
+    static boolean test(String name, Object v, List<Object> args) {
         switch (name) {
             case "defined":
                 return !(v instanceof Undefined);
@@ -23,8 +23,8 @@ final class Tests {
                 return v instanceof Map;
             case "iterable":
                 return Values.isIterable(v);
-            case "sequence": // Jinja: has len() and __getitem__, so strings and dicts qualify
-                return v instanceof List || v instanceof String || v instanceof Map;
+            case "sequence": // Jinja: has len() and __getitem__, so strings, dicts and Undefined qualify
+                return v instanceof List || v instanceof String || v instanceof Map || v instanceof Undefined;
             case "number": // Python's bool is a Number
                 return Values.isNumber(v);
             case "integer":
@@ -39,12 +39,12 @@ final class Tests {
                 return Boolean.FALSE.equals(v);
             case "callable":
                 return v instanceof Callable || v instanceof Interpreter.Loop;
-            case "even":
-                return Values.asLong(intArg(v, name)) % 2 == 0;
+            case "even": // value % 2 == 0, on any number
+                return Values.eq(Access.arithmetic("%", v, 2L), 0L);
             case "odd":
-                return Math.floorMod(Values.asLong(intArg(v, name)), 2L) == 1;
+                return Values.eq(Access.arithmetic("%", v, 2L), 1L);
             case "divisibleby":
-                return Math.floorMod(Values.asLong(intArg(v, name)), Values.asLong(intArg(arg(args, name), name))) == 0;
+                return Values.eq(Access.arithmetic("%", v, arg(args, name)), 0L);
             case "eq", "equalto", "==":
                 return Values.eq(v, arg(args, name));
             case "ne", "!=":
@@ -98,13 +98,5 @@ final class Tests {
             throw new TemplateException("test '" + test + "' needs an argument");
         }
         return args.get(0);
-    }
-
-    private static Object intArg(Object v, String test) {
-        Access.defined(v);
-        if (!Values.isInt(v)) {
-            throw new TemplateException("test '" + test + "' needs an integer, got " + Values.typeName(v));
-        }
-        return v;
     }
 }

@@ -431,7 +431,7 @@ final class Values {
         if (a instanceof String sa && b instanceof String sb) {
             return compareCodePoints(sa, sb);
         }
-        if (a instanceof List<?> la && b instanceof List<?> lb) {
+        if (a instanceof List<?> la && b instanceof List<?> lb && (a instanceof Tuple) == (b instanceof Tuple)) {
             for (int i = 0; i < Math.min(la.size(), lb.size()); i++) {
                 if (!eq(la.get(i), lb.get(i))) {
                     return compare(la.get(i), lb.get(i));
@@ -467,7 +467,10 @@ final class Values {
             return s.contains(xs);
         }
         if (container instanceof Map<?, ?> m) {
-            return x instanceof String && m.containsKey(x);
+            if ((x instanceof List && !(x instanceof Tuple)) || x instanceof Map) {
+                throw new TemplateException("unhashable type: '" + typeName(x) + "'");
+            }
+            return m.containsKey(x instanceof Boolean b ? (Object) (b ? 1L : 0L) : x);
         }
         if (container instanceof List<?> l) {
             for (Object o : l) {

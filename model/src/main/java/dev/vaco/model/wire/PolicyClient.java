@@ -131,6 +131,15 @@ public final class PolicyClient implements AutoCloseable {
         return JSON.readTree(r.body()).path("swap_seconds").doubleValue();
     }
 
+    /** Makes an older resident version live again (a push that failed its canary check). */
+    public void rollback(long version) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("v1/weights/rollback"))
+                .header("Authorization", "Bearer " + weightsToken).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"version\": " + version + "}")).build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
+    }
+
     /** GET /health: true when the server answers ok. */
     public boolean healthy() {
         try {

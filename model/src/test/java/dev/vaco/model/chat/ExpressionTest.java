@@ -39,6 +39,9 @@ class ExpressionTest {
                 .isEqualTo("7 3 -4 1 2 1024 3.5 3.0");
         assertThat(r("{{ 3 // 0.5 }} {{ -7.5 % 2 }} {{ 2 ** -1 }} {{ 'x' * 3 }} {{ [1] * 2 }} {{ [1] + [2] }} {{ true + 1 }}"))
                 .isEqualTo("6.0 0.5 0.5 xxx [1, 1] [1, 2] 2");
+        assertThat(r("{{ 1 // 0.1 }} {{ -3 % 3.0 }} {{ -7.5 // 2 }}")).isEqualTo("9.0 0.0 -4.0"); // CPython float divmod
+        assertThat(r("{{ '%s=%d' % ('a', 3) }} {{ '%(k)s' % {'k': 'v'} }} {{ '%5.2f|%-3s|%03d' % (3.14159, 'x', 7) }}"))
+                .isEqualTo("a=3 v  3.14|x  |007");
         // Jinja quirks: ** is left-associative, unary minus binds tighter than **
         assertThat(r("{{ 2 ** 3 ** 2 }} {{ -2 ** 2 }}")).isEqualTo("64 4");
     }

@@ -64,6 +64,23 @@ class StatementsTest {
     }
 
     @Test
+    void topLevelAssignmentShadowsContextForTheWholeTemplate() {
+        // Jinja's compile-time scoping: a top-level name first mentioned by an unconditional set starts undefined
+        assertThat(r("{% for i in [1] %}[{{ c }}]{% endfor %}{% set c = 1 %}{{ c }}", "c", "C")).isEqualTo("[]1");
+        assertThat(r("{% macro m() %}[{{ c }}]{% endmacro %}{{ m() }}{% set c = 1 %}", "c", "C")).isEqualTo("[]");
+        // read first at the top level, or assigned only conditionally: the context value is used
+        assertThat(r("{{ c }}{% for i in [1] %}[{{ c }}]{% endfor %}{% set c = 1 %}", "c", "C")).isEqualTo("C[C]");
+        assertThat(r("{% for i in [1] %}[{{ c }}]{% endfor %}{% if x %}{% set c = 1 %}{% endif %}", "c", "C"))
+                .isEqualTo("[C]");
+    }
+
+    @Test
+    void filterAndGenerationBlocksHaveTheirOwnScope() {
+        assertThat(r("{% filter upper %}{% set x = 'a' %}{{ x }}{% endfilter %}[{{ x }}]")).isEqualTo("A[]");
+        assertThat(r("{% generation %}{% set x = 1 %}{{ x }}{% endgeneration %}[{{ x }}]")).isEqualTo("1[]");
+    }
+
+    @Test
     void setVariants() {
         assertThat(r("{% set a, b = [1, 2] %}{{ a }}{{ b }}")).isEqualTo("12");
         assertThat(r("{% set x %}block {{ 1 }}{% endset %}[{{ x }}]")).isEqualTo("[block 1]");

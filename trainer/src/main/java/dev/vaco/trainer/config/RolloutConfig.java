@@ -9,7 +9,8 @@ import static dev.vaco.trainer.config.ConfigException.require;
  * @param promptsPerStep  prompts per learner step; batch = prompts_per_step * group_size responses [16]
  * @param temperature     sampling temperature, > 0 [1.0]
  * @param maxTokens       maximum completion length in tokens [256]
- * @param maxStaleness    eta: data older than this many versions is dropped [4]
+ * @param maxStaleness    eta: admission control keeps every trained token within this many versions of the learner;
+ *                        nothing is dropped (dropping biases training toward short answers) [4]
  * @param lag             k: rollouts sample with weights k versions behind the learner (backward lag) [0]
  * @param updatesPerBatch u: gradient updates (epochs) per batch (forward lag) [1]
  */

@@ -11,7 +11,8 @@ public record TrainConfig(
         OptimConfig optim,
         RolloutConfig rollout,
         SftConfig sft,
-        RunConfig run) {
+        RunConfig run,
+        PipelineConfig pipeline) {
 
     public TrainConfig {
         require(objective != null, "objective", "a section", null);
@@ -19,12 +20,13 @@ public record TrainConfig(
         require(rollout != null, "rollout", "a section", null);
         require(sft != null, "sft", "a section", null);
         require(run != null, "run", "a section", null);
+        require(pipeline != null, "pipeline", "a section", null);
         require(optim.warmupSteps() < run.steps(), "optim.warmup_steps",
                 "fewer than run.steps = " + run.steps(), optim.warmupSteps());
     }
 
     public static TrainConfig defaults() {
         return new TrainConfig(ObjectiveConfig.defaults(), OptimConfig.defaults(), RolloutConfig.defaults(),
-                SftConfig.defaults(), RunConfig.defaults());
+                SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults());
     }
 }

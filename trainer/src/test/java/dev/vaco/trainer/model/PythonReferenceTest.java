@@ -101,7 +101,14 @@ class PythonReferenceTest {
         }
 
         static String run(List<String> command) throws IOException, InterruptedException {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            return run(command, java.util.Map.of());
+        }
+
+        static String run(List<String> command, java.util.Map<String, String> env)
+                throws IOException, InterruptedException {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process p = pb.start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(300, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

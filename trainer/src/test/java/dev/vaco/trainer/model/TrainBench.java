@@ -9,6 +9,7 @@ import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Weights;
+import dev.vaco.trainer.optim.AdamW;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -171,8 +172,8 @@ public final class TrainBench {
             targets[r] = Arrays.copyOfRange(seq[r], 1, t + 1);
         }
         try (TorchPolicy policy = TorchPolicy.create(config, weights);
-             AdamW adam = new AdamW(policy, AdamWOptions.defaults(1e-4f));
-             NDManager inputs = Engines.pytorch().newBaseManager()) {
+             NDManager inputs = Engines.pytorch().newBaseManager();
+             AdamW adam = new AdamW(inputs, 0.9, 0.999, 1e-8, 0.01)) {
             NDArray tok = NativeArrays.keep(inputs.create(tokens));
             NDArray tgt = NativeArrays.keep(inputs.create(targets));
             double first = Double.NaN, last = Double.NaN;
@@ -189,7 +190,8 @@ public final class TrainBench {
                     t2 = System.nanoTime();
                     if (i == 0) first = last;
                 }
-                adam.step(); // outside the collector and the scope
+                adam.step(policy.parameters(), 1e-4); // outside the collector and the scope
+                policy.zeroGradients();
                 long t3 = System.nanoTime();
                 if (i >= warmup) phases[i - warmup] = new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6};
             }
@@ -217,7 +219,11 @@ public final class TrainBench {
                     .collect(Collectors.joining("\n")) + "\n");
             String out = PythonReferenceTest.PythonScripts.run(List.of(PythonReferenceTest.PYTHON,
                     PythonReferenceTest.PythonScripts.path("train_step_baseline.py").toString(), dir.toString(),
-                    batch.toString(), Integer.toString(warmup), Integer.toString(steps), Integer.toString(threads)));
+                    batch.toString(), Integer.toString(warmup), Integer.toString(steps), Integer.toString(threads)),
+                    // Debian's torch 1.13 runs its GEMMs in OpenBLAS (BLAS_INFO=generic), whose pthread pool ignores
+                    // torch.set_num_threads and takes every core: pin it to the same thread count.
+                    java.util.Map.of("OPENBLAS_NUM_THREADS", Integer.toString(threads),
+                            "OMP_NUM_THREADS", Integer.toString(threads)));
             System.out.println("  " + out.strip().lines().reduce((a, b) -> b).orElse(""));
             Matcher m = BASELINE.matcher(out);
             if (!m.find()) throw new IllegalStateException("no BASELINE line in:\n" + out);

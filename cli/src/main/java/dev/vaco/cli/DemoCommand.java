@@ -1,0 +1,83 @@
+package dev.vaco.cli;
+
+import dev.vaco.model.ModelInit;
+import dev.vaco.trainer.config.ConfigLoader;
+import dev.vaco.trainer.config.TrainConfig;
+import dev.vaco.trainer.pipeline.RlTrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "The embedded default: build the tiny model, warm-start it on synthetic math, run asynchronous VACO "
+                + "against an in-process inference server on loopback, and show held-out accuracy before and after.")
+final class DemoCommand implements Callable<Integer> {
+    /**
+     * The demo's settings, chosen by measurement on the 2-core target (BENCHMARKS.md): a warm start that leaves room
+     * to improve, then RL with eta = 2 so generation and learning overlap.
+     */
+    static final List<String> DEFAULTS = List.of(
+            "sft.steps=300", "sft.lr=2e-3", "sft.batch_size=32", "sft.warmup_steps=20",
+            "run.steps=400", "run.eval_every=20", "run.checkpoint_every=20", "run.eval_problems=500",
+            "rollout.prompts_per_step=16", "rollout.group_size=8", "rollout.max_tokens=96", "rollout.max_staleness=2",
+            "optim.lr=2e-4", "optim.warmup_steps=5", "optim.min_lr_ratio=1.0");
+
+    @Option(names = "--minutes", defaultValue = "15", description = "Wall-clock budget of the whole demo (default: ${DEFAULT-VALUE}).")
+    double minutes;
+
+    @Option(names = "--steps", description = "RL steps at most (default: as many as fit in --minutes, up to 400).")
+    Integer steps;
+
+    @Option(names = "--out", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the model, data and sampling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint.")
+    boolean resume;
+
+    @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "Further overrides (see vaco train --print-config).")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        if (!(minutes > 1)) throw new IllegalArgumentException("--minutes must be > 1, found " + minutes);
+        List<String> o = new ArrayList<>(DEFAULTS);
+        o.add("run.out_dir=" + out);
+        o.add("run.seed=" + seed);
+        // RL gets what the warm start (~2-3 min here) and the final evaluation leave of the budget
+        o.add("pipeline.max_minutes=" + String.format(Locale.ROOT, "%.2f", Math.max(0.5, minutes - 3.5)));
+        if (steps != null) o.add("run.steps=" + steps);
+        o.addAll(overrides);
+        TrainConfig cfg = ConfigLoader.load(o);
+        Path modelDir = out.resolve("init-model");
+        if (!Files.isRegularFile(modelDir.resolve("config.json"))) ModelInit.initTiny(modelDir, seed);
+        System.out.printf("vaco demo: tiny Llama (%,d parameters) on synthetic math, warm start %d steps, then asynchronous %s "
+                        + "(eta = %d) for up to %d steps or %.1f minutes; run directory %s%n",
+                ModelInit.tinyConfig().parameterCount(), cfg.sft().steps(), cfg.objective().name().toUpperCase(Locale.ROOT),
+                cfg.rollout().maxStaleness(), cfg.run().steps(), cfg.pipeline().maxMinutes(), out);
+        RlTrainer.Result r = TrainCommand.run(cfg, modelDir, List.of(), null, resume);
+
+        List<Charts.Series> series = Charts.read(out.resolve("metrics.jsonl"));
+        System.out.println();
+        System.out.print(Charts.terminal(series.get(0), 60, 8));
+        System.out.print(Charts.terminal(series.get(1), 60, 6));
+        Path svg = out.resolve("plot.svg");
+        Charts.svg(series, svg, String.format(Locale.ROOT, "vaco demo: held-out accuracy %.1f%% -> %.1f%% in %d RL steps",
+                100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps()));
+        System.out.printf("%nheld-out greedy accuracy (%d problems): %.1f%% after the warm start -> %.1f%% after %d RL steps "
+                        + "(%+.1f points); %.1f minutes in all%n", cfg.run().evalProblems(), 100 * r.accuracyBefore(),
+                100 * r.accuracyAfter(), r.steps(), 100 * (r.accuracyAfter() - r.accuracyBefore()), (System.nanoTime() - t0) / 6e10);
+        System.out.println("plot: " + svg + "   metrics: " + out.resolve("metrics.jsonl") + "   model: " + r.finalModel());
+        return 0;
+    }
+}

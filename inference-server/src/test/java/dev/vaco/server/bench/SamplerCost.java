@@ -1,0 +1,42 @@
+package dev.vaco.server.bench;
+
+import dev.vaco.server.sampling.Sampler;
+import dev.vaco.server.sampling.SamplingParams;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Cost of {@link Sampler#sample} per token (one row of logits) on the decode thread, for the benchmark vocabularies
+ * (128, the math tokenizer) and Llama 3's 128,256: the part of a decode step that is not ORT. Logits are
+ * normal(0, 2) (a random-init model's are close to uniform, so the inverse-CDF walk goes ~half the vocabulary).
+ *
+ * <pre>
+ * java -cp $CP dev.vaco.server.bench.SamplerCost
+ * </pre>
+ */
+public final class SamplerCost {
+    public static void main(String[] args) {
+        System.out.println("load: " + ServingBench.loadAverage1());
+        for (int v : new int[] {128, 32_000, 128_256}) {
+            for (double t : new double[] {1.0, 0.0}) {
+                SamplingParams p = new SamplingParams(1, t, 1, 0, 16, List.of(), List.of(), 1L, 0, true);
+                float[] logits = new float[v];
+                SplittableRandom r = new SplittableRandom(v);
+                Sampler s = new Sampler();
+                SplittableRandom rng = new SplittableRandom(1);
+                int rows = Math.max(200, 20_000_000 / v);
+                long[] times = new long[7];
+                for (int rep = -3; rep < times.length; rep++) { // 3 warm-up repetitions (JIT)
+                    for (int i = 0; i < v; i++) logits[i] = (float) (r.nextGaussian() * 2);
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < rows; i++) s.sample(logits, p, rng);
+                    if (rep >= 0) times[rep] = (System.nanoTime() - t0) / rows;
+                }
+                Arrays.sort(times);
+                System.out.printf("| %d | %s | %.1f | %.1f |%n", v, t == 0 ? "0 (greedy)" : "1", times[0] / 1e3, times[3] / 1e3);
+            }
+        }
+    }
+}

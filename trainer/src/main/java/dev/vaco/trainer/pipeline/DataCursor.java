@@ -1,0 +1,65 @@
+package dev.vaco.trainer.pipeline;
+
+import dev.vaco.datasets.DatasetSpec;
+import dev.vaco.datasets.Datasets;
+import dev.vaco.datasets.Problem;
+import dev.vaco.datasets.SyntheticMath;
+
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The training stream with a position: a resumed run re-creates the seeded stream and skips what was consumed, so
+ * it sees exactly the problems the uninterrupted run would have.
+ */
+public final class DataCursor {
+    private final String dataset;
+    private final long seed;
+    private final Iterator<Problem> it;
+    private long consumed;
+
+    public DataCursor(String dataset, long seed) {
+        this.dataset = dataset;
+        this.seed = seed;
+        if (dataset.equals("synthetic")) {
+            it = SyntheticMath.stream(seed);
+        } else {
+            List<Problem> train = DatasetSpec.load(dataset, "auto", null, "train", 0, seed);
+            it = new Iterator<>() {
+                int i;
+                List<Problem> order = Datasets.shuffle(train, seed);
+
+                public boolean hasNext() { return true; }
+
+                public Problem next() {
+                    if (i == order.size()) { order = Datasets.shuffle(train, seed + i); i = 0; }
+                    return order.get(i++);
+                }
+            };
+        }
+    }
+
+    public Iterator<Problem> train() {
+        return new Iterator<>() {
+            public boolean hasNext() { return true; }
+
+            public Problem next() {
+                consumed++;
+                return it.next();
+            }
+        };
+    }
+
+    public List<Problem> heldOut(int n) {
+        return dataset.equals("synthetic") ? SyntheticMath.testSet(n, seed ^ 0x5EEDL)
+                : DatasetSpec.load(dataset, "auto", null, "test", n, seed);
+    }
+
+    public void skip(long n) {
+        for (long i = 0; i < n; i++) { it.next(); consumed++; }
+    }
+
+    public long consumed() {
+        return consumed;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.vaco.trainer.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vaco.model.ModelDir;
+import dev.vaco.model.ModelInit;
+import dev.vaco.model.wire.PolicyClient;
+import dev.vaco.server.Server;
+import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.http.InferenceServer;
+import dev.vaco.trainer.config.ConfigLoader;
+import dev.vaco.trainer.config.TrainConfig;
+import dev.vaco.trainer.rl.Checkpoint;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** The RL pipeline on the tiny model: real servers on loopback, real verifier, real DJL learner. */
+class RlTrainerTest {
+    @TempDir Path dir;
+    Path model;
+    ModelDir.Loaded loaded;
+
+    @BeforeEach
+    void init() throws Exception {
+        model = dir.resolve("model");
+        loaded = ModelInit.initTiny(model, 1);
+    }
+
+    private Server server(int keep) {
+        return Server.start(model, loaded.config(), loaded.weights(), 0,
+                new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
+                new GenerationEngine.Options(32, 256, keep, PolicyOptions.DEFAULT.withThreads(1)));
+    }
+
+    private static PolicyClient client(Server s) {
+        return new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok");
+    }
+
+    private static List<String> overrides(Path run, int steps, String... more) {
+        List<String> o = new ArrayList<>(List.of("run.out_dir=" + run, "run.steps=" + steps, "run.eval_every=0",
+                "run.checkpoint_every=1", "run.eval_problems=8", "sft.steps=3", "sft.warmup_steps=1", "sft.batch_size=4",
+                "rollout.prompts_per_step=2", "rollout.group_size=4", "rollout.max_tokens=12", "optim.warmup_steps=0",
+                "optim.lr=1e-3", "pipeline.canary_prompts=2"));
+        o.addAll(List.of(more));
+        return o;
+    }
+
+    private static RlTrainer.Result train(List<String> overrides, List<PolicyClient> clients, boolean resume) throws Exception {
+        TrainConfig cfg = ConfigLoader.load(overrides);
+        return new RlTrainer(cfg, Path.of(overrides.get(0).substring("run.out_dir=".length())).resolveSibling("model"), clients,
+                new PrintStream(new ByteArrayOutputStream(), true)).run(resume);
+    }
+
+    private List<JsonNode> steps(Path run) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            JsonNode j = json.readTree(l);
+            if (j.has("reward/mean")) out.add(j);
+        }
+        return out;
+    }
+
+    @Test
+    void synchronousLoopTrainsPushesWritesTelemetryAndResumes() throws Exception {
+        Path run = dir.resolve("run");
+        try (Server s = server(3); PolicyClient c = client(s)) {
+            RlTrainer.Result r = train(overrides(run, 2, "rollout.max_staleness=0"), List.of(c), false);
+            assertThat(r.steps()).isEqualTo(2);
+            assertThat(s.engine().liveVersion()).isEqualTo(3); // version 1 = the warm start, then one per step
+            List<JsonNode> steps = steps(run);
+            assertThat(steps).hasSize(2);
+            for (JsonNode j : steps) {
+                assertThat(j.path("train/responses").asDouble()).isEqualTo(8);
+                assertThat(j.path("lag/max").asDouble()).isZero(); // eta = 0: every token sampled by the learner's version
+                // the server's behaviour log-probs and the learner's recomputation agree (same weights, two engines)
+                assertThat(j.path("mismatch/kl_k3").asDouble()).isCloseTo(0, within(1e-6));
+                assertThat(j.path("sync/canary_max_abs").asDouble()).isLessThan(1e-4);
+                assertThat(j.has("sync/rolled_back")).isFalse();
+            }
+            assertThat(ModelDir.load(r.finalModel()).config()).isEqualTo(loaded.config());
+            assertThat(Files.readString(run.resolve("report.json"))).contains("\"dropped\" : 0");
+
+            RlTrainer.Result r2 = train(overrides(run, 3, "rollout.max_staleness=0"), List.of(c), true);
+            assertThat(r2.steps()).isEqualTo(3);
+            assertThat(steps(run)).hasSize(3);
+            assertThat(Checkpoint.readState(Checkpoint.latest(run)).step()).isEqualTo(3);
+            assertThat(Ledger.trainedCounts(run.resolve("ledger.jsonl")).values()).containsOnly(1);
+        }
+    }
+
+    @Test
+    void withEtaTwoNoTrainedTokenLagsMoreThanTwo() throws Exception {
+        Path run = dir.resolve("eta2");
+        try (Server s = server(6); PolicyClient c = client(s)) {
+            train(overrides(run, 6, "rollout.max_staleness=2"), List.of(c), false);
+            List<JsonNode> steps = steps(run);
+            assertThat(steps).hasSize(6);
+            double maxLag = 0;
+            for (JsonNode j : steps) maxLag = Math.max(maxLag, j.path("lag/max").asDouble());
+            assertThat(maxLag).isLessThanOrEqualTo(2);
+            assertThat(maxLag).as("asynchronous: some tokens were sampled by older versions").isGreaterThan(0);
+            Map<Long, Integer> counts = Ledger.trainedCounts(run.resolve("ledger.jsonl"));
+            assertThat(counts).hasSize(12);
+            assertThat(counts.values()).containsOnly(1);
+        }
+    }
+
+    @Test
+    void injectedLagIsExactAndDeterministic() throws Exception {
+        List<List<JsonNode>> runs = new ArrayList<>();
+        for (String name : List.of("lagA", "lagB")) {
+            Path run = dir.resolve(name);
+            try (Server s = server(6); PolicyClient c = client(s)) {
+                train(overrides(run, 5, "rollout.max_staleness=2", "rollout.lag=2"), List.of(c), false);
+            }
+            runs.add(steps(run));
+        }
+        List<JsonNode> a = runs.get(0), b = runs.get(1);
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode j = a.get(i);
+            int batchIndex = i; // step i+1 trains batch i, sampled by version base + max(0, i - 2)
+            double expected = Math.min(batchIndex, 2);
+            assertThat(j.path("lag/p50").asDouble()).as("step %d", i + 1).isEqualTo(expected);
+            assertThat(j.path("lag/max").asDouble()).as("step %d", i + 1).isEqualTo(expected);
+            for (String k : List.of("reward/mean", "response/length_mean", "loss/mean", "train/tokens")) {
+                assertThat(b.get(i).path(k).asDouble()).as("%s at step %d", k, i + 1).isEqualTo(j.path(k).asDouble());
+            }
+        }
+    }
+
+    @Test
+    void aCorruptPushIsCaughtByTheCanariesAndRolledBack() throws Exception {
+        Path run = dir.resolve("canary");
+        try (Server s = server(4); PolicyClient c = client(s)) {
+            train(overrides(run, 3, "rollout.max_staleness=0", "pipeline.corrupt_push_at=2"), List.of(c), false);
+            List<JsonNode> steps = steps(run);
+            assertThat(steps.get(1).path("sync/rolled_back").asDouble()).isEqualTo(1);
+            assertThat(steps.get(1).path("sync/canary_max_abs").asDouble()).isGreaterThan(1e-3);
+            assertThat(steps.get(0).has("sync/rolled_back")).isFalse();
+            assertThat(steps.get(2).has("sync/rolled_back")).isFalse();
+            assertThat(s.metrics().weightRollbacks.sum()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aServerKilledMidRunCostsNoGroups() throws Exception {
+        Path run = dir.resolve("failover");
+        Server a = server(4);
+        try (Server b = server(4); PolicyClient ca = client(a); PolicyClient cb = client(b)) {
+            Thread killer = new Thread(() -> {
+                try {
+                    while (a.metrics().generatedTokens.sum() < 200) Thread.sleep(20);
+                    a.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            killer.start();
+            train(overrides(run, 6, "rollout.max_staleness=1", "rollout.prompts_per_step=4"), List.of(ca, cb), false);
+            killer.join();
+            Map<Long, Integer> counts = Ledger.trainedCounts(run.resolve("ledger.jsonl"));
+            assertThat(counts).hasSize(24);
+            assertThat(counts.values()).containsOnly(1);
+            assertThat(steps(run).get(5).path("pipeline/healthy_servers").asDouble()).isEqualTo(1);
+        } finally {
+            a.close();
+        }
+    }
+}
