@@ -104,6 +104,7 @@ public final class EvalRun {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         int[] finished = {0};
         int resumed = 0;
+        int context = client.contextLength();
         Object lock = new Object();
         final BufferedWriter writer = out;
         for (int i = 0; i < prompts.size(); i++) {
@@ -118,10 +119,21 @@ public final class EvalRun {
                 }
                 continue;
             }
+            int room = context - p.ids().length;
+            if (room < 1) { // the prompt alone fills the context: every sample is recorded as unanswered, not an error
+                List<JsonNode> rows = new ArrayList<>();
+                for (int s = 0; s < config.k(); s++) rows.add(tooLong(p, s));
+                synchronized (lock) {
+                    if (writer != null) for (JsonNode r : rows) writer.write(r.toString() + "\n");
+                    results.put(id, fromRows(p, rows, verdicts));
+                    finished[0]++;
+                }
+                continue;
+            }
             inFlight.acquire();
             long seed = config.seed() + i;
             var req = new PolicyClient.GenerateRequest(p.ids(), config.k(), config.temperature(), config.topP(), 0,
-                    config.maxTokens(), List.of(), seed, config.policyVersion(), false);
+                    Math.min(config.maxTokens(), room), List.of(), seed, config.policyVersion(), false);
             all.add(client.generate(req).thenAccept(resp -> {
                 List<JsonNode> rows = new ArrayList<>();
                 for (PolicyClient.Completion c : resp.samples()) rows.add(row(p, c, verifier.verifyGold(p.problem().goldAnswer(), c.text())));
@@ -165,6 +177,17 @@ public final class EvalRun {
                 .put("verifier", v.version()).put("completion_tokens", c.tokenIds().length)
                 .put("finish_reason", c.finishReason()).put("policy_version", c.policyVersions().length == 0 ? -1
                         : c.policyVersions()[c.policyVersions().length - 1]);
+        return o;
+    }
+
+    /** A problem whose prompt does not fit the model's context: counted as wrong, marked so in the JSONL. */
+    private static ObjectNode tooLong(Prompts.Prompt p, int sample) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("problem_id", p.problem().id()).put("sample", sample).put("level", p.problem().level())
+                .put("subject", p.problem().subject()).put("gold", p.problem().goldAnswer()).put("text", "")
+                .putNull("extracted").put("verdict", "PROMPT_TOO_LONG").put("correct", false)
+                .put("verifier", Verifier.VERSION).put("completion_tokens", 0).put("finish_reason", "prompt_too_long")
+                .put("prompt_tokens", p.ids().length);
         return o;
     }
 

@@ -154,6 +154,14 @@ public final class PolicyClient implements AutoCloseable {
         }
     }
 
+    /** The server's context length in tokens (prompt plus completion), from {@code GET /v1/models}. */
+    public int contextLength() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/models")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
+        return JSON.readTree(r.body()).path("data").path(0).path("max_model_len").intValue();
+    }
+
     /** The live policy version the server reports. */
     public long liveVersion() throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).GET().build(),

@@ -13,9 +13,10 @@ import static dev.vaco.trainer.config.ConfigException.require;
  * @param model           "builtin" (the tiny model, initialised with the seed) or a Hugging Face model directory [builtin]
  * @param dataset         training problems: "synthetic" (the built-in task) or a dataset as vaco eval takes it [synthetic]
  * @param evalProblems    held-out problems in each greedy evaluation [500]
+ * @param levels          synthetic difficulty levels to draw from, e.g. "1,2,3"; "all" = the generator's default mix [all]
  */
 public record RunConfig(long seed, int steps, String outDir, int checkpointEvery, int evalEvery, String model,
-                        String dataset, int evalProblems) {
+                        String dataset, int evalProblems, String levels) {
 
     public RunConfig {
         require(steps >= 1, "run.steps", "an integer >= 1", steps);
@@ -25,9 +26,17 @@ public record RunConfig(long seed, int steps, String outDir, int checkpointEvery
         require(model != null && !model.isBlank(), "run.model", "builtin or a model directory", "'" + model + "'");
         require(dataset != null && !dataset.isBlank(), "run.dataset", "synthetic or a dataset", "'" + dataset + "'");
         require(evalProblems >= 1, "run.eval_problems", "an integer >= 1", evalProblems);
+        require(levels != null && (levels.equals("all") || levels.matches("[1-5](,[1-5])*")), "run.levels",
+                "all or a comma-separated list of levels 1-5", "'" + levels + "'");
+    }
+
+    /** The level mix of the synthetic task. */
+    public dev.vaco.datasets.LevelMix levelMix() {
+        if (levels.equals("all")) return dev.vaco.datasets.LevelMix.DEFAULT;
+        return dev.vaco.datasets.LevelMix.of(java.util.Arrays.stream(levels.split(",")).mapToInt(Integer::parseInt).toArray());
     }
 
     public static RunConfig defaults() {
-        return new RunConfig(0, 100, "runs/default", 50, 25, "builtin", "synthetic", 500);
+        return new RunConfig(0, 100, "runs/default", 50, 25, "builtin", "synthetic", 500, "all");
     }
 }

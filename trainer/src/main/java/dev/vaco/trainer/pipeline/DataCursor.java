@@ -1,6 +1,7 @@
 package dev.vaco.trainer.pipeline;
 
 import dev.vaco.datasets.DatasetSpec;
+import dev.vaco.datasets.LevelMix;
 import dev.vaco.datasets.Datasets;
 import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.SyntheticMath;
@@ -18,11 +19,14 @@ public final class DataCursor {
     private final Iterator<Problem> it;
     private long consumed;
 
-    public DataCursor(String dataset, long seed) {
+    private final LevelMix mix;
+
+    public DataCursor(String dataset, long seed, LevelMix mix) {
         this.dataset = dataset;
         this.seed = seed;
+        this.mix = mix;
         if (dataset.equals("synthetic")) {
-            it = SyntheticMath.stream(seed);
+            it = SyntheticMath.stream(seed, mix);
         } else {
             List<Problem> train = DatasetSpec.load(dataset, "auto", null, "train", 0, seed);
             it = new Iterator<>() {
@@ -51,7 +55,7 @@ public final class DataCursor {
     }
 
     public List<Problem> heldOut(int n) {
-        return dataset.equals("synthetic") ? SyntheticMath.testSet(n, seed ^ 0x5EEDL)
+        return dataset.equals("synthetic") ? SyntheticMath.testSet(n, seed ^ 0x5EEDL, mix)
                 : DatasetSpec.load(dataset, "auto", null, "test", n, seed);
     }
 

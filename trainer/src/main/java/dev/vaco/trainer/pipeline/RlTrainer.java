@@ -90,7 +90,7 @@ public final class RlTrainer {
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
              Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"))) {
             Prompts prompts = prompts(tok);
-            DataCursor data = new DataCursor(cfg.run().dataset(), cfg.run().seed());
+            DataCursor data = new DataCursor(cfg.run().dataset(), cfg.run().seed(), cfg.run().levelMix());
             List<Prompts.Prompt> heldOut = new ArrayList<>();
             for (Problem p : data.heldOut(cfg.run().evalProblems())) heldOut.add(prompts.build(p));
             List<Canary> canaries = canaries(heldOut, prompts, pc.canaryPrompts());
