@@ -152,10 +152,26 @@ def main():
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--min-runs", type=int, default=1)
+    ap.add_argument("--check-prompt", help="comma-separated prompt ids: print the greedy continuation and exit")
+    ap.add_argument("--check-tokens", type=int, default=32)
     ap.add_argument("--min-seconds", type=float, default=10.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     m = Llama(a.model_dir)
+    if a.check_prompt:
+        with torch.inference_mode():
+            ids = torch.tensor([[int(x) for x in a.check_prompt.split(",")]])
+            cache = m.new_cache(1, ids.shape[1] + a.check_tokens)
+            out, pos = [], 0
+            x = ids
+            for i in range(a.check_tokens):
+                logits = m.forward(x, cache, pos)
+                pos += x.shape[1]
+                t = int(logits.argmax(-1)[0])
+                out.append(t)
+                x = torch.tensor([[t]])
+            print(json.dumps(dict(check_tokens=out)))
+        return
     with torch.inference_mode():
         for B in [int(x) for x in a.batches.split(",")]:
             gen = torch.Generator().manual_seed(B)

@@ -57,6 +57,11 @@ public final class OrtPolicy implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(options, "options");
+        if (config.headDim() % 8 != 0) {
+            // ORT's CPU GroupQueryAttention kernel refuses such heads at the first run; say so before that
+            throw new IllegalArgumentException("head_dim " + config.headDim() + " is not a multiple of 8, which ONNX Runtime's "
+                    + "GroupQueryAttention needs (every released Llama / Qwen2 model uses 64 or 128)");
+        }
         long t0 = System.nanoTime();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         byte[] model = LlamaGraph.build(config, options.graph()).toByteArray();

@@ -60,10 +60,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * # 1 + 3: tokens/s at concurrency 1, 8, 64 (tiny and ~25M), then the PyTorch eager baseline on the same model dirs
  * java -cp $CP dev.vaco.server.bench.ServingBench serving --models tiny,25m --torch
  * # 2: weight-swap time of the ~25M model, idle and under concurrency 8
- * java -cp $CP dev.vaco.server.bench.ServingBench swap
+ * java -cp $CP dev.vaco.server.bench.ServingBench swap [--no-spin]
  * # 4: vaco at concurrency 1 on the Llama-3-tokenizer model dir that Jlama also runs (see docs/bench/serving.md)
  * java -cp $CP dev.vaco.server.bench.ServingBench init-llama3 /tmp/jlama-bench/model
- * java -cp $CP dev.vaco.server.bench.ServingBench serving --dir /tmp/jlama-bench/model --levels 1 --prompt 16 --completion 128
+ * java -cp $CP dev.vaco.server.bench.ServingBench serving --dir /tmp/jlama-bench/model --levels 1 --prompt 15 --completion 128
+ * # the PyTorch baseline runs the same network: greedy continuations of the server and of the script agree
+ * java -cp $CP dev.vaco.server.bench.ServingBench check-torch /tmp/vaco-serving-bench/25m
  * </pre>
  *
  * Workload: prompts of random token ids (prompt {@code --prompt} tokens, default 64; request i uses seed i), temperature 1,
@@ -93,6 +95,7 @@ public final class ServingBench {
             case "serving" -> serving(a);
             case "swap" -> swap(a);
             case "init-llama3" -> initLlama3(Path.of(args[1]));
+            case "check-torch" -> checkTorch(Path.of(args[1]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
     }
@@ -283,6 +286,31 @@ public final class ServingBench {
         return out;
     }
 
+    /** Greedy (temperature 0) 32-token continuations of 3 prompts by the server and by the PyTorch script. */
+    static void checkTorch(Path dir) throws Exception {
+        ModelConfig c = ModelDir.config(dir);
+        try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "check", TOKEN, 1L << 31),
+                new GenerationEngine.Options(8, 16, 1, PolicyOptions.DEFAULT))) {
+            for (int id = 0; id < 3; id++) {
+                JsonObject req = new JsonObject(body(c, id, 64, 32)).put("temperature", 0.0);
+                HttpResponse<String> resp = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/generate"))
+                        .POST(HttpRequest.BodyPublishers.ofString(req.encode())).build(), HttpResponse.BodyHandlers.ofString());
+                JsonArray vaco = new JsonObject(resp.body()).getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids");
+                StringBuilder ids = new StringBuilder();
+                for (Object o : req.getJsonArray("prompt_token_ids")) ids.append(ids.isEmpty() ? "" : ",").append(o);
+                Path script = Path.of("inference-server/src/test/python/torch_generate_baseline.py");
+                Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "--model-dir", dir.toString(),
+                        "--check-prompt", ids.toString(), "--check-tokens", "32").redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                p.waitFor();
+                JsonArray torch = new JsonObject(out.substring(out.lastIndexOf('{'))).getJsonArray("check_tokens");
+                int same = 0;
+                while (same < vaco.size() && same < torch.size() && vaco.getInteger(same).equals(torch.getInteger(same))) same++;
+                System.out.printf("prompt %d: first %d of 32 greedy tokens identical%n  vaco  %s%n  torch %s%n", id, same, vaco, torch);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ 2: weight swap
 
     static void swap(List<String> a) throws Exception {
@@ -300,8 +328,11 @@ public final class ServingBench {
             bodies.add(bytes);
         }
         System.out.printf("body: %.1f MB (%.1fM params, F32)%n", bodies.get(0).length / 1e6, c.parameterCount() / 1e6);
+        // --no-spin: ORT intra-op pool threads do not spin between ops (PolicyOptions.allowSpinning = false)
+        PolicyOptions po = a.contains("--no-spin") ? PolicyOptions.DEFAULT.withSpinning(false) : PolicyOptions.DEFAULT;
+        System.out.println("session options: allow_spinning=" + po.allowSpinning());
         try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "25m", TOKEN, 1L << 31),
-                new GenerationEngine.Options(64, 1024, 4, PolicyOptions.DEFAULT))) {
+                new GenerationEngine.Options(64, 1024, 4, po))) {
             long[] version = {0};
             String load = waitForLoad();
             List<double[]> idle = new ArrayList<>();
