@@ -344,8 +344,18 @@ public final class GenerationEngine implements AutoCloseable {
         }
     }
 
-    /** FIFO admission: the head request waits until its batch has n free rows. */
+    /** Prompt tokens prefilled together before the next decode step: bounds the stall of running rows. */
+    private static final int PREFILL_TOKENS_PER_STEP = 4096;
+
+    /**
+     * FIFO admission: the head request waits until its batch has n free rows. Every request admitted in one turn
+     * into the same batch is prefilled in one batched pass ({@link OrtPolicy#prefillNew}), so that C requests
+     * arriving together cost one prefill, not C serial ones, before the running rows step again.
+     */
     private void admit() {
+        Map<Batch, List<Active>> starting = new java.util.LinkedHashMap<>();
+        Map<Batch, Integer> freeRows = new HashMap<>();
+        int tokens = 0;
         while (!waiting.isEmpty() && !abortAll) {
             Active a = waiting.peek();
             Long v = a.request.pinnedVersion();
@@ -364,15 +374,22 @@ public final class GenerationEngine implements AutoCloseable {
                 b = pinned.computeIfAbsent(v, k -> new Batch(k, new KvCache(config, options.maxRows(), contextLength())));
             }
             int n = a.request.params().n();
-            if (b.cache.maxRows() - b.cache.active() < n) return;
+            int free = freeRows.computeIfAbsent(b, x -> x.cache.maxRows() - x.cache.active());
+            if (free < n) break;
+            if (tokens > 0 && tokens + a.request.promptIds().length > PREFILL_TOKENS_PER_STEP) break;
             waiting.poll();
             dequeued();
+            freeRows.put(b, free - n);
+            tokens += a.request.promptIds().length;
+            starting.computeIfAbsent(b, x -> new ArrayList<>()).add(a);
+        }
+        for (var e : starting.entrySet()) {
             try {
-                start(a, b);
-            } catch (RuntimeException e) {
-                // the request's own rows are failed by failRunning; a request that never got rows is failed here
-                if (a.samples == null) a.future.completeExceptionally(e);
-                throw e;
+                start(e.getValue(), e.getKey());
+            } catch (RuntimeException ex) {
+                // rows already placed are failed by failRunning; requests that never got rows are failed here
+                for (Active a : e.getValue()) if (a.samples == null) a.future.completeExceptionally(ex);
+                throw ex;
             }
         }
     }
@@ -381,24 +398,44 @@ public final class GenerationEngine implements AutoCloseable {
         metrics.queueDepth.set(queued.decrementAndGet());
     }
 
-    private void start(Active a, Batch b) {
+    /**
+     * Prefills the prompts of {@code as} as new rows of {@code b} in one pass, then copies each prompt's row for its
+     * other n-1 samples and samples everyone's first token. Rows are appended in slot order: first one row per
+     * request (the prefilled ones), then the copies.
+     */
+    private void start(List<Active> as, Batch b) {
         Resident r = b.resident();
-        int[] prompt = a.request.promptIds();
-        int slot = b.cache.active();
-        float[] logits = r.policy.prefill(b.cache, slot, prompt); // [V] after the last prompt token
-        metrics.promptTokens.add(prompt.length);
-        SamplingParams sp = a.request.params();
-        a.samples = new Sample[sp.n()];
-        a.remaining = sp.n();
-        for (int i = 0; i < sp.n(); i++) {
-            if (i > 0) b.cache.copyRow(slot, slot + i); // n samples share the prompt's prefill
-            Row row = new Row(a, i, new SplittableRandom(mix(a.seed, i)));
+        int first = b.cache.active();
+        int[][] prompts = new int[as.size()][];
+        for (int i = 0; i < prompts.length; i++) prompts[i] = as.get(i).request.promptIds();
+        float[][] logits = r.policy.prefillNew(b.cache, prompts); // [requests][V] after each prompt's last token
+        long now = System.nanoTime();
+        List<Row> placed = new ArrayList<>();
+        List<float[]> rowLogits = new ArrayList<>();
+        for (int i = 0; i < as.size(); i++) {
+            Active a = as.get(i);
+            a.samples = new Sample[a.request.params().n()];
+            a.remaining = a.request.params().n();
+            Row row = new Row(a, 0, new SplittableRandom(mix(a.seed, 0)));
             b.rows.add(row);
+            placed.add(row);
+            rowLogits.add(logits[i]);
+            metrics.promptTokens.add(prompts[i].length);
         }
-        if (b.pinnedVersion != null) r.pinnedRows += sp.n();
-        a.ttft = (System.nanoTime() - a.submitted) / 1e9;
-        metrics.timeToFirstToken(a.ttft);
-        for (int i = 0; i < sp.n(); i++) accept(b.rows.get(slot + i), logits, r.version);
+        for (int i = 0; i < as.size(); i++) {
+            Active a = as.get(i);
+            for (int s = 1; s < a.request.params().n(); s++) {
+                b.cache.copyRow(first + i, b.cache.active()); // n samples share the prompt's prefill
+                Row row = new Row(a, s, new SplittableRandom(mix(a.seed, s)));
+                b.rows.add(row);
+                placed.add(row);
+                rowLogits.add(logits[i]);
+            }
+            if (b.pinnedVersion != null) r.pinnedRows += a.request.params().n();
+            a.ttft = (now - a.submitted) / 1e9;
+            metrics.timeToFirstToken(a.ttft);
+        }
+        for (int i = 0; i < placed.size(); i++) accept(placed.get(i), rowLogits.get(i), r.version);
         removeFinished(b);
     }
 
