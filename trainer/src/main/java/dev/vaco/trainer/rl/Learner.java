@@ -137,6 +137,9 @@ public final class Learner {
             NDArray logpEnd = noGrad(b, all, temperature, false);
             NDArray d = logpEnd.sub(logpStart);                                               // log(pi_T+1 / pi_T)
             m.put("policy/consecutive_kl", masked(d.exp().sub(d).sub(1f), b.mask()));
+            // first-order improvement of the iteration: mean A~ * (l_new - l_start) > 0 when the update moved the
+            // policy toward the responses with positive (aligned) advantage: a sign-error tripwire
+            m.put("policy/advantage_gain", masked(d.mul(full.tokenAdvantages()), b.mask()));
         }
         iteration++;
         return m;
