@@ -324,7 +324,9 @@ public final class RlTrainer {
         EvalRun.Config ec = new EvalRun.Config(1, 0, 1, cfg.rollout().maxTokens(), cfg.run().seed(), version, 64, 200);
         EvalRun.Summary s = null;
         RuntimeException last = null;
-        for (PolicyClient server : coord.current()) {
+        List<PolicyClient> candidates = new ArrayList<>(coord.current());
+        for (PolicyClient c : coord.all()) if (!candidates.contains(c)) candidates.add(c);
+        for (PolicyClient server : candidates) {
             try {
                 s = new EvalRun(server, verifier, ec).run(heldOut, null, null);
                 break;

@@ -225,16 +225,25 @@ public final class RolloutCoordinator implements AutoCloseable {
         }
     }
 
-    /** Servers used for scoring canaries: the healthy ones serving the current version. */
+    /** Servers used for canaries and evaluation: the healthy ones serving the current version. */
     public List<PolicyClient> current() {
         List<PolicyClient> out = new ArrayList<>();
         for (Backend b : backends) if (b.healthy && b.servedVersion == currentVersion) out.add(b.client);
         return out;
     }
 
+    /** Every server, healthy ones first (evaluation falls back on them when none is known to be current). */
+    public List<PolicyClient> all() {
+        List<PolicyClient> out = new ArrayList<>();
+        for (Backend b : backends) if (b.healthy) out.add(b.client);
+        for (Backend b : backends) if (!b.healthy) out.add(b.client);
+        return out;
+    }
+
     private void checkHealth() {
         for (Backend b : backends) {
-            if (b.healthy && b.servedVersion == currentVersion) continue;
+            // only servers marked down are probed: a healthy one mid-push belongs to publish(), which would race
+            if (b.healthy) continue;
             if (!b.client.healthy()) continue;
             try {
                 if (currentWeights != null && b.servedVersion != currentVersion) {
