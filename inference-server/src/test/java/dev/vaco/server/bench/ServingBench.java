@@ -1,18 +1,10 @@
 package dev.vaco.server.bench;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
@@ -32,7 +24,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -400,47 +391,9 @@ public final class ServingBench {
     // ------------------------------------------------------------------ ceiling, load
 
     /** OrtBench's ceiling: best of 6 timed ORT MatMuls of n x n fp32 (n = 1024, 2048), B a prepacked initializer. */
+    /** The ceiling exactly as the engine benchmark measures it, so the two documents compare like with like. */
     static double matmulCeiling() throws OrtException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        double best = 0;
-        for (int n : new int[] {1024, 2048}) {
-            GraphProto.Builder g = GraphProto.newBuilder().setName("matmul");
-            g.addInput(valueInfo("a", n));
-            g.addOutput(valueInfo("y", n));
-            TensorProto.Builder t = TensorProto.newBuilder().setName("b").setDataType(TensorProto.DataType.FLOAT.getNumber())
-                    .setDataLocation(TensorProto.DataLocation.EXTERNAL).addDims(n).addDims(n);
-            t.addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("in-memory"));
-            t.addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue("0"));
-            t.addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue(Long.toString(4L * n * n)));
-            g.addInitializer(t);
-            g.addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("a").addInput("b").addOutput("y"));
-            byte[] model = ModelProto.newBuilder().setIrVersion(8)
-                    .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build().toByteArray();
-            FloatBuffer a = Tensor.allocate((long) n * n), b = Tensor.allocate((long) n * n);
-            SplittableRandom r = new SplittableRandom(1);
-            for (int i = 0; i < n * n; i++) {
-                a.put(i, (float) r.nextDouble(-1, 1));
-                b.put(i, (float) r.nextDouble(-1, 1));
-            }
-            try (OnnxTensor bt = OnnxTensor.createTensor(env, b, new long[] {n, n});
-                 OnnxTensor at = OnnxTensor.createTensor(env, a, new long[] {n, n});
-                 OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-                so.setIntraOpNumThreads(2);
-                so.setInterOpNumThreads(1);
-                so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                so.addExternalInitializers(Map.of("b", bt));
-                try (OrtSession s = env.createSession(model, so)) {
-                    for (int i = 0; i < 8; i++) {
-                        long t0 = System.nanoTime();
-                        try (OrtSession.Result res = s.run(Map.of("a", at))) {
-                            long dt = System.nanoTime() - t0;
-                            if (i >= 2) best = Math.max(best, 2.0 * n * n * n / dt);
-                        }
-                    }
-                }
-            }
-        }
-        return best;
+        return dev.vaco.server.engine.OrtBench.matmulCeiling();
     }
 
     private static ValueInfoProto valueInfo(String name, long n) {
