@@ -1,5 +1,6 @@
 package dev.vaco.server.engine;
 
+import dev.vaco.model.NaiveLlama;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Weights;
@@ -39,7 +40,7 @@ class OrtPolicyTest {
     void fullPassMatchesNaiveReference(ModelConfig c, GraphOptions layout) {
         Weights w = TestModels.weights(c, 11);
         int[] tokens = TestModels.tokens(c, 23, 5);
-        double[][] expected = new ReferenceLlama(c, w).forward(tokens);
+        double[][] expected = new NaiveLlama(c, w).logits(tokens);
         try (OrtPolicy p = OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withGraph(layout))) {
             float[][] got = p.logits(tokens);
             assertThat(got.length).isEqualTo(tokens.length);

@@ -3,6 +3,7 @@ package dev.vaco.trainer.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import dev.vaco.model.NaiveLlama;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Weights;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.vaco.model.NaiveLlama;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Weights;
 import org.junit.jupiter.api.Test;

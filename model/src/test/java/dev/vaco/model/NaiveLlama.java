@@ -1,8 +1,4 @@
-package dev.vaco.trainer.model;
-
-import dev.vaco.model.ModelConfig;
-import dev.vaco.model.Tensor;
-import dev.vaco.model.Weights;
+package dev.vaco.model;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,18 +6,24 @@ import java.util.Map;
 /**
  * The test oracle: Hugging Face's Llama / Qwen2 forward written as plain loops in double precision, one row at a
  * time (so batching and padding cannot leak between rows by construction). Only the rotary angles follow HF's fp32
- * recipe exactly (inv_freq and pos * inv_freq in float), because that rounding is part of the definition.
+ * recipe exactly (inv_freq and pos * inv_freq in float), because that rounding is part of the definition. Both
+ * engines are tested against it: the ONNX graph (inference-server) and the DJL module (trainer), through this
+ * module's test-jar.
  */
-final class NaiveLlama {
+public final class NaiveLlama {
     private final ModelConfig c;
     private final Map<String, double[]> w;
 
-    NaiveLlama(ModelConfig config, Map<String, double[]> weights) {
+    public NaiveLlama(ModelConfig config, Weights weights) {
+        this(config, toDouble(weights));
+    }
+
+    public NaiveLlama(ModelConfig config, Map<String, double[]> weights) {
         this.c = config;
         this.w = weights;
     }
 
-    static Map<String, double[]> toDouble(Weights weights) {
+    public static Map<String, double[]> toDouble(Weights weights) {
         Map<String, double[]> m = new LinkedHashMap<>();
         for (Tensor t : weights.tensors()) {
             float[] f = t.toArray();
@@ -33,7 +35,7 @@ final class NaiveLlama {
     }
 
     /** logits [T][V] of one unpadded row. */
-    double[][] logits(int[] tokens) {
+    public double[][] logits(int[] tokens) {
         int t = tokens.length, h = c.hiddenSize(), v = c.vocabSize();
         double[] embed = w.get("model.embed_tokens.weight");
         double[][] x = new double[t][h];
@@ -62,7 +64,7 @@ final class NaiveLlama {
         return sum;
     }
 
-    static double[] logSoftmax(double[] z) {
+    public static double[] logSoftmax(double[] z) {
         double max = Double.NEGATIVE_INFINITY;
         for (double d : z) max = Math.max(max, d);
         double s = 0;
