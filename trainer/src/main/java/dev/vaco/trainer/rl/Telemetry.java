@@ -32,13 +32,7 @@ public final class Telemetry implements AutoCloseable {
             if (v == null || v.isNaN() || v.isInfinite()) o.putNull(k);
             else o.put(k, v);
         });
-        try {
-            out.write(o.toString());
-            out.write('\n');
-            out.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        write(o);
         if (console != null) {
             console.printf("step %4d v%-4d | reward %.3f | len %5.1f | ent %.3f | tv %.3f filt %.3f clip %.3f | kl %.1e mis %.1e | lag %.2f | %.1f s%n",
                     step, version, g(m, "reward/mean"), g(m, "response/length_mean"), g(m, "policy/entropy"),
@@ -52,16 +46,21 @@ public final class Telemetry implements AutoCloseable {
         ObjectNode o = JSON.createObjectNode();
         o.put("step", step).put("version", version).put("eval/accuracy", accuracy).put("eval/ci_low", lo)
                 .put("eval/ci_high", hi).put("time_s", seconds);
+        write(o);
+        if (console != null) {
+            console.printf("eval step %d v%d: greedy accuracy %.1f%% [%.1f, %.1f]  (%.1f s)%n", step, version, 100 * accuracy,
+                    100 * lo, 100 * hi, seconds);
+        }
+    }
+
+    /** One line, flushed: a killed run keeps every line it printed. */
+    private void write(ObjectNode o) {
         try {
             out.write(o.toString());
             out.write('\n');
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-        if (console != null) {
-            console.printf("eval step %d v%d: greedy accuracy %.1f%% [%.1f, %.1f]  (%.1f s)%n", step, version, 100 * accuracy,
-                    100 * lo, 100 * hi, seconds);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.vaco.trainer.rl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.util.List;
@@ -77,9 +76,5 @@ public record TrainBatch(NDArray tokens, NDArray targets, NDArray mask, NDArray 
             NDIndex pick = new NDIndex("{}", index);
             return new NDArray[] {tokens.get(pick), targets.get(pick)};
         }
-    }
-
-    public static DataType tokenType() {
-        return DataType.INT32;
     }
 }
