@@ -26,20 +26,26 @@ public final class Sampler {
         int v = logits.length;
         if (scratch.length < v) scratch = new float[v];
         double t = p.isGreedy() ? 1.0 : p.temperature();
-        // log-softmax of logits / t, in double for the normaliser (vocabularies of 150k tokens)
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < v; i++) max = Math.max(max, logits[i] / t);
-        double sum = 0;
-        for (int i = 0; i < v; i++) sum += Math.exp(logits[i] / t - max);
-        double lse = max + Math.log(sum);
-        for (int i = 0; i < v; i++) scratch[i] = (float) (logits[i] / t - lse);
-
-        int token = p.isGreedy() ? argmax(logits) : draw(scratch, v, p, rng);
+        // One pass of exp over the vocabulary (it dominates on 150k-token vocabularies): scratch holds the
+        // unnormalised probabilities exp(logit / t - max), the normaliser is their sum, kept in double.
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < v; i++) max = Math.max(max, logits[i]);
+        double m = max / t, sum = 0;
+        for (int i = 0; i < v; i++) {
+            float e = (float) Math.exp(logits[i] / t - m);
+            scratch[i] = e;
+            sum += e;
+        }
+        double lse = m + Math.log(sum);
+        int token = p.isGreedy() ? argmax(logits) : draw(scratch, sum, v, p, rng);
         int k = p.topLogprobs();
         int[] topIds = new int[k];
         float[] topLp = new float[k];
-        if (k > 0) topK(scratch, v, k, topIds, topLp);
-        return new Sampled(token, scratch[token], topIds, topLp);
+        if (k > 0) {
+            topK(logits, v, k, topIds, topLp);
+            for (int j = 0; j < k; j++) if (topIds[j] >= 0) topLp[j] = (float) (logits[topIds[j]] / t - lse);
+        }
+        return new Sampled(token, (float) (logits[token] / t - lse), topIds, topLp);
     }
 
     /** First index of the largest logit: ties go to the lowest id, as torch.argmax does. */
@@ -49,47 +55,48 @@ public final class Sampler {
         return best;
     }
 
-    private int draw(float[] logp, int v, SamplingParams p, SplittableRandom rng) {
+    /** @param w [V] unnormalised probabilities, {@code sum} their total */
+    private int draw(float[] w, double sum, int v, SamplingParams p, SplittableRandom rng) {
         double u = rng.nextDouble();
         if (p.topK() == 0 && p.topP() >= 1.0) {
             // full distribution: inverse CDF in id order
-            double c = 0;
+            double target = u * sum, c = 0;
             for (int i = 0; i < v; i++) {
-                c += Math.exp(logp[i]);
-                if (u < c) return i;
+                c += w[i];
+                if (target < c) return i;
             }
-            return lastPositive(logp, v);
+            return lastPositive(w, v);
         }
         // truncated: sort by probability, keep top-k then the smallest prefix reaching top-p, renormalise
         if (order.length < v) order = new Integer[v];
         for (int i = 0; i < v; i++) order[i] = i;
-        Arrays.sort(order, 0, v, (a, b) -> Float.compare(logp[b], logp[a]) != 0 ? Float.compare(logp[b], logp[a]) : a - b);
+        Arrays.sort(order, 0, v, (a, b) -> Float.compare(w[b], w[a]) != 0 ? Float.compare(w[b], w[a]) : a - b);
         int keep = p.topK() > 0 ? Math.min(p.topK(), v) : v;
-        double mass = 0;
+        double mass = 0, goal = p.topP() * sum;
         int cut = 0;
         while (cut < keep) {
-            mass += Math.exp(logp[order[cut]]);
+            mass += w[order[cut]];
             cut++;
-            if (mass >= p.topP()) break;
+            if (mass >= goal) break;
         }
         double target = u * mass, c = 0;
         for (int j = 0; j < cut; j++) {
-            c += Math.exp(logp[order[j]]);
+            c += w[order[j]];
             if (target < c) return order[j];
         }
         return order[cut - 1];
     }
 
-    private static int lastPositive(float[] logp, int v) {
-        for (int i = v - 1; i >= 0; i--) if (logp[i] > Float.NEGATIVE_INFINITY) return i;
+    private static int lastPositive(float[] w, int v) {
+        for (int i = v - 1; i >= 0; i--) if (w[i] > 0) return i;
         return v - 1;
     }
 
-    private static void topK(float[] logp, int v, int k, int[] ids, float[] vals) {
+    private static void topK(float[] scores, int v, int k, int[] ids, float[] vals) {
         Arrays.fill(ids, -1);
         Arrays.fill(vals, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < v; i++) {
-            float x = logp[i];
+            float x = scores[i];
             if (x <= vals[k - 1]) continue;
             int j = k - 1;
             while (j > 0 && vals[j - 1] < x) { vals[j] = vals[j - 1]; ids[j] = ids[j - 1]; j--; }
