@@ -21,13 +21,14 @@ import java.util.concurrent.Callable;
 final class DemoCommand implements Callable<Integer> {
     /**
      * The demo's settings, chosen by measurement on the 2-core target (BENCHMARKS.md, "RL on the built-in task"):
-     * level-1 problems (two-digit sums and differences), a 400-step warm start that leaves the model at about a quarter
-     * correct, then RL with eta = 2 so that generation and learning overlap. The RL learning rate is small on purpose:
+     * level-1 problems (two-digit sums and differences), an 800-step warm start that leaves the model at about half
+     * correct (a 400-step one, at a quarter, left RL too few groups with any correct sample), then RL with eta = 2 so
+     * that generation and learning overlap. The RL learning rate is small on purpose:
      * Adam turns a sparse policy-gradient signal into full-size steps, and at 5e-4 the tiny model drifted away from
      * its warm start (reward 0.15 -> 0.04 in 30 steps) while 2e-5..5e-5 climbed.
      */
     static final List<String> DEFAULTS = List.of(
-            "run.levels=1", "sft.steps=400", "sft.lr=2e-3", "sft.batch_size=32", "sft.warmup_steps=30",
+            "run.levels=1", "sft.steps=800", "sft.lr=2e-3", "sft.batch_size=32", "sft.warmup_steps=30",
             "run.steps=400", "run.eval_every=20", "run.checkpoint_every=20", "run.eval_problems=500",
             "rollout.prompts_per_step=32", "rollout.group_size=8", "rollout.max_tokens=40", "rollout.max_staleness=2",
             "optim.lr=5e-5", "optim.warmup_steps=3", "optim.min_lr_ratio=1.0");
@@ -57,8 +58,8 @@ final class DemoCommand implements Callable<Integer> {
         List<String> o = new ArrayList<>(DEFAULTS);
         o.add("run.out_dir=" + out);
         o.add("run.seed=" + seed);
-        // RL gets what the warm start (~1.5 min here) and the evaluations leave of the budget
-        o.add("pipeline.max_minutes=" + String.format(Locale.ROOT, "%.2f", Math.max(0.5, minutes - 3)));
+        // RL gets what the warm start (~2.7 min here) and the evaluations leave of the budget
+        o.add("pipeline.max_minutes=" + String.format(Locale.ROOT, "%.2f", Math.max(0.5, minutes - 4.5)));
         if (steps != null) o.add("run.steps=" + steps);
         o.addAll(overrides);
         TrainConfig cfg = ConfigLoader.load(o);
