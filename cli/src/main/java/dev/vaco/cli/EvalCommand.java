@@ -111,7 +111,7 @@ final class EvalCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--prompt must be chat, plain or auto, found '" + prompt + "'");
             };
             PromptStyle style = (chat ? PromptStyle.CHAT : dataset.equals("synthetic") ? PromptStyle.BUILT_IN
-                    : new PromptStyle(false, "Question: {question}\nAnswer:", null, null, 0)).withFewShot(fewShot);
+                    : PromptStyle.PLAIN).withFewShot(fewShot);
             List<Problem> shots = fewShot > 0 ? DatasetSpec.load("synthetic".equals(dataset) ? "synthetic" : dataset, format,
                     config, "train".equals(split) ? "test" : "train", 0, seed + 1) : List.of();
             Prompts prompts = new Prompts(tok, template, style, shots);

@@ -16,6 +16,9 @@ public record PromptStyle(boolean chat, String template, String system, String i
     /** The built-in task: the question, a newline, then the model writes the worked solution. */
     public static final PromptStyle BUILT_IN = new PromptStyle(false, "{question}\n", null, null, 0);
 
+    /** Base models without a chat template on a dataset (GSM8K, MATH): question, then "Answer:". */
+    public static final PromptStyle PLAIN = new PromptStyle(false, "Question: {question}\nAnswer:", null, null, 0);
+
     /** Chat models (Qwen2.5-Math style): the question followed by the boxed-answer instruction. */
     public static final PromptStyle CHAT = new PromptStyle(true, null, null, BOXED_INSTRUCTION, 0);
 

@@ -255,7 +255,7 @@ public final class RlTrainer {
         Path tc = modelDir.resolve(ModelDir.TOKENIZER_CONFIG);
         ChatTemplate t = Files.isRegularFile(tc) && Files.readString(tc).contains("\"chat_template\"")
                 ? ChatTemplate.fromTokenizerConfig(tc) : null;
-        return new Prompts(tok, t, t != null ? PromptStyle.CHAT : new PromptStyle(false, "Question: {question}\nAnswer:", null, null, 0), List.of());
+        return new Prompts(tok, t, t != null ? PromptStyle.CHAT : PromptStyle.PLAIN, List.of());
     }
 
     // ------------------------------------------------------------------ canaries: verified weight sync
