@@ -8,6 +8,7 @@ import dev.vaco.server.Metrics;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.sampling.InvalidRequestException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -196,13 +197,42 @@ public final class InferenceServer extends VerticleBase {
                     + settings.maxWeightBytes(), "body");
             return;
         }
-        ctx.request().body().onFailure(t -> HttpErrors.fail(ctx, t, metrics)).onSuccess(body -> blocking(ctx, () -> {
-            ByteBuffer image = ByteBuffer.wrap(body.getBytes());
+        uploadBody(ctx, len).onFailure(t -> HttpErrors.fail(ctx, t, metrics)).onSuccess(image -> blocking(ctx, () -> {
             Map<String, Tensor> tensors = Safetensors.parse(image, "weight upload");
             Weights w = Weights.validated(engine.config(), tensors, "weight upload");
             return engine.publish(w, version).get();
         }).onSuccess(seconds -> ctx.json(new JsonObject().put("version", version).put("swap_seconds", seconds)
                 .put("resident", new JsonArray(engine.residentVersions()))))
           .onFailure(t -> metrics.weightUpdatesRejected.increment()));
+    }
+
+    /**
+     * The upload body. With a Content-Length, each network chunk is copied once into an array of exactly that size:
+     * aggregating a 100 MB body into a growing buffer and then copying it out cost most of an end-to-end swap
+     * (docs/bench/serving.md). Without one (chunked transfer), the aggregated body.
+     */
+    private Future<ByteBuffer> uploadBody(RoutingContext ctx, String len) {
+        long declared = len != null && len.matches("\\d{1,18}") ? Long.parseLong(len) : -1;
+        if (declared < 0 || declared > Integer.MAX_VALUE - 8) return ctx.request().body().map(b -> ByteBuffer.wrap(b.getBytes()));
+        byte[] into = new byte[(int) declared];
+        int[] received = {0};
+        boolean[] overflow = {false};
+        Promise<ByteBuffer> body = Promise.promise();
+        ctx.request().handler(chunk -> {
+            int n = chunk.length();
+            if (overflow[0] || received[0] + n > into.length) {
+                overflow[0] = true;
+                return;
+            }
+            chunk.getBytes(0, n, into, received[0]);
+            received[0] += n;
+        });
+        ctx.request().exceptionHandler(body::tryFail);
+        ctx.request().endHandler(v -> {
+            if (overflow[0]) body.tryFail(new InvalidRequestException("body", "body is longer than its Content-Length " + declared));
+            else body.tryComplete(ByteBuffer.wrap(into, 0, received[0]));
+        });
+        ctx.request().resume();
+        return body.future();
     }
 }

@@ -20,7 +20,7 @@ public final class Sampler {
     public record Sampled(int token, float logprob, int[] topIds, float[] topLogprobs) {}
 
     private float[] scratch = new float[0];
-    private Integer[] order = new Integer[0];
+    private long[] keys = new long[0];
 
     public Sampled sample(float[] logits, SamplingParams p, SplittableRandom rng) {
         int v = logits.length;
@@ -67,24 +67,40 @@ public final class Sampler {
             }
             return lastPositive(w, v);
         }
-        // truncated: sort by probability, keep top-k then the smallest prefix reaching top-p, renormalise
-        if (order.length < v) order = new Integer[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        Arrays.sort(order, 0, v, (a, b) -> Float.compare(w[b], w[a]) != 0 ? Float.compare(w[b], w[a]) : a - b);
+        // Truncated: tokens by probability (ties: lower id first), keep top-k, then the smallest prefix reaching
+        // top_p of the whole mass, renormalise. Sorting 150k ids per token cost ~10 ms, so only candidates above a
+        // threshold are sorted; the threshold drops 1000-fold until they hold the top-k or the top_p mass. Every
+        // token left out is less likely than every candidate, so the prefix is the one a full sort would give.
         int keep = p.topK() > 0 ? Math.min(p.topK(), v) : v;
-        double mass = 0, goal = p.topP() * sum;
+        double goal = p.topP() * sum;
+        if (keys.length < v) keys = new long[v];
+        int n = 0;
+        for (double tau = 1e-3; ; tau *= 1e-3) { // w[i] = exp(x_i - max) <= 1, the largest is 1
+            n = 0;
+            double mass = 0;
+            for (int i = 0; i < v; i++) {
+                if (w[i] >= tau) {
+                    // descending probability, then ascending id, as one ascending long (w >= 0: bits order = value order)
+                    keys[n++] = ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(w[i])) << 32) | i;
+                    mass += w[i];
+                }
+            }
+            if (n >= keep || mass >= goal || tau < Float.MIN_VALUE) break;
+        }
+        Arrays.sort(keys, 0, n);
+        double mass = 0;
         int cut = 0;
-        while (cut < keep) {
-            mass += w[order[cut]];
+        while (cut < Math.min(keep, n)) {
+            mass += w[(int) keys[cut]];
             cut++;
             if (mass >= goal) break;
         }
         double target = u * mass, c = 0;
         for (int j = 0; j < cut; j++) {
-            c += w[order[j]];
-            if (target < c) return order[j];
+            c += w[(int) keys[j]];
+            if (target < c) return (int) keys[j];
         }
-        return order[cut - 1];
+        return (int) keys[cut - 1];
     }
 
     private static int lastPositive(float[] w, int v) {

@@ -20,8 +20,9 @@ public final class SamplerCost {
     public static void main(String[] args) {
         System.out.println("load: " + ServingBench.loadAverage1());
         for (int v : new int[] {128, 32_000, 128_256}) {
-            for (double t : new double[] {1.0, 0.0}) {
-                SamplingParams p = new SamplingParams(1, t, 1, 0, 16, List.of(), List.of(), 1L, 0, true);
+            for (double[] tp : new double[][] {{1.0, 1.0}, {0.0, 1.0}, {1.0, 0.95}}) {
+                double t = tp[0];
+                SamplingParams p = new SamplingParams(1, t, tp[1], 0, 16, List.of(), List.of(), 1L, 0, true);
                 float[] logits = new float[v];
                 SplittableRandom r = new SplittableRandom(v);
                 Sampler s = new Sampler();
@@ -35,7 +36,8 @@ public final class SamplerCost {
                     if (rep >= 0) times[rep] = (System.nanoTime() - t0) / rows;
                 }
                 Arrays.sort(times);
-                System.out.printf("| %d | %s | %.1f | %.1f |%n", v, t == 0 ? "0 (greedy)" : "1", times[0] / 1e3, times[3] / 1e3);
+                System.out.printf("| %d | %s | %.1f | %.1f |%n", v, t == 0 ? "0 (greedy)" : tp[1] < 1 ? "1, top_p 0.95" : "1",
+                        times[0] / 1e3, times[3] / 1e3);
             }
         }
     }

@@ -187,6 +187,19 @@ class InferenceServerTest {
         // the old version is still resident and can be pinned: exactly the old outputs
         JsonObject pinned = generate(req.replace("}", ", \"policy_version\": " + v0 + "}"));
         assertThat(pinned.getJsonArray("samples")).isEqualTo(before.getJsonArray("samples"));
+        // an upload without Content-Length (chunked transfer) takes the aggregating path and works the same
+        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                        + "/v1/weights?version=" + (v0 + 2))).header("Authorization", "Bearer " + TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(msBytes))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).isEqualTo(400);
+        assertThat(chunked.body()).contains("model.norm.weight");
+        chunked = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                        + "/v1/weights?version=" + (v0 + 2))).header("Authorization", "Bearer " + TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(goodBytes))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(200);
+        assertThat(server.engine().liveVersion()).isEqualTo(v0 + 2);
     }
 
     @Test

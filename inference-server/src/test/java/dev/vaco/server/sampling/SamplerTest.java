@@ -67,6 +67,62 @@ class SamplerTest {
         assertThat(seen[1]).isGreaterThan(0);
     }
 
+    /**
+     * The oracle of truncated sampling: every id sorted by probability (ties: lower id first), top-k, then the
+     * smallest prefix reaching top_p of the whole mass, inverse CDF with the draw {@code u}.
+     */
+    private static int naiveTruncated(float[] logits, double t, int topK, double topP, double u) {
+        int v = logits.length;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float x : logits) max = Math.max(max, x);
+        double m = max / t, sum = 0;
+        float[] w = new float[v];
+        for (int i = 0; i < v; i++) {
+            w[i] = (float) Math.exp(logits[i] / t - m);
+            sum += w[i];
+        }
+        Integer[] order = new Integer[v];
+        for (int i = 0; i < v; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> w[a] != w[b] ? Float.compare(w[b], w[a]) : a - b);
+        int keep = topK > 0 ? Math.min(topK, v) : v, cut = 0;
+        double mass = 0;
+        while (cut < keep) {
+            mass += w[order[cut++]];
+            if (mass >= topP * sum) break;
+        }
+        double c = 0;
+        for (int j = 0; j < cut; j++) {
+            c += w[order[j]];
+            if (u * mass < c) return order[j];
+        }
+        return order[cut - 1];
+    }
+
+    @Test
+    void truncatedSamplingEqualsTheFullSortOracle() {
+        Sampler s = new Sampler();
+        int checked = 0;
+        for (int v : new int[] {7, 300, 20_000}) {
+            for (long seed = 0; seed < 6; seed++) {
+                float[] l = logits(seed, v);
+                // ties and a peaked or flat shape: rounded logits, scaled up or down
+                double scale = seed % 3 == 0 ? 8 : seed % 3 == 1 ? 0.2 : 1;
+                for (int i = 0; i < v; i++) l[i] = (float) (Math.round(l[i] * 4) / 4.0 * scale);
+                for (double[] pk : new double[][] {{0.9, 0}, {0.5, 0}, {1.0, 5}, {0.95, 40}, {0.999, 0}, {0.3, 3}}) {
+                    for (double t : new double[] {1.0, 0.7}) {
+                        SplittableRandom r = new SplittableRandom(seed * 31 + v), oracle = new SplittableRandom(seed * 31 + v);
+                        for (int draw = 0; draw < 10; draw++) {
+                            int got = s.sample(l, params(t, pk[0], (int) pk[1], 0), r).token();
+                            assertThat(got).isEqualTo(naiveTruncated(l, t, (int) pk[1], pk[0], oracle.nextDouble()));
+                            checked++;
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(3 * 6 * 6 * 2 * 10);
+    }
+
     @Test
     void sameSeedSameDraws() {
         float[] l = logits(5, 100);
