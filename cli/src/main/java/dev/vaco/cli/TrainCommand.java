@@ -54,7 +54,7 @@ final class TrainCommand implements Callable<Integer> {
         Path runDir = Path.of(cfg.run().outDir());
         Path modelDir = cfg.run().model().equals("builtin") ? runDir.resolve("init-model") : Path.of(cfg.run().model());
         if (cfg.run().model().equals("builtin") && !Files.isRegularFile(modelDir.resolve(ModelDir.CONFIG))) {
-            ModelInit.initTiny(modelDir, cfg.run().seed());
+            ModelInit.initTiny(modelDir, cfg.sft().seedOr(cfg.run().seed()));
         }
         RlTrainer.Result r = run(cfg, modelDir, servers, token, resume);
         System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",

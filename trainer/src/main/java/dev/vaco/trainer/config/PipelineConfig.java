@@ -11,7 +11,8 @@ import static dev.vaco.trainer.config.ConfigException.require;
  * @param canaryPrompts    fixed prompts scored on the server and by the learner after each push (0 = off) [4]
  * @param canaryThreshold  largest |server - learner| log-prob accepted on the canaries; above it the push is rolled back [1e-3]
  * @param corruptPushAt    fault injection for tests: corrupt the weights pushed at this learner step (-1 = never) [-1]
- * @param maxMinutes       stop RL after this many minutes of wall time (0 = no limit) [0]
+ * @param maxMinutes       stop RL once the run has used this many minutes of wall time, warm start included (0 = no
+ *                         limit) [0]
  * @param serverThreads    ONNX Runtime threads of an embedded server [1]
  * @param learnerThreads   PyTorch threads of the learner [1]
  */

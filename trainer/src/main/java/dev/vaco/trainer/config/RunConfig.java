@@ -14,9 +14,10 @@ import static dev.vaco.trainer.config.ConfigException.require;
  * @param dataset         training problems: "synthetic" (the built-in task) or a dataset as vaco eval takes it [synthetic]
  * @param evalProblems    held-out problems in each greedy evaluation [500]
  * @param levels          synthetic difficulty levels to draw from, e.g. "1,2,3"; "all" = the generator's default mix [all]
+ * @param targetAccuracy  stop once a held-out evaluation reaches this accuracy; 0 = off [0] (time-to-accuracy runs)
  */
 public record RunConfig(long seed, int steps, String outDir, int checkpointEvery, int evalEvery, String model,
-                        String dataset, int evalProblems, String levels) {
+                        String dataset, int evalProblems, String levels, double targetAccuracy) {
 
     public RunConfig {
         require(steps >= 1, "run.steps", "an integer >= 1", steps);
@@ -28,6 +29,7 @@ public record RunConfig(long seed, int steps, String outDir, int checkpointEvery
         require(evalProblems >= 1, "run.eval_problems", "an integer >= 1", evalProblems);
         require(levels != null && (levels.equals("all") || levels.matches("[1-5](,[1-5])*")), "run.levels",
                 "all or a comma-separated list of levels 1-5", "'" + levels + "'");
+        require(targetAccuracy >= 0 && targetAccuracy <= 1, "run.target_accuracy", "a number in [0, 1] (0 = off)", targetAccuracy);
     }
 
     /** The level mix of the synthetic task. */
@@ -37,6 +39,6 @@ public record RunConfig(long seed, int steps, String outDir, int checkpointEvery
     }
 
     public static RunConfig defaults() {
-        return new RunConfig(0, 100, "runs/default", 50, 25, "builtin", "synthetic", 500, "all");
+        return new RunConfig(0, 100, "runs/default", 50, 25, "builtin", "synthetic", 500, "all", 0);
     }
 }

@@ -15,9 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.ToDoubleFunction;
 import java.util.function.Function;
 
 /**
@@ -28,17 +33,38 @@ import java.util.function.Function;
  * <p>Resumable and shareable: a run is claimed by creating {@code runs/<name>/claim} atomically, and is done when its
  * {@code report.json} exists; several processes can work through one grid, and a re-run skips what is done. The
  * results table aggregates whatever runs are complete.
+ *
+ * <p>A cell's objective may carry configuration overrides after a colon, {@code ;}-separated, so that switches and
+ * batch sizes are cells of the same grid: {@code vaco:objective.tv_anchor=learner-start},
+ * {@code ppo_clip:rollout.prompts_per_step=8}.
  */
 public final class LagSweep {
-    /** One cell of the grid. */
-    public record Cell(String objective, int lag, int updates, long seed) {
+    /** One cell of the grid; {@code label} is an objective name, optionally followed by {@code :key=value;...}. */
+    public record Cell(String label, int lag, int updates, long seed) {
+        public String objective() {
+            int c = label.indexOf(':');
+            return c < 0 ? label : label.substring(0, c);
+        }
+
+        /** The label's overrides as {@code key=value} strings. */
+        List<String> overrides() {
+            int c = label.indexOf(':');
+            return c < 0 ? List.of() : List.of(label.substring(c + 1).split(";"));
+        }
+
         String name() {
-            return String.format(Locale.ROOT, "%s-k%d-u%d-s%d", objective, lag, updates, seed);
+            return String.format(Locale.ROOT, "%s-k%d-u%d-s%d", label.replace(':', '+').replace(';', '+'), lag, updates, seed);
         }
     }
 
-    /** What a run left behind: its final accuracy, the area under its accuracy curve, and mean telemetry. */
-    public record RunResult(Cell cell, double finalAccuracy, double auc, double tv, double filtered, double consecutiveKl) {}
+    /**
+     * What a run left behind: final held-out accuracy, the area under its accuracy curve (mean accuracy over steps),
+     * and the mean over steps of: TV between behaviour and learner ({@code lag/tv}), VACO's filtered share, PPO's
+     * clipped share and the consecutive-policy KL; {@code klCurve} is the KL per step, {@code batch} the responses per
+     * step.
+     */
+    public record RunResult(Cell cell, double finalAccuracy, double auc, double tv, double filtered, double clipped,
+                            double consecutiveKl, List<double[]> klCurve, int batch) {}
 
     private final Path out;
     private final Path warmStart;
@@ -67,9 +93,21 @@ public final class LagSweep {
         return cells;
     }
 
+    /** The overrides of one cell's run, validated: a typo in a label fails before any run starts. */
+    TrainConfig config(Cell c) {
+        List<String> o = new ArrayList<>(baseOverrides);
+        Path dir = out.resolve("runs").resolve(c.name());
+        o.addAll(List.of("run.out_dir=" + dir, "run.model=" + warmStart, "sft.steps=0", "sft.warmup_steps=0",
+                "objective.name=" + c.objective(), "rollout.lag=" + c.lag(), "rollout.max_staleness=" + c.lag(),
+                "rollout.updates_per_batch=" + c.updates(), "run.seed=" + c.seed()));
+        o.addAll(c.overrides());
+        return ConfigLoader.load(o);
+    }
+
     /** Runs every unclaimed, unfinished cell; returns how many this process ran. */
     public int run(List<Cell> cells, PrintStream log) throws Exception {
         ModelDir.config(warmStart); // fail early on a missing warm start
+        for (Cell c : cells) config(c);
         int ran = 0;
         for (Cell c : cells) {
             Path dir = out.resolve("runs").resolve(c.name());
@@ -80,14 +118,9 @@ public final class LagSweep {
             } catch (FileAlreadyExistsException e) {
                 continue; // another process has it (delete the claim of a run that died to re-run it)
             }
-            List<String> o = new ArrayList<>(baseOverrides);
-            o.addAll(List.of("run.out_dir=" + dir, "run.model=" + warmStart, "sft.steps=0", "sft.warmup_steps=0",
-                    "objective.name=" + c.objective(), "rollout.lag=" + c.lag(), "rollout.max_staleness=" + c.lag(),
-                    "rollout.updates_per_batch=" + c.updates(), "run.seed=" + c.seed()));
-            TrainConfig cfg = ConfigLoader.load(o);
             log.printf("lag-sweep: %s%n", c.name());
             try (ServerHandle h = servers.apply(c)) {
-                new RlTrainer(cfg, warmStart, List.of(h.client()), log).run(false);
+                new RlTrainer(config(c), warmStart, List.of(h.client()), log).run(false);
             }
             ran++;
         }
@@ -101,22 +134,24 @@ public final class LagSweep {
         for (Cell c : cells) {
             Path dir = out.resolve("runs").resolve(c.name());
             if (!Files.exists(dir.resolve("report.json"))) continue;
-            List<double[]> curve = new ArrayList<>();
-            double tv = 0, filt = 0, kl = 0;
-            int n = 0;
+            List<double[]> curve = new ArrayList<>(), kl = new ArrayList<>();
+            double tv = 0, filt = 0, clip = 0;
             for (String l : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
                 JsonNode j = json.readTree(l);
                 if (j.has("eval/accuracy")) curve.add(new double[] {j.path("step").asDouble(), j.path("eval/accuracy").asDouble()});
                 if (j.has("reward/mean")) {
-                    tv += j.path("vaco/tv_behaviour").asDouble(0);
+                    tv += j.path("lag/tv").asDouble(0);
                     filt += j.path("vaco/filtered_frac").asDouble(0);
-                    kl += j.path("policy/consecutive_kl").asDouble(0);
-                    n++;
+                    clip += j.path("ppo/clip_frac").asDouble(0);
+                    kl.add(new double[] {j.path("step").asDouble(), j.path("policy/consecutive_kl").asDouble(0)});
                 }
             }
             if (curve.isEmpty()) continue;
-            rs.add(new RunResult(c, curve.get(curve.size() - 1)[1], auc(curve), tv / Math.max(1, n), filt / Math.max(1, n),
-                    kl / Math.max(1, n)));
+            JsonNode cfg = json.readTree(dir.resolve("config.json").toFile()).path("rollout");
+            int n = Math.max(1, kl.size());
+            rs.add(new RunResult(c, curve.get(curve.size() - 1)[1], auc(curve), tv / n, filt / n, clip / n,
+                    kl.stream().mapToDouble(p -> p[1]).sum() / n, kl,
+                    cfg.path("prompts_per_step").asInt() * cfg.path("group_size").asInt()));
         }
         return rs;
     }
@@ -131,28 +166,143 @@ public final class LagSweep {
         return area / (curve.get(curve.size() - 1)[0] - curve.get(0)[0]);
     }
 
+    /** Runs grouped by (label, k, u), in grid order. */
+    private static Map<String, List<RunResult>> byCell(List<RunResult> rs) {
+        Map<String, List<RunResult>> cells = new LinkedHashMap<>();
+        for (RunResult r : rs) cells.computeIfAbsent(key(r.cell().label(), r.cell().lag(), r.cell().updates()), k -> new ArrayList<>()).add(r);
+        return cells;
+    }
+
+    private static String key(String label, int lag, int updates) {
+        return label + "|" + lag + "|" + updates;
+    }
+
     /** Markdown: one row per (objective, k, u) with mean and standard deviation over seeds. */
     public static String table(List<RunResult> rs) {
-        Map<String, List<RunResult>> cells = new LinkedHashMap<>();
-        for (RunResult r : rs) {
-            cells.computeIfAbsent(r.cell().objective() + "|" + r.cell().lag() + "|" + r.cell().updates(), k -> new ArrayList<>()).add(r);
-        }
-        StringBuilder b = new StringBuilder("| objective | k | u | seeds | final accuracy | AUC | TV to behaviour | filtered | consecutive KL |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|\n");
-        cells.forEach((key, list) -> {
+        StringBuilder b = new StringBuilder("| objective | k | u | seeds | final accuracy | AUC | TV behaviour-learner | filtered | clipped | consecutive KL |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        byCell(rs).forEach((key, list) -> {
             String[] p = key.split("\\|");
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %.4f | %.4f | %.2e |%n", p[0], p[1], p[2],
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %.4f | %.4f | %.4f | %.2e |%n", p[0], p[1], p[2],
                     list.size(), meanStd(list, RunResult::finalAccuracy), meanStd(list, RunResult::auc),
-                    list.stream().mapToDouble(RunResult::tv).average().orElse(0),
-                    list.stream().mapToDouble(RunResult::filtered).average().orElse(0),
-                    list.stream().mapToDouble(RunResult::consecutiveKl).average().orElse(0)));
+                    mean(list, RunResult::tv), mean(list, RunResult::filtered), mean(list, RunResult::clipped),
+                    mean(list, RunResult::consecutiveKl)));
         });
         return b.toString();
     }
 
-    private static String meanStd(List<RunResult> list, java.util.function.ToDoubleFunction<RunResult> f) {
-        double mean = list.stream().mapToDouble(f).average().orElse(0);
-        double var = list.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - mean, 2)).sum() / Math.max(1, list.size() - 1);
-        return String.format(Locale.ROOT, "%.1f%% ± %.1f", 100 * mean, 100 * Math.sqrt(var));
+    /**
+     * Markdown: how much of its lag-0 accuracy each objective keeps at each k > 0 (same label and u), as the
+     * difference of seed means with its standard error {@code sqrt(s_k^2 / n_k + s_0^2 / n_0)}.
+     */
+    public static String retention(List<RunResult> rs) {
+        Map<String, List<RunResult>> cells = byCell(rs);
+        StringBuilder b = new StringBuilder("| objective | u | k | final accuracy - lag 0 (points) | AUC - lag 0 (points) |\n|---|---|---|---|---|\n");
+        cells.forEach((key, list) -> {
+            Cell c = list.get(0).cell();
+            List<RunResult> zero = cells.get(key(c.label(), 0, c.updates()));
+            if (c.lag() == 0 || zero == null) return;
+            b.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s |%n", c.label(), c.updates(), c.lag(),
+                    diff(list, zero, RunResult::finalAccuracy), diff(list, zero, RunResult::auc)));
+        });
+        return b.toString();
+    }
+
+    /**
+     * Markdown: the consecutive-policy KL per update in the first and the last third of the runs' steps, by objective
+     * and batch size (responses per step): the fixed-point diagnostic (PPO-Clip with parallel data settles where the
+     * KL between consecutive policies stops shrinking; larger batches should settle lower).
+     */
+    public static String klTrend(List<RunResult> rs) {
+        Map<String, List<RunResult>> groups = new TreeMap<>();
+        for (RunResult r : rs) groups.computeIfAbsent(r.cell().objective() + "|" + r.batch() + "|" + r.cell().lag(), k -> new ArrayList<>()).add(r);
+        StringBuilder b = new StringBuilder("| objective | batch (responses) | k | runs | KL first third | KL last third | last / first |\n|---|---|---|---|---|---|---|\n");
+        groups.forEach((key, list) -> {
+            String[] p = key.split("\\|");
+            double first = list.stream().mapToDouble(r -> third(r.klCurve(), 0)).average().orElse(0);
+            double last = list.stream().mapToDouble(r -> third(r.klCurve(), 2)).average().orElse(0);
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2e | %.2e | %.2f |%n", p[0], p[1], p[2], list.size(),
+                    first, last, first > 0 ? last / first : Double.NaN));
+        });
+        return b.toString();
+    }
+
+    private static double third(List<double[]> curve, int which) {
+        int n = curve.size(), from = which * n / 3, to = Math.max(from + 1, (which + 1) * n / 3);
+        return curve.subList(Math.min(from, n - 1), Math.min(to, n)).stream().mapToDouble(p -> p[1]).average().orElse(0);
+    }
+
+    /** Writes {@code results.md} and its plots into {@code dir}. */
+    public static void writeReport(Path dir, List<RunResult> rs, int gridSize, String command) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, List<RunResult>> cells = byCell(rs);
+        Set<String> labels = new LinkedHashSet<>();
+        Set<Integer> lags = new TreeSet<>(), updates = new TreeSet<>();
+        for (RunResult r : rs) {
+            labels.add(r.cell().label());
+            lags.add(r.cell().lag());
+            updates.add(r.cell().updates());
+        }
+        SvgChart acc = new SvgChart("final held-out accuracy against backward lag k (mean ± sd over seeds)", "k", "accuracy", false);
+        SvgChart auc = new SvgChart("area under the accuracy curve against k", "k", "mean accuracy over the run", false);
+        SvgChart tv = new SvgChart("TV between behaviour and learner policy against k", "k", "mean TV", false);
+        SvgChart share = new SvgChart("share of tokens filtered (VACO) or clipped (PPO-style) against k", "k", "share of tokens", false);
+        SvgChart kl = new SvgChart("consecutive-policy KL per update (mean over seeds)", "step", "KL(pi_T || pi_T+1)", true);
+        for (String label : labels) {
+            for (int u : updates) {
+                String name = updates.size() > 1 ? label + " u=" + u : label;
+                for (int k : lags) {
+                    List<RunResult> list = cells.get(key(label, k, u));
+                    if (list == null) continue;
+                    acc.add(name, k, mean(list, RunResult::finalAccuracy), std(list, RunResult::finalAccuracy));
+                    auc.add(name, k, mean(list, RunResult::auc), std(list, RunResult::auc));
+                    tv.add(name, k, mean(list, RunResult::tv), std(list, RunResult::tv));
+                    boolean vaco = list.get(0).cell().objective().equals("vaco");
+                    share.add(name + (vaco ? " filtered" : " clipped"), k, mean(list, vaco ? RunResult::filtered : RunResult::clipped), 0);
+                }
+                int kMax = lags.stream().filter(k -> cells.containsKey(key(label, k, u))).max(Integer::compare).orElse(0);
+                for (int k : new TreeSet<>(List.of(0, kMax))) {
+                    List<RunResult> list = cells.get(key(label, k, u));
+                    if (list == null) continue;
+                    int steps = list.stream().mapToInt(r -> r.klCurve().size()).min().orElse(0);
+                    for (int i = 0; i < steps; i++) {
+                        final int s = i;
+                        kl.add(name + " k=" + k, list.get(0).klCurve().get(i)[0],
+                                list.stream().mapToDouble(r -> r.klCurve().get(s)[1]).average().orElse(0), 0);
+                    }
+                }
+            }
+        }
+        Files.writeString(dir.resolve("accuracy-vs-k.svg"), acc.render(760, 360));
+        Files.writeString(dir.resolve("auc-vs-k.svg"), auc.render(760, 360));
+        Files.writeString(dir.resolve("tv-vs-k.svg"), tv.render(760, 360));
+        Files.writeString(dir.resolve("filtered-vs-k.svg"), share.render(760, 360));
+        Files.writeString(dir.resolve("consecutive-kl.svg"), kl.render(760, 400));
+        String md = "# Lag sweep\n\n" + rs.size() + " of " + gridSize + " runs finished. Command: `" + command + "`\n\n"
+                + "## Per cell (mean ± sd over seeds)\n\n" + table(rs)
+                + "\n## Lag-0 accuracy kept at each k\n\n" + retention(rs)
+                + "\n## Consecutive-policy KL, early against late\n\n" + klTrend(rs)
+                + "\n![accuracy against k](accuracy-vs-k.svg)\n![AUC against k](auc-vs-k.svg)\n![TV against k](tv-vs-k.svg)\n"
+                + "![filtered and clipped share against k](filtered-vs-k.svg)\n![consecutive KL](consecutive-kl.svg)\n";
+        Files.writeString(dir.resolve("results.md"), md);
+    }
+
+    private static double mean(List<RunResult> list, ToDoubleFunction<RunResult> f) {
+        return list.stream().mapToDouble(f).average().orElse(0);
+    }
+
+    /** Sample standard deviation (0 for one run). */
+    private static double std(List<RunResult> list, ToDoubleFunction<RunResult> f) {
+        double m = mean(list, f);
+        return list.size() < 2 ? 0 : Math.sqrt(list.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - m, 2)).sum() / (list.size() - 1));
+    }
+
+    private static String meanStd(List<RunResult> list, ToDoubleFunction<RunResult> f) {
+        return String.format(Locale.ROOT, "%.1f%% ± %.1f", 100 * mean(list, f), 100 * std(list, f));
+    }
+
+    private static String diff(List<RunResult> a, List<RunResult> b, ToDoubleFunction<RunResult> f) {
+        double se = Math.sqrt(Math.pow(std(a, f), 2) / a.size() + Math.pow(std(b, f), 2) / b.size());
+        return String.format(Locale.ROOT, "%+.1f ± %.1f", 100 * (mean(a, f) - mean(b, f)), 100 * se);
     }
 }

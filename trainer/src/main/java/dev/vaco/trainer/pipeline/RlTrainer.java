@@ -118,7 +118,11 @@ public final class RlTrainer {
                 out.printf("resumed from %s: step %d; %d groups admitted, %d still to train (%d already scored)%n", ckpt,
                         step, nextGroup, pending.size(), pending.values().stream().filter(e -> e.scored() != null).count());
             } else {
-                WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, out::println);
+                // a warm start with its own seed draws its own examples; the RL stream then starts at its beginning
+                long sftSeed = cfg.sft().seedOr(cfg.run().seed());
+                DataCursor sftData = sftSeed == cfg.run().seed() ? data
+                        : new DataCursor(cfg.run().dataset(), sftSeed, cfg.run().levelMix());
+                WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), sftData.train(), prompts, out::println);
                 if (sft.steps() > 0) out.printf("warm start: %d steps, loss %.4f, %.0f s%n", sft.steps(), sft.finalLoss(), sft.seconds());
                 sftConsumed = data.consumed();
                 base = maxLive() + 1;
@@ -142,7 +146,6 @@ public final class RlTrainer {
                 double after = before;
                 long totalGroups = (long) cfg.run().steps() * batch;
                 int publishedStep = step;
-                long rlStart = System.nanoTime();
                 nextGroup = admit(coord, ledger, data, prompts, nextGroup, Math.min(totalGroups, (long) (publishedStep + eta + 1) * batch), batch, base);
                 while (step < cfg.run().steps()) {
                     long s0 = System.nanoTime();
@@ -159,7 +162,7 @@ public final class RlTrainer {
                     Map<String, Double> m = learner.step(rollouts, base + step);
                     step++;
                     ledger.trained(ids, step);
-                    boolean timeUp = pc.maxMinutes() > 0 && (System.nanoTime() - rlStart) / 6e10 >= pc.maxMinutes();
+                    boolean timeUp = pc.maxMinutes() > 0 && (System.nanoTime() - t0) / 6e10 >= pc.maxMinutes();
                     boolean last = step == cfg.run().steps() || timeUp;
                     if (step % pc.pushEvery() == 0 || last) {
                         Weights w = policy.exportWeights();
@@ -199,14 +202,17 @@ public final class RlTrainer {
                     if (last || (cfg.run().evalEvery() > 0 && step % cfg.run().evalEvery() == 0)) {
                         after = evaluate(heldOut, verifier, coord, base + publishedStep, step, telemetry);
                         curve.add(new double[] {step, after, (System.nanoTime() - t0) / 1e9});
+                        double target = cfg.run().targetAccuracy();
+                        if (target > 0 && after >= target && !last) {
+                            out.printf("target accuracy %.1f%% reached at step %d%n", 100 * target, step);
+                            last = true;
+                        }
                     }
                     if (last || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
                         save(runDir, model, policy, optimiser, step, base, sftConsumed, nextGroup);
                     }
-                    if (timeUp) {
-                        out.printf("time budget of %.1f minutes reached at step %d%n", pc.maxMinutes(), step);
-                        break;
-                    }
+                    if (timeUp) out.printf("time budget of %.1f minutes reached at step %d%n", pc.maxMinutes(), step);
+                    if (last) break;
                 }
                 report(runDir, ledger);
                 Path finalModel = runDir.resolve("final-model");

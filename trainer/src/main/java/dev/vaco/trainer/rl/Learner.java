@@ -98,6 +98,9 @@ public final class Learner {
             m.put("policy/entropy", masked(entropy, b.mask()));
             NDArray lagZero = b.lag().eq(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(b.mask());
             m.put("mismatch/kl_k3", Diagnostics.mismatchKl(b.behaviour(), logpStart, lagZero));
+            // how far the lag has carried the learner from the behaviour policy, whatever the objective:
+            // mean 0.5 |exp(lT - lb) - 1| (the spec's sampled-ratio TV, anchored at the learner's start)
+            m.put("lag/tv", masked(logpStart.sub(b.behaviour()).exp().sub(1f).abs().mul(0.5f), b.mask()));
             PolicyBatch full = objective.beginIteration(
                     PolicyBatch.of(logpStart, logpStart, b.behaviour(), adv.advantages(), b.mask(), b.groupIds()));
             Map<String, double[]> sums = new LinkedHashMap<>();

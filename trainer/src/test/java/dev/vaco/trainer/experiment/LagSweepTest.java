@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A 4-run grid on the tiny model, each run with its own real server on loopback. */
 class LagSweepTest {
@@ -43,17 +44,33 @@ class LagSweepTest {
                         }
                     };
                 });
-        List<LagSweep.Cell> grid = LagSweep.grid(List.of("vaco", "ppo_clip"), List.of(0, 1), List.of(1), List.of(0L));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+        assertThatThrownBy(() -> sweep.run(LagSweep.grid(List.of("vaco", "vaco:objective.detla=0.1"), List.of(0), List.of(1),
+                List.of(0L)), quiet)).as("a bad label fails before any run").hasMessageContaining("detla");
+        assertThat(dir.resolve("sweep/runs/vaco-k0-u1-s0")).doesNotExist();
+        List<LagSweep.Cell> grid = LagSweep.grid(List.of("vaco", "ppo_clip:objective.eps=0.1"), List.of(0, 1), List.of(1), List.of(0L));
         assertThat(sweep.run(grid, quiet)).isEqualTo(4);
         assertThat(sweep.run(grid, quiet)).as("a re-run skips finished cells").isZero();
         List<LagSweep.RunResult> results = sweep.results(grid);
         assertThat(results).hasSize(4);
         String table = LagSweep.table(results);
-        assertThat(table).contains("| vaco | 1 | 1 | 1 |").contains("| ppo_clip | 0 | 1 | 1 |");
+        assertThat(table).contains("| vaco | 1 | 1 | 1 |").contains("| ppo_clip:objective.eps=0.1 | 0 | 1 | 1 |");
+        assertThat(Files.readString(dir.resolve("sweep/runs/ppo_clip+objective.eps=0.1-k1-u1-s0/config.json")))
+                .contains("\"eps\" : 0.1").contains("\"name\" : \"ppo_clip\"");
+        LagSweep.writeReport(dir.resolve("sweep/results"), results, grid.size(), "test");
+        String md = Files.readString(dir.resolve("sweep/results/results.md"));
+        assertThat(md).contains("4 of 4 runs finished").contains("| vaco | 1 | 1 |").contains("| ppo_clip | 8 | 0 | 1 |");
+        for (String svg : List.of("accuracy-vs-k.svg", "auc-vs-k.svg", "tv-vs-k.svg", "filtered-vs-k.svg")) {
+            assertThat(Files.readString(dir.resolve("sweep/results").resolve(svg))).startsWith("<svg").contains("polyline");
+        }
+        // (a 3-step run at the default learning rate may move the policy too little for a KL above float noise)
+        assertThat(Files.readString(dir.resolve("sweep/results/consecutive-kl.svg"))).startsWith("<svg").endsWith("</svg>\n");
         // the injected lag is exact: at k = 1 every step after the first trains on tokens one version old
         List<String> lines = Files.readAllLines(dir.resolve("sweep/runs/vaco-k1-u1-s0/metrics.jsonl"));
         assertThat(lines.stream().filter(l -> l.contains("\"lag/max\":1.0")).count()).isEqualTo(2);
+        // and the learner measures how far that lag carried it from the behaviour policy
+        assertThat(lines.stream().filter(l -> l.contains("\"lag/max\":1.0")).allMatch(l -> !l.contains("\"lag/tv\":0.0,")))
+                .isTrue();
     }
 
     @Test
