@@ -15,7 +15,6 @@ import java.util.List;
  */
 public final class DataCursor {
     private final String dataset;
-    private final long seed;
     private final Iterator<Problem> it;
     private long consumed;
 
@@ -23,7 +22,6 @@ public final class DataCursor {
 
     public DataCursor(String dataset, long seed, LevelMix mix) {
         this.dataset = dataset;
-        this.seed = seed;
         this.mix = mix;
         if (dataset.equals("synthetic")) {
             it = SyntheticMath.stream(seed, mix);
@@ -54,10 +52,18 @@ public final class DataCursor {
         };
     }
 
+    /**
+     * The held-out problems: the same for every run seed, so that accuracies of different seeds (and the +points of
+     * an RL run over its warm start) are measured on one set. (With a per-seed set the same warm-start model scored
+     * 50.0% on one seed's 500 problems and 55.8% on another's.)
+     */
     public List<Problem> heldOut(int n) {
-        return dataset.equals("synthetic") ? SyntheticMath.testSet(n, seed ^ 0x5EEDL, mix)
-                : DatasetSpec.load(dataset, "auto", null, "test", n, seed);
+        return dataset.equals("synthetic") ? SyntheticMath.testSet(n, EVAL_SEED ^ 0x5EEDL, mix)
+                : DatasetSpec.load(dataset, "auto", null, "test", n, EVAL_SEED);
     }
+
+    /** Seed of the held-out selection (0: the set seed-0 runs always used). */
+    static final long EVAL_SEED = 0;
 
     public void skip(long n) {
         for (long i = 0; i < n; i++) { it.next(); consumed++; }

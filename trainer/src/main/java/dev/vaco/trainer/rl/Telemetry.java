@@ -36,7 +36,7 @@ public final class Telemetry implements AutoCloseable {
         if (console != null) {
             console.printf("step %4d v%-4d | reward %.3f | len %5.1f | ent %.3f | tv %.3f filt %.3f clip %.3f | kl %.1e mis %.1e | lag %.2f | %.1f s%n",
                     step, version, g(m, "reward/mean"), g(m, "response/length_mean"), g(m, "policy/entropy"),
-                    g(m, "vaco/tv_behaviour"), g(m, "vaco/filtered_frac"), g(m, "ppo/clip_frac"),
+                    g(m, "lag/tv"), g(m, "vaco/filtered_frac"), g(m, "ppo/clip_frac"),
                     g(m, "policy/consecutive_kl"), g(m, "mismatch/kl_k3"), g(m, "lag/mean"), seconds);
         }
     }
