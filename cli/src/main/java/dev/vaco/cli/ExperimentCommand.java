@@ -56,7 +56,7 @@ final class ExperimentCommand implements Runnable {
         @Option(names = "--objectives", defaultValue = "vaco,ppo_clip,grpo,decoupled_ppo,tis_reinforce", split = ",")
         List<String> objectives;
 
-        @Option(names = "--lags", defaultValue = "0,2,4", split = ",", description = "Backward lags k (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--lags", defaultValue = "0,4,8", split = ",", description = "Backward lags k (default: ${DEFAULT-VALUE}).")
         List<Integer> lags;
 
         @Option(names = "--updates", defaultValue = "1", split = ",", description = "Updates per batch u (default: ${DEFAULT-VALUE}).")

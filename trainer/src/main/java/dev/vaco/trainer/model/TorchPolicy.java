@@ -1,6 +1,8 @@
 package dev.vaco.trainer.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -171,13 +173,24 @@ public final class TorchPolicy implements AutoCloseable {
         });
     }
 
-    /** Entropy {@code [B, T]} of the next-token distribution at {@code temperature}, in nats. */
-    public NDArray tokenEntropy(NDArray tokens, float temperature) {
+    /**
+     * {@code [2, B, T]}: the log-probs of {@link #tokenLogProbs(NDArray, NDArray, float)} and the entropy (nats) of
+     * each next-token distribution at {@code temperature}, from one forward pass (the learner needs both at the start
+     * of every iteration; two passes cost a sixth of its step).
+     */
+    public NDArray tokenLogProbsAndEntropy(NDArray tokens, NDArray targets, float temperature) {
         ensureOpen();
         checkTemperature(temperature);
+        if (!targets.getShape().equals(tokens.getShape())) {
+            throw new IllegalArgumentException("targets " + targets.getShape() + " must have the shape of tokens "
+                    + tokens.getShape());
+        }
         return scoped(() -> {
             NDArray logProbs = logSoftmax(NativeArrays.indices(tokens), temperature);   // [B, T, V]
-            return logProbs.exp().mul(logProbs).sum(new int[] {-1}).neg();              // [B, T]
+            NDArray index = NativeArrays.indices(targets).expandDims(-1);               // [B, T, 1]
+            NDArray lp = logProbs.gather(index, -1).squeeze(-1);                        // [B, T]
+            NDArray entropy = logProbs.exp().mul(logProbs).sum(new int[] {-1}).neg();   // [B, T]
+            return NDArrays.stack(new NDList(lp, entropy));                             // [2, B, T]
         });
     }
 

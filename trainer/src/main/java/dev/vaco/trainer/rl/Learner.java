@@ -93,8 +93,8 @@ public final class Learner {
             long[] all = new long[n];
             for (int i = 0; i < n; i++) all[i] = i;
             // lT and entropy: no-grad passes (no collector open), chunked so that [rows, T, V] logits stay small
-            NDArray logpStart = noGrad(b, all, temperature, false);                        // [N, T]
-            NDArray entropy = noGrad(b, all, temperature, true);                           // [N, T]
+            NDArray start = noGrad(b, all, temperature, true);                             // [2, N, T]
+            NDArray logpStart = start.get(0), entropy = start.get(1);                      // [N, T] each
             m.put("policy/entropy", masked(entropy, b.mask()));
             NDArray lagZero = b.lag().eq(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(b.mask());
             m.put("mismatch/kl_k3", Diagnostics.mismatchKl(b.behaviour(), logpStart, lagZero));
@@ -148,15 +148,16 @@ public final class Learner {
         return m;
     }
 
+    /** No-grad log-probs {@code [n, T]}, or with {@code entropy} log-probs and entropies {@code [2, n, T]}. */
     private NDArray noGrad(TrainBatch b, long[] rows, float temperature, boolean entropy) {
         int chunk = 16;
         List<NDArray> parts = new ArrayList<>();
         for (int s = 0; s < rows.length; s += chunk) {
             long[] idx = Arrays.copyOfRange(rows, s, Math.min(rows.length, s + chunk));
             NDArray[] in = b.select(idx);
-            parts.add(entropy ? policy.tokenEntropy(in[0], temperature) : policy.tokenLogProbs(in[0], in[1], temperature));
+            parts.add(entropy ? policy.tokenLogProbsAndEntropy(in[0], in[1], temperature) : policy.tokenLogProbs(in[0], in[1], temperature));
         }
-        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new ai.djl.ndarray.NDList(parts), entropy ? 1 : 0);
     }
 
     static double masked(NDArray x, NDArray mask) {

@@ -54,7 +54,9 @@ class TorchPolicyForwardTest {
         float temperature = 0.7f;
         try (TorchPolicy policy = TorchPolicy.create(config, weights); NDManager m = DjlTestSupport.manager()) {
             float[] lp = policy.tokenLogProbs(m.create(tokens), m.create(targets), temperature).toFloatArray();
-            float[] ent = policy.tokenEntropy(m.create(tokens), temperature).toFloatArray();
+            NDArray both = policy.tokenLogProbsAndEntropy(m.create(tokens), m.create(targets), temperature); // [2, B, T]
+            assertThat(both.get(0).toFloatArray()).containsExactly(lp);
+            float[] ent = both.get(1).toFloatArray();
             for (int row = 0; row < b; row++) {
                 double[][] logits = oracle.logits(tokens[row]);
                 for (int p = 0; p < t; p++) {
