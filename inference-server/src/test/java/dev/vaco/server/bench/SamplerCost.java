@@ -1,5 +1,6 @@
 package dev.vaco.server.bench;
 
+import dev.vaco.server.sampling.NaiveSampling;
 import dev.vaco.server.sampling.Sampler;
 import dev.vaco.server.sampling.SamplingParams;
 
@@ -19,6 +20,8 @@ import java.util.SplittableRandom;
 public final class SamplerCost {
     public static void main(String[] args) {
         System.out.println("load: " + ServingBench.loadAverage1());
+        System.out.println("| V | temperature | vaco µs/token best | median | full-sort baseline µs/token best | median |");
+        System.out.println("|---|---|---|---|---|---|");
         for (int v : new int[] {128, 32_000, 128_256}) {
             for (double[] tp : new double[][] {{1.0, 1.0}, {0.0, 1.0}, {1.0, 0.95}}) {
                 double t = tp[0];
@@ -27,17 +30,25 @@ public final class SamplerCost {
                 SplittableRandom r = new SplittableRandom(v);
                 Sampler s = new Sampler();
                 SplittableRandom rng = new SplittableRandom(1);
-                int rows = Math.max(200, 20_000_000 / v);
-                long[] times = new long[7];
+                boolean truncated = tp[1] < 1;
+                int rows = Math.max(truncated ? 20 : 200, (truncated ? 2_000_000 : 20_000_000) / v);
+                long[] times = new long[7], naive = new long[7];
                 for (int rep = -3; rep < times.length; rep++) { // 3 warm-up repetitions (JIT)
                     for (int i = 0; i < v; i++) logits[i] = (float) (r.nextGaussian() * 2);
                     long t0 = System.nanoTime();
                     for (int i = 0; i < rows; i++) s.sample(logits, p, rng);
                     if (rep >= 0) times[rep] = (System.nanoTime() - t0) / rows;
+                    if (truncated) { // the plain version: every id sorted (the sampler before it sorted candidates only)
+                        t0 = System.nanoTime();
+                        for (int i = 0; i < rows; i++) NaiveSampling.truncated(logits, t, 0, tp[1], rng.nextDouble());
+                        if (rep >= 0) naive[rep] = (System.nanoTime() - t0) / rows;
+                    }
                 }
                 Arrays.sort(times);
-                System.out.printf("| %d | %s | %.1f | %.1f |%n", v, t == 0 ? "0 (greedy)" : tp[1] < 1 ? "1, top_p 0.95" : "1",
-                        times[0] / 1e3, times[3] / 1e3);
+                Arrays.sort(naive);
+                System.out.printf("| %d | %s | %.1f | %.1f | %s |%n", v, t == 0 ? "0 (greedy)" : truncated ? "1, top_p 0.95" : "1",
+                        times[0] / 1e3, times[3] / 1e3, truncated
+                                ? String.format(java.util.Locale.ROOT, "%.1f | %.1f", naive[0] / 1e3, naive[3] / 1e3) : "- | -");
             }
         }
     }

@@ -326,16 +326,22 @@ public final class ServingBench {
                 new GenerationEngine.Options(64, 1024, 4, po))) {
             long[] version = {0};
             String load = waitForLoad();
-            List<double[]> idle = new ArrayList<>();
-            for (int i = 0; i < rounds; i++) idle.add(put(s, ++version[0], bodies.get(i)));
+            List<double[]> idle = new ArrayList<>(), chunked = new ArrayList<>();
+            // baseline in the same run: without Content-Length the server aggregates the body and copies it out, as
+            // every upload did before bodies were read straight into one array of their declared size
+            for (int i = 0; i < rounds; i++) {
+                idle.add(put(s, ++version[0], bodies.get(i), false));
+                chunked.add(put(s, ++version[0], bodies.get(i), true));
+            }
             report("idle", idle, load);
+            report("idle, chunked upload (aggregated body)", chunked, load);
             load = waitForLoad();
             List<double[]> busy = Collections.synchronizedList(new ArrayList<>());
             Result r = closedLoop(s, c, 8, 64, 192, 5.0 + 2.5 * rounds, () -> new Thread(() -> {
                 try {
                     for (int i = 0; i < rounds; i++) {
                         Thread.sleep(1500);
-                        busy.add(put(s, ++version[0], bodies.get(rounds + i)));
+                        busy.add(put(s, ++version[0], bodies.get(rounds + i), false));
                     }
                 } catch (Exception e) {
                     throw new RuntimeException(e);
@@ -347,10 +353,12 @@ public final class ServingBench {
     }
 
     /** @return {server swap_seconds, client wall seconds including upload} */
-    static double[] put(Server s, long version, byte[] body) throws Exception {
+    static double[] put(Server s, long version, byte[] body, boolean chunked) throws Exception {
         URI uri = URI.create("http://127.0.0.1:" + s.port() + "/v1/weights?version=" + version);
         HttpRequest req = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + TOKEN)
-                .header("Content-Type", "application/octet-stream").PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                .header("Content-Type", "application/octet-stream").PUT(chunked
+                        ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
+                        : HttpRequest.BodyPublishers.ofByteArray(body)).build();
         long t0 = System.nanoTime();
         HttpResponse<String> resp = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
         double wall = (System.nanoTime() - t0) / 1e9;

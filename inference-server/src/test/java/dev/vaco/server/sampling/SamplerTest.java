@@ -67,37 +67,6 @@ class SamplerTest {
         assertThat(seen[1]).isGreaterThan(0);
     }
 
-    /**
-     * The oracle of truncated sampling: every id sorted by probability (ties: lower id first), top-k, then the
-     * smallest prefix reaching top_p of the whole mass, inverse CDF with the draw {@code u}.
-     */
-    private static int naiveTruncated(float[] logits, double t, int topK, double topP, double u) {
-        int v = logits.length;
-        float max = Float.NEGATIVE_INFINITY;
-        for (float x : logits) max = Math.max(max, x);
-        double m = max / t, sum = 0;
-        float[] w = new float[v];
-        for (int i = 0; i < v; i++) {
-            w[i] = (float) Math.exp(logits[i] / t - m);
-            sum += w[i];
-        }
-        Integer[] order = new Integer[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        java.util.Arrays.sort(order, (a, b) -> w[a] != w[b] ? Float.compare(w[b], w[a]) : a - b);
-        int keep = topK > 0 ? Math.min(topK, v) : v, cut = 0;
-        double mass = 0;
-        while (cut < keep) {
-            mass += w[order[cut++]];
-            if (mass >= topP * sum) break;
-        }
-        double c = 0;
-        for (int j = 0; j < cut; j++) {
-            c += w[order[j]];
-            if (u * mass < c) return order[j];
-        }
-        return order[cut - 1];
-    }
-
     @Test
     void truncatedSamplingEqualsTheFullSortOracle() {
         Sampler s = new Sampler();
@@ -113,7 +82,7 @@ class SamplerTest {
                         SplittableRandom r = new SplittableRandom(seed * 31 + v), oracle = new SplittableRandom(seed * 31 + v);
                         for (int draw = 0; draw < 10; draw++) {
                             int got = s.sample(l, params(t, pk[0], (int) pk[1], 0), r).token();
-                            assertThat(got).isEqualTo(naiveTruncated(l, t, (int) pk[1], pk[0], oracle.nextDouble()));
+                            assertThat(got).isEqualTo(NaiveSampling.truncated(l, t, (int) pk[1], pk[0], oracle.nextDouble()));
                             checked++;
                         }
                     }
