@@ -247,7 +247,9 @@ public final class LagSweep {
         SvgChart auc = new SvgChart("area under the accuracy curve against k", "k", "mean accuracy over the run", false);
         SvgChart tv = new SvgChart("TV between behaviour and learner policy against k", "k", "mean TV", false);
         SvgChart share = new SvgChart("share of tokens filtered (VACO) or clipped (PPO-style) against k", "k", "share of tokens", false);
-        SvgChart kl = new SvgChart("consecutive-policy KL per update (mean over seeds)", "step", "KL(pi_T || pi_T+1)", true);
+        SvgChart kl = new SvgChart("consecutive-policy KL per update (mean over seeds, 5-step moving average)", "step",
+                "KL(pi_T || pi_T+1)", true);
+        boolean first = true;
         for (String label : labels) {
             for (int u : updates) {
                 String name = updates.size() > 1 ? label + " u=" + u : label;
@@ -260,17 +262,20 @@ public final class LagSweep {
                     boolean vaco = list.get(0).cell().objective().equals("vaco");
                     share.add(name + (vaco ? " filtered" : " clipped"), k, mean(list, vaco ? RunResult::filtered : RunResult::clipped), 0);
                 }
+                // every objective at its largest k, and one lag-0 curve (at k = 0 and u = 1 the objectives coincide)
                 int kMax = lags.stream().filter(k -> cells.containsKey(key(label, k, u))).max(Integer::compare).orElse(0);
-                for (int k : new TreeSet<>(List.of(0, kMax))) {
+                for (int k : first ? new TreeSet<>(List.of(0, kMax)) : new TreeSet<>(List.of(kMax))) {
                     List<RunResult> list = cells.get(key(label, k, u));
                     if (list == null) continue;
                     int steps = list.stream().mapToInt(r -> r.klCurve().size()).min().orElse(0);
                     for (int i = 0; i < steps; i++) {
-                        final int s = i;
-                        kl.add(name + " k=" + k, list.get(0).klCurve().get(i)[0],
-                                list.stream().mapToDouble(r -> r.klCurve().get(s)[1]).average().orElse(0), 0);
+                        int from = Math.max(0, i - 4), to = i;
+                        double sum = 0;
+                        for (RunResult r : list) for (int j = from; j <= to; j++) sum += r.klCurve().get(j)[1];
+                        kl.add(name + " k=" + k, list.get(0).klCurve().get(i)[0], sum / (list.size() * (to - from + 1)), 0);
                     }
                 }
+                first = false;
             }
         }
         Files.writeString(dir.resolve("accuracy-vs-k.svg"), acc.render(760, 360));
