@@ -108,6 +108,7 @@ public final class LagSweep {
     public int run(List<Cell> cells, PrintStream log) throws Exception {
         ModelDir.config(warmStart); // fail early on a missing warm start
         for (Cell c : cells) config(c);
+        for (Cell c : cells) checkFinished(c);
         int ran = 0;
         for (Cell c : cells) {
             Path dir = out.resolve("runs").resolve(c.name());
@@ -125,6 +126,33 @@ public final class LagSweep {
             ran++;
         }
         return ran;
+    }
+
+    /**
+     * A finished run is reused only if it ran with exactly the configuration this grid would give it now: a changed
+     * default (or override) must not slip old runs into a new table under the same name.
+     */
+    private void checkFinished(Cell c) throws IOException {
+        Path dir = out.resolve("runs").resolve(c.name());
+        if (!Files.exists(dir.resolve("report.json"))) return;
+        ObjectMapper json = new ObjectMapper();
+        JsonNode had = json.readTree(dir.resolve("config.json").toFile()), now = json.readTree(ConfigLoader.toJson(config(c)));
+        if (!had.equals(now)) {
+            throw new IllegalStateException("run " + dir + " finished with another configuration than this grid gives it ("
+                    + firstDifference(had, now, "") + "): pass the overrides it ran with, or use another --out");
+        }
+    }
+
+    private static String firstDifference(JsonNode a, JsonNode b, String path) {
+        if (a.isObject() && b.isObject()) {
+            for (var it = b.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!b.get(f).equals(a.get(f))) {
+                    return a.has(f) ? firstDifference(a.get(f), b.get(f), path.isEmpty() ? f : path + "." + f) : path + "." + f + " missing";
+                }
+            }
+        }
+        return path + ": " + a + " then, " + b + " now";
     }
 
     /** Reads every finished run. */

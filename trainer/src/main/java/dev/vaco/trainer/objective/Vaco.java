@@ -34,7 +34,7 @@ import java.util.Map;
  * With {@code N_tokens} counting filtered tokens too, at the first minibatch ({@code l = lT}, {@code r = 1}) the
  * gradient is the truncated-IS-weighted policy gradient {@code -sum w_t A_i grad l_t / N_tokens}.
  *
- * @param delta       TV threshold, paper default 0.2
+ * @param delta       TV threshold (the paper: 0.2; the project default, 0.05, is set in ObjectiveConfig by measurement)
  * @param rhoBar      IS truncation level of Align, default 1.0
  * @param anchor      policy the TV ball is centred on
  * @param scope       granularity of the TV test

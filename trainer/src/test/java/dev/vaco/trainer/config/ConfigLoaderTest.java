@@ -22,7 +22,7 @@ class ConfigLoaderTest {
         TrainConfig c = ConfigLoader.load(List.of());
         assertThat(c).isEqualTo(TrainConfig.defaults());
         assertThat(c.objective().name()).isEqualTo("vaco");
-        assertThat(c.objective().delta()).isEqualTo(0.2);
+        assertThat(c.objective().delta()).isEqualTo(0.05);
         assertThat(c.objective().rhoBar()).isEqualTo(1.0);
         assertThat(c.objective().klCoef()).isEqualTo(0.0);
     }

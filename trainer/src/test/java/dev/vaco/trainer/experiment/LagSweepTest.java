@@ -51,6 +51,11 @@ class LagSweepTest {
         List<LagSweep.Cell> grid = LagSweep.grid(List.of("vaco", "ppo_clip:objective.eps=0.1"), List.of(0, 1), List.of(1), List.of(0L));
         assertThat(sweep.run(grid, quiet)).isEqualTo(4);
         assertThat(sweep.run(grid, quiet)).as("a re-run skips finished cells").isZero();
+        LagSweep changed = new LagSweep(dir.resolve("sweep"), warm, List.of("run.steps=3", "run.eval_every=0",
+                "run.checkpoint_every=0", "run.eval_problems=8", "rollout.prompts_per_step=2", "rollout.group_size=4",
+                "rollout.max_tokens=8", "optim.warmup_steps=0", "pipeline.canary_prompts=1", "optim.lr=0.5"), c -> null);
+        assertThatThrownBy(() -> changed.run(grid, quiet)).as("finished runs are not reused under another configuration")
+                .hasMessageContaining("optim.lr");
         List<LagSweep.RunResult> results = sweep.results(grid);
         assertThat(results).hasSize(4);
         String table = LagSweep.table(results);
