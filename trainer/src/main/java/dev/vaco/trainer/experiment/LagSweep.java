@@ -237,13 +237,13 @@ public final class LagSweep {
     }
 
     /**
-     * Markdown: the consecutive-policy KL per update in the first and the last third of the runs' steps, by objective
+     * Markdown: the consecutive-policy KL per update in the first and the last third of the runs' steps, by cell label
      * and batch size (responses per step): the fixed-point diagnostic (PPO-Clip with parallel data settles where the
      * KL between consecutive policies stops shrinking; larger batches should settle lower).
      */
     public static String klTrend(List<RunResult> rs) {
         Map<String, List<RunResult>> groups = new TreeMap<>();
-        for (RunResult r : rs) groups.computeIfAbsent(r.cell().objective() + "|" + r.batch() + "|" + r.cell().lag(), k -> new ArrayList<>()).add(r);
+        for (RunResult r : rs) groups.computeIfAbsent(r.cell().label() + "|" + r.batch() + "|" + r.cell().lag(), k -> new ArrayList<>()).add(r);
         StringBuilder b = new StringBuilder("| objective | batch (responses) | k | runs | KL first third | KL last third | last / first |\n|---|---|---|---|---|---|---|\n");
         groups.forEach((key, list) -> {
             String[] p = key.split("\\|");

@@ -64,7 +64,7 @@ class LagSweepTest {
                 .contains("\"eps\" : 0.1").contains("\"name\" : \"ppo_clip\"");
         LagSweep.writeReport(dir.resolve("sweep/results"), results, grid.size(), "test");
         String md = Files.readString(dir.resolve("sweep/results/results.md"));
-        assertThat(md).contains("4 of 4 runs finished").contains("| vaco | 1 | 1 |").contains("| ppo_clip | 8 | 0 | 1 |");
+        assertThat(md).contains("4 of 4 runs finished").contains("| vaco | 1 | 1 |").contains("| ppo_clip:objective.eps=0.1 | 8 | 0 | 1 |");
         for (String svg : List.of("accuracy-vs-k.svg", "auc-vs-k.svg", "tv-vs-k.svg", "filtered-vs-k.svg")) {
             assertThat(Files.readString(dir.resolve("sweep/results").resolve(svg))).startsWith("<svg").contains("polyline");
         }
