@@ -2,6 +2,7 @@ package dev.vaco.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vaco.trainer.experiment.SvgChart;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,9 +64,9 @@ final class Charts {
         return b.toString();
     }
 
-    /** Writes the series as a 2x2 grid of line charts. */
+    /** Writes the series as a 2x2 grid of line charts (each an {@link SvgChart}, nested at its place in the grid). */
     static void svg(List<Series> series, Path file, String heading) throws IOException {
-        int w = 420, h = 240, pad = 40, cols = 2;
+        int w = 420, h = 240, cols = 2;
         int rows = (series.size() + cols - 1) / cols;
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">%n",
@@ -74,31 +75,10 @@ final class Charts {
         b.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"20\" font-size=\"14\">%s</text>%n", escape(heading)));
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
-            int ox = (i % cols) * w, oy = 30 + (i / cols) * h;
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>%n", ox + pad, oy + 14, escape(s.title())));
-            int x0 = ox + pad, y0 = oy + h - 25, x1 = ox + w - 15, y1 = oy + 25;
-            b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", x0, y0, x1, y0));
-            b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", x0, y0, x0, y1));
-            List<double[]> p = s.points();
-            if (p.isEmpty()) continue;
-            double minX = p.get(0)[0], maxX = p.get(p.size() - 1)[0], minY = Double.MAX_VALUE, maxY = -Double.MAX_VALUE;
-            for (double[] q : p) {
-                minY = Math.min(minY, q[1]);
-                maxY = Math.max(maxY, q[1]);
-            }
-            if (maxY - minY < 1e-12) { maxY += 0.5; minY -= 0.5; }
-            if (maxX == minX) maxX = minX + 1;
-            StringBuilder pts = new StringBuilder();
-            for (double[] q : p) {
-                double x = x0 + (q[0] - minX) / (maxX - minX) * (x1 - x0);
-                double y = y0 - (q[1] - minY) / (maxY - minY) * (y0 - y1);
-                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
-            }
-            b.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"%s\"/>%n", pts.toString().trim()));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>%n", x0 - 3, y1 + 4, maxY));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>%n", x0 - 3, y0, minY));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">step %.0f</text>%n", x0, y0 + 14, minX));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">step %.0f</text>%n", x1, y0 + 14, maxX));
+            SvgChart chart = new SvgChart(s.title(), "step", "", false);
+            for (double[] p : s.points()) chart.add(s.title(), p[0], p[1], 0);
+            String at = String.format(Locale.ROOT, "<svg x=\"%d\" y=\"%d\" ", (i % cols) * w, 30 + (i / cols) * h);
+            b.append(chart.render(w, h).replaceFirst("<svg ", at));
         }
         b.append("</svg>\n");
         Files.writeString(file, b.toString());

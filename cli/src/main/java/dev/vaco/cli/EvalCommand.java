@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate a model (embedded server) or a running server (at a pinned policy version) on a dataset: "
-                + "pass@k, maj@k, mean@k with 95% bootstrap intervals, per-sample JSONL, summary JSON; resumable.")
+                + "pass@k, maj@k, mean@k with 95%% bootstrap intervals, per-sample JSONL, summary JSON; resumable.")
 final class EvalCommand implements Callable<Integer> {
     static final class Target {
         @Option(names = "--model", description = "Model directory: evaluated through an embedded server on loopback.")

@@ -10,7 +10,7 @@ import java.util.Map;
  * A line chart with several named series and optional error bars, as SVG text: enough for the experiment's plots
  * without a plotting library (SVG opens in any browser and renders on GitHub).
  */
-final class SvgChart {
+public final class SvgChart {
     /** One point: x, y and the half-height of its error bar (0 = none). */
     record Point(double x, double y, double err) {}
 
@@ -21,22 +21,22 @@ final class SvgChart {
     private final boolean logY;
     private final Map<String, List<Point>> series = new LinkedHashMap<>();
 
-    SvgChart(String title, String xLabel, String yLabel, boolean logY) {
+    public SvgChart(String title, String xLabel, String yLabel, boolean logY) {
         this.title = title;
         this.xLabel = xLabel;
         this.yLabel = yLabel;
         this.logY = logY;
     }
 
-    SvgChart add(String name, double x, double y, double err) {
+    public SvgChart add(String name, double x, double y, double err) {
         if (logY && !(y > 0)) return this; // nothing to draw on a log axis
         series.computeIfAbsent(name, k -> new ArrayList<>()).add(new Point(x, y, err));
         return this;
     }
 
-    /** The chart at {@code width x height} pixels, legend on the right. */
-    String render(int width, int height) {
-        int left = 80, right = 190, top = 30, bottom = 40;
+    /** The chart at {@code width x height} pixels, legend on the right (none for a single series). */
+    public String render(int width, int height) {
+        int left = 80, right = series.size() > 1 ? 190 : 20, top = 30, bottom = 40;
         double minX = Double.MAX_VALUE, maxX = -Double.MAX_VALUE, minY = Double.MAX_VALUE, maxY = -Double.MAX_VALUE;
         for (List<Point> ps : series.values()) {
             for (Point p : ps) {
@@ -92,9 +92,11 @@ final class SvgChart {
             }
             b.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\"/>%n", c, pts.toString().trim()));
             double ly = top + 14 + 16 * i;
-            b.append(String.format(Locale.ROOT, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\"/>%n",
-                    x1 + 10, ly - 4, x1 + 28, ly - 4, c));
-            b.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%.0f\">%s</text>%n", x1 + 32, ly, esc(e.getKey())));
+            if (series.size() > 1) {
+                b.append(String.format(Locale.ROOT, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\"/>%n",
+                        x1 + 10, ly - 4, x1 + 28, ly - 4, c));
+                b.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%.0f\">%s</text>%n", x1 + 32, ly, esc(e.getKey())));
+            }
             i++;
         }
         return b.append("</svg>\n").toString();

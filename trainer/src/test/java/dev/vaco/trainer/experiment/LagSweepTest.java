@@ -28,9 +28,10 @@ class LagSweepTest {
     void runsEveryCellOnceResumesAndTabulates() throws Exception {
         Path warm = dir.resolve("warm");
         ModelDir.Loaded m = ModelInit.initTiny(warm, 3);
-        LagSweep sweep = new LagSweep(dir.resolve("sweep"), warm, List.of("run.steps=3", "run.eval_every=0",
-                "run.checkpoint_every=0", "run.eval_problems=8", "rollout.prompts_per_step=2", "rollout.group_size=4",
-                "rollout.max_tokens=8", "optim.warmup_steps=0", "pipeline.canary_prompts=1"), cell -> {
+        List<String> base = List.of("run.steps=3", "run.eval_every=0", "run.checkpoint_every=0", "run.eval_problems=8",
+                "rollout.prompts_per_step=2", "rollout.group_size=4", "rollout.max_tokens=8", "optim.warmup_steps=0",
+                "pipeline.canary_prompts=1");
+        LagSweep sweep = new LagSweep(dir.resolve("sweep"), warm, base, cell -> {
                     Server s = Server.start(warm, m.config(), m.weights(), 0,
                             new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 1L << 30),
                             new GenerationEngine.Options(16, 64, cell.lag() + 3, PolicyOptions.DEFAULT.withThreads(1)));
@@ -51,9 +52,9 @@ class LagSweepTest {
         List<LagSweep.Cell> grid = LagSweep.grid(List.of("vaco", "ppo_clip:objective.eps=0.1"), List.of(0, 1), List.of(1), List.of(0L));
         assertThat(sweep.run(grid, quiet)).isEqualTo(4);
         assertThat(sweep.run(grid, quiet)).as("a re-run skips finished cells").isZero();
-        LagSweep changed = new LagSweep(dir.resolve("sweep"), warm, List.of("run.steps=3", "run.eval_every=0",
-                "run.checkpoint_every=0", "run.eval_problems=8", "rollout.prompts_per_step=2", "rollout.group_size=4",
-                "rollout.max_tokens=8", "optim.warmup_steps=0", "pipeline.canary_prompts=1", "optim.lr=0.5"), c -> null);
+        List<String> otherLr = new java.util.ArrayList<>(base);
+        otherLr.add("optim.lr=0.5");
+        LagSweep changed = new LagSweep(dir.resolve("sweep"), warm, otherLr, c -> null);
         assertThatThrownBy(() -> changed.run(grid, quiet)).as("finished runs are not reused under another configuration")
                 .hasMessageContaining("optim.lr");
         List<LagSweep.RunResult> results = sweep.results(grid);
