@@ -8,11 +8,6 @@ import dev.vaco.datasets.Prompts;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Tokenizer;
-import dev.vaco.model.wire.PolicyClient;
-import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
-import dev.vaco.server.engine.PolicyOptions;
-import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.experiment.LagSweep;
@@ -25,7 +20,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 
 @Command(name = "experiment", mixinStandardHelpOptions = true, description = "Experiments on the built-in task.",
@@ -111,20 +104,7 @@ final class ExperimentCommand implements Runnable {
             if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) warmStart(ConfigLoader.load(base), warm);
             ModelDir.Loaded m = ModelDir.load(warm);
             int keep = lags.stream().mapToInt(Integer::intValue).max().orElse(0) + 3;
-            LagSweep sweep = new LagSweep(out, warm, base, cell -> {
-                String token = UUID.randomUUID().toString();
-                Server s = Server.start(warm, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, "sweep",
-                        token, 1L << 31), new GenerationEngine.Options(128, 4096, keep, PolicyOptions.DEFAULT.withThreads(1)));
-                PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), token);
-                return new LagSweep.ServerHandle() {
-                    public PolicyClient client() { return c; }
-
-                    public void close() {
-                        c.close();
-                        s.close();
-                    }
-                };
-            });
+            LagSweep sweep = new LagSweep(out, warm, base, cell -> EmbeddedServer.start(warm, m, "sweep", keep, 1));
             List<LagSweep.Cell> grid = LagSweep.grid(objectives, lags, updates, seeds);
             int ran = sweep.run(grid, System.out);
             var results = sweep.results(grid);

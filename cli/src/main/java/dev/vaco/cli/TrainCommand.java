@@ -3,10 +3,6 @@ package dev.vaco.cli;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
-import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
-import dev.vaco.server.engine.PolicyOptions;
-import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.pipeline.RlTrainer;
@@ -19,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -78,15 +73,11 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         ModelDir.Loaded m = ModelDir.load(modelDir);
-        String t = UUID.randomUUID().toString();
-        int keep = Math.max(4, cfg.rollout().lag() + 3);
-        try (Server s = Server.start(modelDir, m.config(), m.weights(), 0,
-                new InferenceServer.Settings("127.0.0.1", 0, cfg.run().model(), t, 1L << 31),
-                new GenerationEngine.Options(128, 4096, keep, PolicyOptions.DEFAULT.withThreads(cfg.pipeline().serverThreads())));
-             PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), t)) {
-            System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", s.port(),
+        try (EmbeddedServer e = EmbeddedServer.start(modelDir, m, cfg.run().model(), Math.max(4, cfg.rollout().lag() + 3),
+                cfg.pipeline().serverThreads())) {
+            System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", e.server().port(),
                     m.config().parameterCount());
-            return new RlTrainer(cfg, modelDir, List.of(client), System.out).run(resume);
+            return new RlTrainer(cfg, modelDir, List.of(e.client()), System.out).run(resume);
         }
     }
 }

@@ -191,13 +191,14 @@ public final class InferenceServer extends VerticleBase {
             return;
         }
         String len = ctx.request().getHeader("Content-Length");
-        if (len != null && len.matches("\\d{1,18}") && Long.parseLong(len) > settings.maxWeightBytes()) {
+        long declared = len != null && len.matches("\\d{1,18}") ? Long.parseLong(len) : -1; // -1: none or unreadable
+        if (declared > settings.maxWeightBytes()) {
             metrics.weightUpdatesRejected.increment();
             HttpErrors.send(ctx, 413, "invalid_request_error", "weight upload of " + len + " bytes exceeds the limit of "
                     + settings.maxWeightBytes(), "body");
             return;
         }
-        uploadBody(ctx, len).onFailure(t -> HttpErrors.fail(ctx, t, metrics)).onSuccess(image -> blocking(ctx, () -> {
+        uploadBody(ctx, declared).onFailure(t -> HttpErrors.fail(ctx, t, metrics)).onSuccess(image -> blocking(ctx, () -> {
             Map<String, Tensor> tensors = Safetensors.parse(image, "weight upload");
             Weights w = Weights.validated(engine.config(), tensors, "weight upload");
             return engine.publish(w, version).get();
@@ -211,8 +212,7 @@ public final class InferenceServer extends VerticleBase {
      * aggregating a 100 MB body into a growing buffer and then copying it out cost most of an end-to-end swap
      * (docs/bench/serving.md). Without one (chunked transfer), the aggregated body.
      */
-    private Future<ByteBuffer> uploadBody(RoutingContext ctx, String len) {
-        long declared = len != null && len.matches("\\d{1,18}") ? Long.parseLong(len) : -1;
+    private Future<ByteBuffer> uploadBody(RoutingContext ctx, long declared) {
         if (declared < 0 || declared > Integer.MAX_VALUE - 8) return ctx.request().body().map(b -> ByteBuffer.wrap(b.getBytes()));
         byte[] into = new byte[(int) declared];
         int[] received = {0};
