@@ -45,11 +45,13 @@ final class SessionWeights implements AutoCloseable {
                     long rows = c.qDim() + 2L * c.kvDim();
                     // [q+2kv, H]: rows of q, then k, then v; GQA's packed input expects exactly that order
                     put(LlamaGraph.packedQkv(l, "weight"), OnnxTensor.createTensor(env,
-                            concat(weights, p + "q_proj.weight", p + "k_proj.weight", p + "v_proj.weight"),
+                            scaleRows(concat(weights, p + "q_proj.weight", p + "k_proj.weight", p + "v_proj.weight"),
+                                    (long) c.qDim() * c.hiddenSize(), LlamaGraph.queryScale(c)),
                             new long[] {rows, c.hiddenSize()}));
                     if (c.qkvBias()) {
                         put(LlamaGraph.packedQkv(l, "bias"), OnnxTensor.createTensor(env,
-                                concat(weights, p + "q_proj.bias", p + "k_proj.bias", p + "v_proj.bias"), new long[] {rows}));
+                                scaleRows(concat(weights, p + "q_proj.bias", p + "k_proj.bias", p + "v_proj.bias"),
+                                        c.qDim(), LlamaGraph.queryScale(c)), new long[] {rows}));
                     }
                 }
                 packTime = System.nanoTime() - t0;
@@ -75,6 +77,12 @@ final class SessionWeights implements AutoCloseable {
         FloatBuffer out = Tensor.allocate(n);
         for (String name : names) out.put(w.get(name).data().duplicate().position(0));
         return out.flip();
+    }
+
+    /** Multiplies the first n values (the q rows) by s in place. */
+    private static FloatBuffer scaleRows(FloatBuffer b, long n, float s) {
+        for (int i = 0; i < n; i++) b.put(i, b.get(i) * s);
+        return b;
     }
 
     /** The map for {@code SessionOptions.addExternalInitializers}. */
