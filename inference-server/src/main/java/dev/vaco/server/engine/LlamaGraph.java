@@ -54,7 +54,7 @@ public final class LlamaGraph {
     /**
      * Attention's 1/sqrt(hd). With a packed q|k|v projection it is folded into the q rows ({@link SessionWeights})
      * and GQA runs with scale 1: ORT's CPU kernel computes q K^T one (row, head) at a time, and only with alpha == 1
-     * does MLAS take its single-row kernel instead of repacking K for every head (30% less attention time at batch 64,
+     * does MLAS take its single-row kernel instead of repacking K for every head (22-31% less attention time at batch 64,
      * docs/bench/ort.md). Rotary is linear, so scaling q before it is the same function; for hd = 64 the factor is a
      * power of two and the folding is exact.
      */

@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * mvn -o -q -pl inference-server test-compile
  * mvn -o -q -pl inference-server dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
  * java -cp inference-server/target/test-classes:inference-server/target/classes:$(cat /tmp/cp.txt) \
- *      dev.vaco.server.engine.OrtBench [--layouts | --headline]
+ *      dev.vaco.server.engine.OrtBench [--layouts | --headline | --profile]
  * </pre>
  * Throughput is the best (and median) of several short windows: the 2-core machine is shared with other builds,
  * and the best window is the one least disturbed by them.
@@ -39,6 +39,10 @@ public final class OrtBench {
         boolean layouts = Arrays.asList(args).contains("--layouts");
         if (Arrays.asList(args).contains("--headline")) {
             headline();
+            return;
+        }
+        if (Arrays.asList(args).contains("--profile")) {
+            profile();
             return;
         }
         System.out.println("load average at start: " + loadAverage());
@@ -230,6 +234,77 @@ public final class OrtBench {
                     + " -> %.0f%% of the ceiling%n", bestTps, gflops, bestCeiling, 100 * gflops / bestCeiling);
         }
         System.out.println("load average at end: " + loadAverage());
+    }
+
+    /**
+     * Where a 25M decode step at batch 64 goes, at contexts across the serving benchmark's 64-256: the fastest of 15
+     * steps per context, split by op type with ORT's own profiler (kernel times of that step). Attention's bytes are
+     * the K and V rows it must read (fp32); compare its GB/s with the machine's read bandwidth
+     * ({@code src/test/c/membw.c}).
+     */
+    private static void profile() throws Exception {
+        ModelConfig c = ModelInit.benchConfig25m();
+        int batch = 64, steps = 15;
+        int[] contexts = {64, 160, 256};
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vaco-ort-profile");
+        System.out.println("load average at start: " + loadAverage());
+        String trace;
+        long[][] stepNanos = new long[contexts.length][steps];
+        try (OrtPolicy p = OrtPolicy.create(c, ModelInit.random(c, 1), PolicyOptions.DEFAULT,
+                so -> so.enableProfiling(dir.resolve("ort").toString()))) {
+            for (int k = 0; k < contexts.length; k++) {
+                KvCache cache = p.newCache(batch, contexts[k] + WARMUP + steps);
+                p.prefill(cache, 0, TestModels.tokens(c, contexts[k], 99));
+                for (int r = 1; r < batch; r++) cache.copyRow(0, r);
+                int[] next = new int[batch];
+                for (int i = 0; i < WARMUP; i++) p.decode(cache, next);
+                for (int i = 0; i < steps; i++) {
+                    long t0 = System.nanoTime();
+                    p.decode(cache, next);
+                    stepNanos[k][i] = System.nanoTime() - t0;
+                }
+            }
+            trace = p.endProfiling();
+        }
+        double ceiling = matmulCeiling();
+        // ORT's trace: "model_run" events (one per run(), in order), and "<node>_kernel_time" events inside them
+        var events = new io.vertx.core.json.JsonArray(java.nio.file.Files.readString(java.nio.file.Path.of(trace)));
+        List<io.vertx.core.json.JsonObject> runs = new java.util.ArrayList<>(), nodes = new java.util.ArrayList<>();
+        for (Object o : events) {
+            var e = (io.vertx.core.json.JsonObject) o;
+            if ("Session".equals(e.getString("cat")) && "model_run".equals(e.getString("name"))) runs.add(e);
+            if ("Node".equals(e.getString("cat")) && e.getString("name").endsWith("_kernel_time")) nodes.add(e);
+        }
+        java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(trace));
+        System.out.printf("ceiling %.1f GFLOP/s; 25M decode, batch %d, fastest of %d steps per context%n%n", ceiling, batch, steps);
+        System.out.println("| context | step ms | tokens/s | % of ceiling | Gemm ms (% of ceiling) | GroupQueryAttention ms (KV read GB/s) | other ms |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        int run = 0;
+        for (int k = 0; k < contexts.length; k++) {
+            run += 1 + WARMUP; // the prefill, then the warm-up steps
+            int best = 0;
+            for (int i = 1; i < steps; i++) if (stepNanos[k][i] < stepNanos[k][best]) best = i;
+            var r = runs.get(run + best);
+            long from = r.getLong("ts"), to = from + r.getLong("dur");
+            double gemm = 0, gqa = 0, other = 0;
+            for (var n : nodes) {
+                long ts = n.getLong("ts");
+                if (ts < from || ts > to) continue;
+                double ms = n.getLong("dur") / 1e3;
+                String op = n.getJsonObject("args").getString("op_name");
+                if (op.equals("Gemm")) gemm += ms;
+                else if (op.equals("GroupQueryAttention")) gqa += ms;
+                else other += ms;
+            }
+            run += steps;
+            double stepMs = stepNanos[k][best] / 1e6, ctx = contexts[k] + WARMUP + best + 1;
+            double tps = batch / (stepMs / 1e3);
+            double kvBytes = (double) batch * c.numHiddenLayers() * 2 * c.kvDim() * 4 * ctx;
+            System.out.printf("| %.0f | %.2f | %.0f | %.0f%% | %.2f (%.0f%%) | %.2f (%.0f) | %.2f |%n", ctx, stepMs, tps,
+                    100 * tps * c.matmulFlopsPerToken() / 1e9 / ceiling, gemm,
+                    100 * batch * c.matmulFlopsPerToken() / (gemm * 1e6) / ceiling, gqa, kvBytes / (gqa * 1e6), other);
+        }
+        System.out.println("\nload average at end: " + loadAverage());
     }
 
     private static OrtSession matmulSession;
