@@ -4,6 +4,33 @@ package dev.vaco.server.sampling;
 public final class NaiveSampling {
     private NaiveSampling() {}
 
+    /** A token and its log-prob under log_softmax(logits / t). */
+    public record Draw(int token, double logprob) {}
+
+    /**
+     * The oracle of untruncated sampling at temperature t > 0, with {@code Math.exp} in double: inverse CDF in id order
+     * with the draw {@code u}.
+     */
+    public static Draw full(float[] logits, double t, double u) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float x : logits) max = Math.max(max, x / t);
+        double[] w = new double[logits.length];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = Math.exp(logits[i] / t - max);
+            sum += w[i];
+        }
+        int token = w.length - 1;
+        double c = 0;
+        for (int i = 0; i < w.length; i++) {
+            c += w[i];
+            if (u * sum < c) {
+                token = i;
+                break;
+            }
+        }
+        return new Draw(token, logits[token] / t - max - Math.log(sum));
+    }
+
     /**
      * The oracle of truncated sampling: every id sorted by probability (ties: lower id first), top-k, then the
      * smallest prefix reaching top_p of the whole mass, inverse CDF with the draw {@code u}.
