@@ -79,11 +79,12 @@ public final class SvgChart {
         for (Map.Entry<String, List<Point>> e : series.entrySet()) {
             String c = COLOURS[i % COLOURS.length];
             StringBuilder pts = new StringBuilder();
+            boolean markers = e.getValue().size() <= 60; // per-step curves read better as a plain line
             for (Point p : e.getValue()) {
                 double px = x0 + (p.x() - minX) / (maxX - minX) * (x1 - x0);
                 double py = y0 - (y(p.y()) - minY) / (maxY - minY) * (y0 - y1);
                 pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
-                b.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>%n", px, py, c));
+                if (markers) b.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>%n", px, py, c));
                 if (p.err() > 0) {
                     double lo = y0 - (y(logY ? p.y() : p.y() - p.err()) - minY) / (maxY - minY) * (y0 - y1);
                     double hi = y0 - (y(p.y() + p.err()) - minY) / (maxY - minY) * (y0 - y1);
