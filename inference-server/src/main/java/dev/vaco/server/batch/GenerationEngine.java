@@ -23,9 +23,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
  * Continuous batching over ONNX Runtime: one decode thread owns the sessions and the KV caches; requests reach it
@@ -82,7 +85,17 @@ public final class GenerationEngine implements AutoCloseable {
     private final ArrayDeque<Active> waiting = new ArrayDeque<>();
     private final Batch live;
     private final Map<Long, Batch> pinned = new HashMap<>();
-    private final Sampler sampler = new Sampler();
+    /**
+     * Draws rows in parallel when the vocabulary is large: sampling is a pass over V per row (0.67 ms at V = 128k),
+     * so at 64 rows it was ~45% of a step of a 91M model, while the ORT threads sat idle between runs (parallel:
+     * +5-14% tokens/s there, docs/bench/serving.md). Each row
+     * carries its own RNG, so its draw does not depend on which thread makes it; one {@link Sampler} (scratch
+     * buffers) per thread.
+     */
+    private final ForkJoinPool samplingPool;
+    private final ThreadLocal<Sampler> samplers = ThreadLocal.withInitial(Sampler::new);
+    /** rows x V below which one thread samples alone (forking costs more than it saves). */
+    private static final long PARALLEL_SAMPLING_WORK = 1L << 18;
     private final SplittableRandom seeds = new SplittableRandom();
 
     public GenerationEngine(ModelConfig config, Weights weights, long version, Tokenizer tokenizer, Metrics metrics,
@@ -97,6 +110,7 @@ public final class GenerationEngine implements AutoCloseable {
         this.highestPublished = version;
         metrics.policyVersion.set(version);
         this.live = new Batch(null, new KvCache(config, options.maxRows(), config.maxPositionEmbeddings()));
+        this.samplingPool = new ForkJoinPool(options.policy().intraOpThreads());
         this.thread = new Thread(this::loop, "vaco-decode");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -285,6 +299,7 @@ public final class GenerationEngine implements AutoCloseable {
         }
         for (Resident r : resident.values()) r.policy.close();
         resident.clear();
+        samplingPool.shutdown();
     }
 
     @Override
@@ -435,7 +450,8 @@ public final class GenerationEngine implements AutoCloseable {
             a.ttft = (now - a.submitted) / 1e9;
             metrics.timeToFirstToken(a.ttft);
         }
-        for (int i = 0; i < placed.size(); i++) accept(placed.get(i), rowLogits.get(i), r.version);
+        Sampler.Sampled[] drawn = draw(placed, rowLogits.toArray(new float[0][]));
+        for (int i = 0; i < placed.size(); i++) accept(placed.get(i), drawn[i], r.version);
         removeFinished(b);
     }
 
@@ -457,14 +473,29 @@ public final class GenerationEngine implements AutoCloseable {
         float[][] logits = r.policy.decode(b.cache, tokens); // [B][V]
         metrics.decodeSteps.increment();
         metrics.decodeSeconds.add((System.nanoTime() - t0) / 1e9);
-        for (int i = 0; i < rows; i++) accept(b.rows.get(i), logits[i], r.version);
+        Sampler.Sampled[] drawn = draw(b.rows, logits);
+        for (int i = 0; i < rows; i++) accept(b.rows.get(i), drawn[i], r.version);
         removeFinished(b);
     }
 
-    /** Samples the row's next token from {@code logits} and decides whether the row is done. */
-    private void accept(Row row, float[] logits, long version) {
+    /** Each row's next token from its logits, {@code logits[i]} for {@code rows.get(i)}. */
+    private Sampler.Sampled[] draw(List<Row> rows, float[][] logits) {
+        Sampler.Sampled[] out = new Sampler.Sampled[rows.size()];
+        IntConsumer one = i -> {
+            Row row = rows.get(i);
+            out[i] = samplers.get().sample(logits[i], row.owner.request.params(), row.rng);
+        };
+        if (rows.size() < 2 || (long) rows.size() * config.vocabSize() < PARALLEL_SAMPLING_WORK) {
+            for (int i = 0; i < out.length; i++) one.accept(i);
+        } else {
+            samplingPool.submit(() -> IntStream.range(0, out.length).parallel().forEach(one)).join();
+        }
+        return out;
+    }
+
+    /** Records the row's sampled token and decides whether the row is done. */
+    private void accept(Row row, Sampler.Sampled s, long version) {
         SamplingParams sp = row.owner.request.params();
-        Sampler.Sampled s = sampler.sample(logits, sp, row.rng);
         row.add(s, version);
         metrics.tokenSampled(version);
         int t = s.token();

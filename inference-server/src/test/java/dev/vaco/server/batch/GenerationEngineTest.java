@@ -83,6 +83,34 @@ class GenerationEngineTest {
     }
 
     @Test
+    void rowsSampledInParallelOnALargeVocabularyDrawWhatOneRowAloneDraws() throws Exception {
+        // a 128,256-token vocabulary makes the engine sample its rows on several threads (a row alone: one thread)
+        Path tok = dev.vaco.model.SharedFiles.find("models/llama3-tokenizer");
+        org.junit.jupiter.api.Assumptions.assumeTrue(tok != null, "../shared/models/llama3-tokenizer is absent");
+        ModelConfig wide = new ModelConfig("llama", 128256, 16, 32, 1, 2, 1, 8, 1e-5, 500000.0, 64, true, false, 128000, 128001);
+        Weights w = ModelInit.random(wide, 3);
+        Path d = Files.createTempDirectory("vaco-wide");
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) Files.copy(tok.resolve(f), d.resolve(f));
+        try (Tokenizer t = Tokenizer.load(d)) {
+            int[] prompt = t.encode("What is 12 + 30?");
+            List<Generation> alone = new ArrayList<>();
+            try (GenerationEngine e = new GenerationEngine(wide, w, 1, t, new Metrics(), GenerationEngine.Options.DEFAULT)) {
+                for (int i = 0; i < 6; i++) alone.add(get(e.submit(new GenerationRequest(prompt, sampling(1, 12, 40 + i), null), null)));
+                List<CompletableFuture<Generation>> fs = new ArrayList<>();
+                for (int i = 0; i < 6; i++) fs.add(e.submit(new GenerationRequest(prompt, sampling(1, 12, 40 + i), null), null));
+                for (int i = 0; i < 6; i++) {
+                    Sample a = alone.get(i).samples().get(0), b = get(fs.get(i)).samples().get(0);
+                    assertThat(b.tokenIds()).as("request %d", i).containsExactly(a.tokenIds());
+                    assertThat(b.logprobs()).containsExactly(a.logprobs());
+                }
+                // the six seeds do not all draw the same tokens (the comparison above means something)
+                assertThat(alone.stream().map(g -> java.util.Arrays.toString(g.samples().get(0).tokenIds())).distinct().count())
+                        .isGreaterThan(1);
+            }
+        }
+    }
+
+    @Test
     void behaviourLogprobsEqualAFullForwardScoreOfTheSameTokens() throws Exception {
         try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
             int[] prompt = tokenizer.encode("Q: 12*7=?\nA:");
