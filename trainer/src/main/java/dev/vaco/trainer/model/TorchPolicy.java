@@ -160,17 +160,8 @@ public final class TorchPolicy implements AutoCloseable {
      * {@code temperature}: {@code log_softmax(logits / temperature)}.
      */
     public NDArray tokenLogProbs(NDArray tokens, NDArray targets, float temperature) {
-        ensureOpen();
-        checkTemperature(temperature);
-        if (!targets.getShape().equals(tokens.getShape())) {
-            throw new IllegalArgumentException("targets " + targets.getShape() + " must have the shape of tokens "
-                    + tokens.getShape());
-        }
-        return scoped(() -> {
-            NDArray logProbs = logSoftmax(NativeArrays.indices(tokens), temperature);   // [B, T, V]
-            NDArray index = NativeArrays.indices(targets).expandDims(-1);               // [B, T, 1]
-            return logProbs.gather(index, -1).squeeze(-1);                              // [B, T]
-        });
+        checkScoring(tokens, targets, temperature);
+        return scoped(() -> picked(logSoftmax(NativeArrays.indices(tokens), temperature), targets)); // [B, T]
     }
 
     /**
@@ -179,19 +170,26 @@ public final class TorchPolicy implements AutoCloseable {
      * of every iteration; two passes cost a sixth of its step).
      */
     public NDArray tokenLogProbsAndEntropy(NDArray tokens, NDArray targets, float temperature) {
+        checkScoring(tokens, targets, temperature);
+        return scoped(() -> {
+            NDArray logProbs = logSoftmax(NativeArrays.indices(tokens), temperature);   // [B, T, V]
+            NDArray entropy = logProbs.exp().mul(logProbs).sum(new int[] {-1}).neg();   // [B, T]
+            return NDArrays.stack(new NDList(picked(logProbs, targets), entropy));      // [2, B, T]
+        });
+    }
+
+    private void checkScoring(NDArray tokens, NDArray targets, float temperature) {
         ensureOpen();
         checkTemperature(temperature);
         if (!targets.getShape().equals(tokens.getShape())) {
             throw new IllegalArgumentException("targets " + targets.getShape() + " must have the shape of tokens "
                     + tokens.getShape());
         }
-        return scoped(() -> {
-            NDArray logProbs = logSoftmax(NativeArrays.indices(tokens), temperature);   // [B, T, V]
-            NDArray index = NativeArrays.indices(targets).expandDims(-1);               // [B, T, 1]
-            NDArray lp = logProbs.gather(index, -1).squeeze(-1);                        // [B, T]
-            NDArray entropy = logProbs.exp().mul(logProbs).sum(new int[] {-1}).neg();   // [B, T]
-            return NDArrays.stack(new NDList(lp, entropy));                             // [2, B, T]
-        });
+    }
+
+    /** {@code logProbs [B, T, V]} at the {@code targets [B, T]} ids: {@code [B, T]}. */
+    private static NDArray picked(NDArray logProbs, NDArray targets) {
+        return logProbs.gather(NativeArrays.indices(targets).expandDims(-1), -1).squeeze(-1);
     }
 
     private NDArray logSoftmax(NDArray tokens64, float temperature) {
