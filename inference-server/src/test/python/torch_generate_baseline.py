@@ -143,6 +143,19 @@ def generate(m, prompts, new_tokens, temperature, gen):
     return t1 - t0, t2 - t1
 
 
+def matmul_ceiling():
+    """The same measurement as the ORT ceiling in ServingBench/OrtBench: best of 6 fp32 n x n matmuls, n = 1024, 2048."""
+    best = 0.0
+    for n in (1024, 2048):
+        a, b, c = torch.randn(n, n), torch.randn(n, n), torch.empty(n, n)
+        torch.matmul(a, b, out=c)  # warm-up
+        for _ in range(6):
+            t = time.perf_counter()
+            torch.matmul(a, b, out=c)
+            best = max(best, 2.0 * n ** 3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model-dir", required=True)
@@ -155,8 +168,14 @@ def main():
     ap.add_argument("--check-prompt", help="comma-separated prompt ids: print the greedy continuation and exit")
     ap.add_argument("--check-tokens", type=int, default=32)
     ap.add_argument("--min-seconds", type=float, default=10.0)
+    ap.add_argument("--ceiling", action="store_true",
+                    help="print this torch's fp32 matmul ceiling (best of 6 n x n matmuls, n = 1024 and 2048) and exit")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.ceiling:
+        print(json.dumps(dict(engine="torch " + torch.__version__, threads=torch.get_num_threads(),
+                              ceiling_gflops=round(matmul_ceiling(), 1))), flush=True)
+        return
     m = Llama(a.model_dir)
     if a.check_prompt:
         with torch.inference_mode():

@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * mvn -o -q -pl inference-server test-compile
  * mvn -o -q -pl inference-server dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
  * java -cp inference-server/target/test-classes:inference-server/target/classes:$(cat /tmp/cp.txt) \
- *      dev.vaco.server.engine.OrtBench [--layouts | --headline | --profile]
+ *      dev.vaco.server.engine.OrtBench [--layouts | --headline | --profile | --attention]
  * </pre>
  * Throughput is the best (and median) of several short windows: the 2-core machine is shared with other builds,
  * and the best window is the one least disturbed by them.
@@ -43,6 +43,10 @@ public final class OrtBench {
         }
         if (Arrays.asList(args).contains("--profile")) {
             profile();
+            return;
+        }
+        if (Arrays.asList(args).contains("--attention")) {
+            attention();
             return;
         }
         System.out.println("load average at start: " + loadAverage());
@@ -305,6 +309,101 @@ public final class OrtBench {
                     100 * batch * c.matmulFlopsPerToken() / (gemm * 1e6) / ceiling, gqa, kvBytes / (gqa * 1e6), other);
         }
         System.out.println("\nload average at end: " + loadAverage());
+    }
+
+    /**
+     * The attention of a 25M decode step at batch 64 alone: GroupQueryAttention (8 query / 4 KV heads, hd 64, packed
+     * q|k|v, KV buffers updated in place) over 8 layers' own K/V buffers, so that the 8 x 2 buffers (178 MB at context
+     * 170) come from memory as in the model and not from the 32 MB L3. Fastest of 30 steps per row. Two questions: does
+     * an fp16 KV cache (half the bytes) make it faster, and does the buffer's capacity (the stride between rows' slices)
+     * matter. ORT's CPU kernel converts fp16 q, K and V to fp32 per (row, head) before its GEMMs.
+     */
+    private static void attention() throws OrtException {
+        int batch = 64, heads = 8, kvHeads = 4, hd = 64, layers = 8;
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        System.out.println("load average at start: " + loadAverage());
+        System.out.println("| context | KV dtype | capacity | step ms (8 layers) | K/V read GB/s |");
+        System.out.println("|---|---|---|---|---|");
+        for (int ctx : new int[] {80, 170, 265}) {
+            for (int cap : new int[] {512, ctx + 8}) {
+                for (DataType dt : List.of(DataType.FLOAT, DataType.FLOAT16)) {
+                    double ms = attentionStep(env, dt, batch, heads, kvHeads, hd, layers, ctx, cap);
+                    int bytes = dt == DataType.FLOAT ? 4 : 2;
+                    double gb = (double) layers * 2 * batch * kvHeads * ctx * hd * bytes / 1e9;
+                    System.out.printf("| %d | %s | %d | %.2f | %.1f |%n", ctx, dt == DataType.FLOAT ? "fp32" : "fp16", cap, ms,
+                            gb / (ms / 1e3));
+                }
+            }
+        }
+        System.out.println("load average at end: " + loadAverage());
+    }
+
+    private static double attentionStep(OrtEnvironment env, DataType dt, int batch, int heads, int kvHeads, int hd,
+                                        int layers, int ctx, int cap) throws OrtException {
+        int packed = (heads + 2 * kvHeads) * hd;
+        OnnxGraphBuilder g = new OnnxGraphBuilder("gqa");
+        g.input("qkv", dt, (long) batch, 1L, (long) packed);
+        g.input("past_k", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        g.input("past_v", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        g.input("seqlens_k", DataType.INT32, (long) batch);
+        g.input("total_len", DataType.INT32);
+        g.nodeNamed(OnnxGraphBuilder.MS_DOMAIN, "GroupQueryAttention",
+                List.of("qkv", "", "", "past_k", "past_v", "seqlens_k", "total_len"), List.of("out", "present_k", "present_v"),
+                OnnxGraphBuilder.Attr.i("num_heads", heads), OnnxGraphBuilder.Attr.i("kv_num_heads", kvHeads),
+                OnnxGraphBuilder.Attr.f("scale", 1f));
+        g.output("out", dt, (long) batch, 1L, (long) heads * hd);
+        g.output("present_k", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        g.output("present_v", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        ai.onnxruntime.OnnxJavaType type = dt == DataType.FLOAT ? ai.onnxruntime.OnnxJavaType.FLOAT
+                : ai.onnxruntime.OnnxJavaType.FLOAT16;
+        int bytes = dt == DataType.FLOAT ? 4 : 2;
+        long[] kvShape = {batch, kvHeads, cap, hd};
+        List<OnnxTensor> owned = new java.util.ArrayList<>();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(2);
+            so.setInterOpNumThreads(1);
+            int[] seqlens = new int[batch];
+            Arrays.fill(seqlens, ctx - 1); // the new token is written at ctx - 1, attention reads ctx positions
+            OnnxTensor qkv = track(owned, OnnxTensor.createTensor(env, randomHalfOrFloat(batch * packed, bytes),
+                    new long[] {batch, 1, packed}, type));
+            OnnxTensor sk = track(owned, OnnxTensor.createTensor(env, java.nio.IntBuffer.wrap(seqlens), new long[] {batch}));
+            OnnxTensor total = track(owned, OnnxTensor.createTensor(env, java.nio.IntBuffer.wrap(new int[] {ctx}), new long[0]));
+            List<Map<String, OnnxTensor>> inputs = new java.util.ArrayList<>();
+            List<Map<String, ai.onnxruntime.OnnxValue>> outputs = new java.util.ArrayList<>();
+            for (int l = 0; l < layers; l++) {
+                OnnxTensor k = track(owned, OnnxTensor.createTensor(env, randomHalfOrFloat(batch * kvHeads * cap * hd, bytes), kvShape, type));
+                OnnxTensor v = track(owned, OnnxTensor.createTensor(env, randomHalfOrFloat(batch * kvHeads * cap * hd, bytes), kvShape, type));
+                inputs.add(Map.of("qkv", qkv, "past_k", k, "past_v", v, "seqlens_k", sk, "total_len", total));
+                outputs.add(new java.util.LinkedHashMap<>(Map.of("present_k", k, "present_v", v))); // in place, as the engine
+            }
+            try (OrtSession s = env.createSession(g.build().toByteArray(), so)) {
+                double best = Double.MAX_VALUE;
+                for (int step = 0; step < 30; step++) {
+                    long t0 = System.nanoTime();
+                    for (int l = 0; l < layers; l++) s.run(inputs.get(l), outputs.get(l)).close();
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+                }
+                return best;
+            }
+        } finally {
+            for (OnnxTensor t : owned) t.close();
+        }
+    }
+
+    private static OnnxTensor track(List<OnnxTensor> owned, OnnxTensor t) {
+        owned.add(t);
+        return t;
+    }
+
+    /** Direct buffer of n values in [0.125, 0.25): fp32, or fp16 bit patterns (Java 17 has no float-to-half). */
+    private static java.nio.ByteBuffer randomHalfOrFloat(int n, int bytes) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(n * bytes).order(java.nio.ByteOrder.nativeOrder());
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < n; i++) {
+            if (bytes == 4) b.putFloat(i * 4, (float) r.nextDouble(0.125, 0.25));
+            else b.putShort(i * 2, (short) (0x3000 + r.nextInt(0x400))); // exponent of 0.125, random mantissa
+        }
+        return b;
     }
 
     private static OrtSession matmulSession;
