@@ -53,10 +53,13 @@ final class DemoCommand implements Callable<Integer> {
     @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "Further overrides (see vaco train --print-config).")
     List<String> overrides = new ArrayList<>();
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         if (!(minutes > 1)) throw new IllegalArgumentException("--minutes must be > 1, found " + minutes);
+        if (!resume && !spec.commandLine().getParseResult().hasMatchedOption("--out")) out = freeDirectory(out);
         List<String> o = new ArrayList<>(DEFAULTS);
         o.add("run.out_dir=" + out);
         o.add("run.seed=" + seed);
@@ -71,7 +74,19 @@ final class DemoCommand implements Callable<Integer> {
                         + "(eta = %d) for up to %d steps or %.1f minutes; run directory %s%n",
                 ModelInit.tinyConfig().parameterCount(), cfg.sft().steps(), cfg.sft().seedOr(seed), cfg.objective().name().toUpperCase(Locale.ROOT),
                 cfg.rollout().maxStaleness(), cfg.run().steps(), cfg.pipeline().maxMinutes(), out);
+        try (GracefulStop ignored = GracefulStop.install()) {
+            return demo(cfg, modelDir, t0);
+        }
+    }
+
+    private int demo(TrainConfig cfg, Path modelDir, long t0) throws Exception {
         RlTrainer.Result r = TrainCommand.run(cfg, modelDir, List.of(), null, resume);
+        if (r.stopped()) {
+            System.out.println(RlTrainer.holdsRun(out)
+                    ? String.format("demo stopped at RL step %d; `vaco demo --resume --out %s` continues it", r.steps(), out)
+                    : "demo stopped during its warm start; nothing to resume");
+            return TrainCommand.STOPPED;
+        }
 
         List<Charts.Series> series = Charts.read(out.resolve("metrics.jsonl"));
         System.out.println();
@@ -85,5 +100,16 @@ final class DemoCommand implements Callable<Integer> {
                 100 * r.accuracyAfter(), r.steps(), 100 * (r.accuracyAfter() - r.accuracyBefore()), (System.nanoTime() - t0) / 6e10);
         System.out.println("plot: " + svg + "   metrics: " + out.resolve("metrics.jsonl") + "   model: " + r.finalModel());
         return 0;
+    }
+
+    /**
+     * The README's one command, run again, must neither overwrite the earlier demo nor fail: without an explicit --out
+     * a directory that holds a run is kept and the demo writes to the first free sibling (runs/demo-2, ...).
+     */
+    static Path freeDirectory(Path wanted) throws java.io.IOException {
+        Path dir = wanted;
+        for (int i = 2; RlTrainer.holdsRun(dir); i++) dir = wanted.resolveSibling(wanted.getFileName() + "-" + i);
+        if (!dir.equals(wanted)) System.out.printf("%s holds an earlier run (kept; `--resume` continues it); this one writes to %s%n", wanted, dir);
+        return dir;
     }
 }

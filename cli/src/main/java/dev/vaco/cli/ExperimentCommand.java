@@ -15,6 +15,8 @@ import dev.vaco.trainer.model.Engines;
 import dev.vaco.trainer.model.TorchPolicy;
 import dev.vaco.trainer.pipeline.DataCursor;
 import dev.vaco.trainer.pipeline.RlTrainer;
+import dev.vaco.trainer.pipeline.StopRequest;
+import dev.vaco.trainer.rl.Checkpoint;
 import dev.vaco.trainer.sft.WarmStart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -88,6 +90,12 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            try (GracefulStop ignored = GracefulStop.install()) {
+                return sweep();
+            }
+        }
+
+        private int sweep() throws Exception {
             if (full) {
                 lags = List.of(0, 1, 2, 4, 8);
                 updates = List.of(1, 4);
@@ -102,6 +110,7 @@ final class ExperimentCommand implements Runnable {
             base.addAll(overrides);
             Path warm = out.resolve("warm-start");
             if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) warmStart(ConfigLoader.load(base), warm);
+            if (StopRequest.requested()) return TrainCommand.STOPPED;
             ModelDir.Loaded m = ModelDir.load(warm);
             int keep = lags.stream().mapToInt(Integer::intValue).max().orElse(0) + 3;
             LagSweep sweep = new LagSweep(out, warm, base, cell -> EmbeddedServer.start(warm, m, "sweep", keep, 1));
@@ -113,7 +122,7 @@ final class ExperimentCommand implements Runnable {
                     "vaco " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
             System.out.printf("%d runs this process, %d of %d finished; %s%n%s", ran, results.size(), grid.size(),
                     report.resolve("results.md"), LagSweep.table(results));
-            return 0;
+            return StopRequest.requested() ? TrainCommand.STOPPED : 0;
         }
 
         /** The one warm start every run of the grid begins from (the demo's, on the same task). */
@@ -128,6 +137,7 @@ final class ExperimentCommand implements Runnable {
                 DataCursor data = new DataCursor("synthetic", seed, cfg.run().levelMix());
                 Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
                 WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, System.out::println);
+                if (StopRequest.requested()) return; // a partial warm start is not saved: the next run redoes it
                 ModelDir.save(dir, m.config(), policy.exportWeights());
                 ModelDir.copyTokenizer(init, dir);
             }
@@ -164,6 +174,12 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            try (GracefulStop ignored = GracefulStop.install()) {
+                return measure();
+            }
+        }
+
+        private int measure() throws Exception {
             List<String> base = new ArrayList<>(DemoCommand.DEFAULTS);
             base.addAll(List.of("run.eval_every=5", "run.checkpoint_every=0", "sft.steps=0", "sft.warmup_steps=0",
                     "run.target_accuracy=" + target, "pipeline.max_minutes=" + maxMinutes));
@@ -183,6 +199,7 @@ final class ExperimentCommand implements Runnable {
                     // one directory per warm-start seed: with the demo's fixed sft.seed every seed shares one
                     warm = out.resolve("warm-start-s" + cfg.sft().seedOr(seed));
                     if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) LagSweepCommand.warmStart(cfg, warm);
+                    if (StopRequest.requested()) return TrainCommand.STOPPED;
                 }
                 Double sync = null;
                 for (int eta : etas) {
@@ -192,7 +209,10 @@ final class ExperimentCommand implements Runnable {
                         List<String> o = new ArrayList<>(base);
                         o.addAll(List.of("run.out_dir=" + dir, "run.model=" + warm, "run.seed=" + seed, "rollout.max_staleness=" + eta));
                         System.out.printf("time-to-accuracy: seed %d, eta %d%n", seed, eta);
+                        // a run without its result was interrupted: a timing restarts from scratch, never resumes
+                        if (RlTrainer.holdsRun(dir)) Checkpoint.deleteTree(dir);
                         RlTrainer.Result r = TrainCommand.run(ConfigLoader.load(o), warm, List.of(), null, false);
+                        if (r.stopped()) return TrainCommand.STOPPED;
                         double rlStart = r.curve().get(0)[2];
                         Double seconds = null;
                         for (double[] p : r.curve()) {

@@ -39,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--print-config", description = "Print the resolved configuration and exit.")
     boolean printConfig;
 
+    /** Exit status of a run stopped on request (what the shell reports for SIGTERM, which is how it usually ends). */
+    static final int STOPPED = 143;
+
     @Override
     public Integer call() throws Exception {
         TrainConfig cfg = configFile != null ? ConfigLoader.load(configFile, overrides) : ConfigLoader.load(overrides);
@@ -51,10 +54,13 @@ final class TrainCommand implements Callable<Integer> {
         if (cfg.run().model().equals("builtin") && !Files.isRegularFile(modelDir.resolve(ModelDir.CONFIG))) {
             ModelInit.initTiny(modelDir, cfg.sft().seedOr(cfg.run().seed()));
         }
-        RlTrainer.Result r = run(cfg, modelDir, servers, token, resume);
-        System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",
-                100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps(), r.seconds(), r.finalModel());
-        return 0;
+        try (GracefulStop ignored = GracefulStop.install()) {
+            RlTrainer.Result r = run(cfg, modelDir, servers, token, resume);
+            if (r.stopped()) return STOPPED;
+            System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",
+                    100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps(), r.seconds(), r.finalModel());
+            return 0;
+        }
     }
 
     /** Runs the trainer against {@code servers}, or against one embedded server on loopback when none is given. */
@@ -62,6 +68,7 @@ final class TrainCommand implements Callable<Integer> {
         // must be set before the PyTorch engine loads: generation and learning share the cores deliberately
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        if (!resume) RlTrainer.refuseEarlierRun(Path.of(cfg.run().outDir())); // before any server starts
         if (!servers.isEmpty()) {
             if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
             List<PolicyClient> clients = new ArrayList<>();

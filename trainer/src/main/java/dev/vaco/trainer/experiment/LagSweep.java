@@ -7,6 +7,7 @@ import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.pipeline.RlTrainer;
+import dev.vaco.trainer.rl.Checkpoint;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -120,8 +121,22 @@ public final class LagSweep {
                 continue; // another process has it (delete the claim of a run that died to re-run it)
             }
             log.printf("lag-sweep: %s%n", c.name());
+            if (RlTrainer.holdsRun(dir)) {
+                // an earlier process died or was stopped in this cell (and its claim was deleted): an injected-lag run
+                // cannot resume exactly (the versions its rollouts are pinned to are no longer resident), so it restarts
+                log.printf("lag-sweep: %s: clearing an unfinished run%n", c.name());
+                try (var entries = Files.list(dir)) {
+                    for (Path x : entries.toList()) if (!x.getFileName().toString().equals("claim")) Checkpoint.deleteTree(x);
+                }
+            }
+            RlTrainer.Result r;
             try (ServerHandle h = servers.apply(c)) {
-                new RlTrainer(config(c), warmStart, List.of(h.client()), log).run(false);
+                r = new RlTrainer(config(c), warmStart, List.of(h.client()), log).run(false);
+            }
+            if (r.stopped()) {
+                Files.deleteIfExists(dir.resolve("claim")); // the next run of the sweep takes this cell again
+                log.printf("lag-sweep: stopped in %s; that cell starts again on the next run%n", c.name());
+                return ran;
             }
             ran++;
         }

@@ -55,9 +55,12 @@ import java.util.Map;
  * {@code ledger.jsonl}, {@code checkpoints/step-N/}, {@code final-model/}, {@code report.json}.
  */
 public final class RlTrainer {
-    /** Held-out greedy accuracy after the warm start and at the end, with the evaluation curve. */
+    /**
+     * Held-out greedy accuracy after the warm start and at the end, with the evaluation curve. {@code stopped}: the run
+     * ended early on a {@link StopRequest} (checkpointed at {@code steps}, no final model; {@code --resume} goes on).
+     */
     public record Result(double accuracyBefore, double accuracyAfter, int steps, double seconds, Path runDir,
-                         Path finalModel, List<double[]> curve) {}
+                         Path finalModel, List<double[]> curve, boolean stopped) {}
 
     private final TrainConfig cfg;
     private final Path modelDir;
@@ -78,6 +81,7 @@ public final class RlTrainer {
         int batch = rc.promptsPerStep();
         int eta = Math.max(rc.maxStaleness(), rc.lag());
         Path runDir = Path.of(cfg.run().outDir());
+        if (!resume) refuseEarlierRun(runDir);
         Files.createDirectories(runDir);
         ConfigLoader.writeResolved(cfg, runDir.resolve("config.json"));
         ModelDir.Loaded model = ModelDir.load(modelDir);
@@ -123,6 +127,11 @@ public final class RlTrainer {
                 DataCursor sftData = sftSeed == cfg.run().seed() ? data
                         : new DataCursor(cfg.run().dataset(), sftSeed, cfg.run().levelMix());
                 WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), sftData.train(), prompts, out::println);
+                if (StopRequest.requested()) {
+                    // nothing is checkpointed inside the warm start: a rerun starts it again
+                    out.printf("stopped during the warm start (step %d of %d); nothing to resume%n", sft.steps(), cfg.sft().steps());
+                    return new Result(Double.NaN, Double.NaN, 0, (System.nanoTime() - t0) / 1e9, runDir, null, curve, true);
+                }
                 if (sft.steps() > 0) out.printf("warm start: %d steps, loss %.4f, %.0f s%n", sft.steps(), sft.finalLoss(), sft.seconds());
                 sftConsumed = data.consumed();
                 base = maxLive() + 1;
@@ -208,20 +217,45 @@ public final class RlTrainer {
                             last = true;
                         }
                     }
-                    if (last || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
+                    boolean stop = !last && StopRequest.requested();
+                    if (last || stop || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
                         save(runDir, model, policy, optimiser, step, base, sftConsumed, nextGroup);
                     }
                     if (timeUp) out.printf("time budget of %.1f minutes reached at step %d%n", pc.maxMinutes(), step);
+                    if (stop) {
+                        // groups in flight stay in the ledger untrained: the resumed run trains them exactly once
+                        out.printf("stopped at step %d on request; checkpoint %s; continue with --resume%n", step,
+                                Checkpoint.latest(runDir));
+                        return new Result(before, after, step, (System.nanoTime() - t0) / 1e9, runDir, null, curve, true);
+                    }
                     if (last) break;
                 }
                 report(runDir, ledger);
                 Path finalModel = runDir.resolve("final-model");
-                deleteTree(finalModel);
+                Checkpoint.deleteTree(finalModel);
                 ModelDir.save(finalModel, model.config(), policy.exportWeights());
                 ModelDir.copyTokenizer(modelDir, finalModel);
-                return new Result(before, after, step, (System.nanoTime() - t0) / 1e9, runDir, finalModel, curve);
+                return new Result(before, after, step, (System.nanoTime() - t0) / 1e9, runDir, finalModel, curve, false);
             }
         }
+    }
+
+    /** Whether {@code runDir} holds a run: a checkpoint, or a ledger with admitted groups. */
+    public static boolean holdsRun(Path runDir) throws IOException {
+        Path ledger = runDir.resolve("ledger.jsonl");
+        return Checkpoint.latest(runDir) != null || (Files.isRegularFile(ledger) && Files.size(ledger) > 0);
+    }
+
+    /**
+     * A fresh start in a directory that holds a run would overwrite its checkpoints and final model and append to its
+     * ledger and metrics (a later --resume would then replay two runs as one): refuse, naming the way out.
+     */
+    public static void refuseEarlierRun(Path runDir) throws IOException {
+        if (!holdsRun(runDir)) return;
+        Path ckpt = Checkpoint.latest(runDir);
+        throw new IllegalArgumentException("run.out_dir " + runDir + " already holds a run"
+                + (ckpt != null ? " (newest checkpoint " + ckpt.getFileName() + ")" : "")
+                + ": continue it with --resume, or start over in another run.out_dir");
     }
 
     /** Admits groups up to {@code limit} (exclusive): problem, prompt ids, seed and pin go to the ledger first. */
@@ -382,13 +416,6 @@ public final class RlTrainer {
             return p.level() == null ? 0 : Double.parseDouble(p.level());
         } catch (NumberFormatException e) {
             return 0;
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
         }
     }
 }

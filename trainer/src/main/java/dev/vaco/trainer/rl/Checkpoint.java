@@ -112,7 +112,8 @@ public final class Checkpoint {
         return new AdamW.State(steps, m, v);
     }
 
-    static void deleteTree(Path p) throws IOException {
+    /** Deletes a file or a directory with everything under it; nothing if it does not exist. */
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);

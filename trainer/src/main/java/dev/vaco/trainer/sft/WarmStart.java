@@ -13,6 +13,7 @@ import dev.vaco.trainer.model.TorchPolicy;
 import dev.vaco.trainer.optim.AdamW;
 import dev.vaco.trainer.optim.Optimiser;
 import dev.vaco.trainer.optim.WarmupCosine;
+import dev.vaco.trainer.pipeline.StopRequest;
 import dev.vaco.trainer.rl.Rollout;
 import dev.vaco.trainer.rl.TrainBatch;
 
@@ -33,7 +34,7 @@ import java.util.function.Consumer;
 public final class WarmStart {
     private WarmStart() {}
 
-    /** Loss of the last step and the number of steps taken. */
+    /** Loss of the last step and the number of steps taken (fewer than configured if a stop was requested). */
     public record Report(int steps, double finalLoss, double seconds) {}
 
     public static Report run(TorchPolicy policy, NDManager root, SftConfig sft, OptimConfig optim, Iterator<Problem> data,
@@ -45,6 +46,7 @@ public final class WarmStart {
         try (Optimiser opt = new Optimiser(new AdamW(root, optim.beta1(), optim.beta2(), optim.eps(), optim.weightDecay()),
                 schedule, 1.0)) {
             for (int step = 0; step < sft.steps(); step++) {
+                if (StopRequest.requested()) return new Report(step, last, (System.nanoTime() - t0) / 1e9);
                 List<Rollout> batch = new ArrayList<>();
                 for (int i = 0; i < sft.batchSize(); i++) {
                     Problem p = data.next();

@@ -181,4 +181,60 @@ class RlTrainerTest {
             a.close();
         }
     }
+
+    @Test
+    void aStopRequestEndsTheRunAtAStepBoundaryWithACheckpointThatResumeContinues() throws Exception {
+        Path run = dir.resolve("stop");
+        try (Server s = server(5); PolicyClient c = client(s)) {
+            // during the warm start: it returns after its current step, nothing is checkpointed
+            StopRequest.request();
+            RlTrainer.Result early;
+            try {
+                early = train(overrides(run, 6, "rollout.max_staleness=1"), List.of(c), false);
+            } finally {
+                StopRequest.clear();
+            }
+            assertThat(early.stopped()).isTrue();
+            assertThat(early.steps()).isZero();
+            assertThat(RlTrainer.holdsRun(run)).as("a run stopped in its warm start leaves nothing to resume").isFalse();
+
+            // during RL: requested from outside (as the shutdown hook does) once two steps are in metrics.jsonl
+            Thread signal = new Thread(() -> {
+                try {
+                    while (!Files.exists(run.resolve("metrics.jsonl")) || steps(run).size() < 2) Thread.sleep(10);
+                    StopRequest.request();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            signal.start();
+            RlTrainer.Result stopped;
+            try {
+                stopped = train(overrides(run, 6, "rollout.max_staleness=1", "run.checkpoint_every=0"), List.of(c), false);
+            } finally {
+                signal.join();
+                StopRequest.clear();
+            }
+            assertThat(stopped.stopped()).isTrue();
+            assertThat(stopped.steps()).isBetween(2, 5).isEqualTo(steps(run).size());
+            assertThat(stopped.finalModel()).isNull();
+            // checkpoint_every=0: the only RL checkpoint is the one the stop wrote, at the step it ended on
+            assertThat(Checkpoint.readState(Checkpoint.latest(run)).step()).isEqualTo(stopped.steps());
+            assertThat(Files.exists(run.resolve("report.json"))).isFalse();
+
+            // starting afresh in the same directory would overwrite it: refused, nothing touched
+            long ledgerBytes = Files.size(run.resolve("ledger.jsonl"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> train(overrides(run, 6), List.of(c), false))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("run.out_dir " + run).hasMessageContaining("--resume");
+            assertThat(Files.size(run.resolve("ledger.jsonl"))).isEqualTo(ledgerBytes);
+
+            RlTrainer.Result rest = train(overrides(run, 6, "rollout.max_staleness=1", "run.checkpoint_every=0"), List.of(c), true);
+            assertThat(rest.stopped()).isFalse();
+            assertThat(rest.steps()).isEqualTo(6);
+            Map<Long, Integer> counts = Ledger.trainedCounts(run.resolve("ledger.jsonl"));
+            assertThat(counts).hasSize(12);
+            assertThat(counts.values()).as("every admitted group trained exactly once across the stop").containsOnly(1);
+        }
+    }
 }
