@@ -158,7 +158,7 @@ def matmul_ceiling():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model-dir", required=True)
+    ap.add_argument("--model-dir", help="required unless --ceiling")
     ap.add_argument("--batches", default="1,8,64")
     ap.add_argument("--prompt-len", type=int, default=64)
     ap.add_argument("--new-tokens", type=int, default=192)
@@ -176,6 +176,8 @@ def main():
         print(json.dumps(dict(engine="torch " + torch.__version__, threads=torch.get_num_threads(),
                               ceiling_gflops=round(matmul_ceiling(), 1))), flush=True)
         return
+    if not a.model_dir:
+        ap.error("--model-dir is required")
     m = Llama(a.model_dir)
     if a.check_prompt:
         with torch.inference_mode():

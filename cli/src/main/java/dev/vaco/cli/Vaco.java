@@ -32,7 +32,8 @@ public final class Vaco implements Runnable {
             line.getErr().println("vaco " + line.getCommandName() + ": " + oneLine(ex));
             if (System.getenv("VACO_DEBUG") != null) ex.printStackTrace(line.getErr());
             return ex instanceof IllegalArgumentException || ex instanceof dev.vaco.model.ModelFormatException
-                    || ex instanceof dev.vaco.reward.VerifyTool.InputException || ex instanceof java.nio.file.NoSuchFileException ? 2 : 1;
+                    || ex instanceof dev.vaco.reward.VerifyTool.InputException || ex instanceof java.nio.file.NoSuchFileException
+                    || ex instanceof dev.vaco.server.sampling.InvalidRequestException ? 2 : 1;
         });
         return cl;
     }
@@ -40,6 +41,7 @@ public final class Vaco implements Runnable {
     static String oneLine(Throwable ex) {
         String m = ex.getMessage();
         if (m == null || m.isBlank()) m = ex.getClass().getSimpleName();
+        if (ex instanceof java.nio.file.NoSuchFileException) m += ": no such file"; // its message is the bare path
         return m.lines().findFirst().orElse(m);
     }
 }

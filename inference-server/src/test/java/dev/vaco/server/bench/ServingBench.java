@@ -267,7 +267,7 @@ public final class ServingBench {
 
     /** The fp32 matmul ceiling of the baseline's torch (its BLAS), measured by the baseline script the same way. */
     static double torchCeiling() throws Exception {
-        Process p = new ProcessBuilder("/usr/bin/python3", torchScript().toString(), "--model-dir", "-", "--ceiling")
+        Process p = new ProcessBuilder("/usr/bin/python3", torchScript().toString(), "--ceiling")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) throw new IllegalStateException("torch ceiling failed: " + out);

@@ -110,7 +110,8 @@ public final class ConfigLoader {
             throw new ConfigException(file.toString(), "expected valid " + (mapper == JSON ? "JSON" : "YAML")
                     + ", found a syntax error: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read config file " + file, e);
+            boolean missing = e instanceof java.nio.file.NoSuchFileException || e instanceof java.io.FileNotFoundException;
+            throw new ConfigException(file.toString(), missing ? "no such config file" : "cannot read the config file: " + e);
         }
     }
 

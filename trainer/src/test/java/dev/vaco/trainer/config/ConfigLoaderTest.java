@@ -108,6 +108,9 @@ class ConfigLoaderTest {
         Path yaml = Files.writeString(dir.resolve("list.yaml"), "optim:\n  lr: [1, 2]\n");
         assertThatThrownBy(() -> ConfigLoader.load(yaml, List.of()))
                 .hasMessage("optim.lr: expected a value, found a list");
+        Path missing = dir.resolve("missing.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(missing, List.of())) // a usage error (exit 2), naming the file
+                .isInstanceOf(ConfigException.class).hasMessage(missing + ": no such config file");
     }
 
     @Test
