@@ -134,7 +134,7 @@ final class ExperimentCommand implements Runnable {
             try (Tokenizer tok = Tokenizer.load(init);
                  NDManager root = Engines.pytorch().newBaseManager();
                  TorchPolicy policy = TorchPolicy.create(m.config(), m.weights())) {
-                DataCursor data = new DataCursor("synthetic", seed, cfg.run().levelMix());
+                DataCursor data = DataCursor.synthetic(seed, cfg.run().levelMix(), cfg.run().evalProblems());
                 Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
                 WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, System.out::println);
                 if (StopRequest.requested()) return; // a partial warm start is not saved: the next run redoes it

@@ -151,7 +151,9 @@ public final class LagSweep {
         Path dir = out.resolve("runs").resolve(c.name());
         if (!Files.exists(dir.resolve("report.json"))) return;
         ObjectMapper json = new ObjectMapper();
-        JsonNode had = json.readTree(dir.resolve("config.json").toFile()), now = json.readTree(ConfigLoader.toJson(config(c)));
+        // read through the loader: a key added since that run ran gets its default, as the run effectively had
+        JsonNode had = json.readTree(ConfigLoader.toJson(ConfigLoader.load(dir.resolve("config.json"), List.of())));
+        JsonNode now = json.readTree(ConfigLoader.toJson(config(c)));
         if (!had.equals(now)) {
             throw new IllegalStateException("run " + dir + " finished with another configuration than this grid gives it ("
                     + firstDifference(had, now, "") + "): pass the overrides it ran with, or use another --out");

@@ -6,6 +6,8 @@ import dev.vaco.datasets.Datasets;
 import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.SyntheticMath;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 
@@ -15,30 +17,59 @@ import java.util.List;
  */
 public final class DataCursor {
     private final String dataset;
+    private final String evalDataset;
+    private final int heldOutCount;
+    private final LevelMix mix;
     private final Iterator<Problem> it;
+    /** A file's held-out head when no eval dataset is given; null otherwise. */
+    private final List<Problem> heldOutHead;
     private long consumed;
 
-    private final LevelMix mix;
-
-    public DataCursor(String dataset, long seed, LevelMix mix) {
+    /**
+     * @param evalDataset  held-out problems ("" = see {@link #heldOut()})
+     * @param heldOutCount held-out problems per evaluation (run.eval_problems)
+     */
+    public DataCursor(String dataset, String evalDataset, int heldOutCount, long seed, LevelMix mix) {
         this.dataset = dataset;
+        this.evalDataset = evalDataset;
+        this.heldOutCount = heldOutCount;
         this.mix = mix;
         if (dataset.equals("synthetic")) {
-            it = SyntheticMath.stream(seed, mix);
-        } else {
-            List<Problem> train = DatasetSpec.load(dataset, "auto", null, "train", 0, seed);
-            it = new Iterator<>() {
-                int i;
-                List<Problem> order = Datasets.shuffle(train, seed);
-
-                public boolean hasNext() { return true; }
-
-                public Problem next() {
-                    if (i == order.size()) { order = Datasets.shuffle(train, seed + i); i = 0; }
-                    return order.get(i++);
-                }
-            };
+            heldOutHead = null;
+            it = SyntheticMath.stream(seed, mix); // never yields a problem of the test side
+            return;
         }
+        List<Problem> all = DatasetSpec.load(dataset, "auto", null, "train", 0, seed);
+        List<Problem> train = all;
+        if (evalDataset.isEmpty() && Files.exists(Path.of(dataset))) {
+            // One file and nothing else to evaluate on: hold out its head, or "held-out" accuracy would be measured
+            // on problems the run trains on.
+            if (all.size() <= heldOutCount) {
+                throw new IllegalArgumentException("run.dataset " + dataset + " has " + all.size() + " problems: too few to hold out "
+                        + "run.eval_problems = " + heldOutCount + " and train on the rest; lower it or give run.eval_dataset");
+            }
+            heldOutHead = List.copyOf(all.subList(0, heldOutCount));
+            train = all.subList(heldOutCount, all.size());
+        } else {
+            heldOutHead = null;
+        }
+        List<Problem> pool = train;
+        it = new Iterator<>() {
+            int i;
+            List<Problem> order = Datasets.shuffle(pool, seed);
+
+            public boolean hasNext() { return true; }
+
+            public Problem next() {
+                if (i == order.size()) { order = Datasets.shuffle(pool, seed + i); i = 0; }
+                return order.get(i++);
+            }
+        };
+    }
+
+    /** The built-in task's stream and test side. */
+    public static DataCursor synthetic(long seed, LevelMix mix, int heldOutCount) {
+        return new DataCursor("synthetic", "", heldOutCount, seed, mix);
     }
 
     public Iterator<Problem> train() {
@@ -53,13 +84,16 @@ public final class DataCursor {
     }
 
     /**
-     * The held-out problems: the same for every run seed, so that accuracies of different seeds (and the +points of
-     * an RL run over its warm start) are measured on one set. (With a per-seed set the same warm-start model scored
-     * 50.0% on one seed's 500 problems and 55.8% on another's.)
+     * The held-out problems: run.eval_dataset's first run.eval_problems if given; else the synthetic task's test side,
+     * a Hub dataset's test split, or a file's first run.eval_problems (never trained on). The same for every run seed,
+     * so that accuracies of different seeds (and the +points of an RL run over its warm start) are measured on one set.
+     * (With a per-seed set the same warm-start model scored 50.0% on one seed's 500 problems and 55.8% on another's.)
      */
-    public List<Problem> heldOut(int n) {
-        return dataset.equals("synthetic") ? SyntheticMath.testSet(n, EVAL_SEED ^ 0x5EEDL, mix)
-                : DatasetSpec.load(dataset, "auto", null, "test", n, EVAL_SEED);
+    public List<Problem> heldOut() {
+        if (!evalDataset.isEmpty()) return DatasetSpec.load(evalDataset, "auto", null, "test", heldOutCount, EVAL_SEED);
+        if (dataset.equals("synthetic")) return SyntheticMath.testSet(heldOutCount, EVAL_SEED ^ 0x5EEDL, mix);
+        if (heldOutHead != null) return heldOutHead;
+        return DatasetSpec.load(dataset, "auto", null, "test", heldOutCount, EVAL_SEED);
     }
 
     /** Seed of the held-out selection (0: the set seed-0 runs always used). */

@@ -94,9 +94,9 @@ public final class RlTrainer {
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
              Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"))) {
             Prompts prompts = prompts(tok);
-            DataCursor data = new DataCursor(cfg.run().dataset(), cfg.run().seed(), cfg.run().levelMix());
+            DataCursor data = cursor(cfg.run().seed());
             List<Prompts.Prompt> heldOut = new ArrayList<>();
-            for (Problem p : data.heldOut(cfg.run().evalProblems())) heldOut.add(prompts.build(p));
+            for (Problem p : data.heldOut()) heldOut.add(prompts.build(p));
             List<Canary> canaries = canaries(heldOut, prompts, pc.canaryPrompts());
 
             int step = 0;
@@ -124,8 +124,7 @@ public final class RlTrainer {
             } else {
                 // a warm start with its own seed draws its own examples; the RL stream then starts at its beginning
                 long sftSeed = cfg.sft().seedOr(cfg.run().seed());
-                DataCursor sftData = sftSeed == cfg.run().seed() ? data
-                        : new DataCursor(cfg.run().dataset(), sftSeed, cfg.run().levelMix());
+                DataCursor sftData = sftSeed == cfg.run().seed() ? data : cursor(sftSeed);
                 WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), sftData.train(), prompts, out::println);
                 if (StopRequest.requested()) {
                     // nothing is checkpointed inside the warm start: a rerun starts it again
@@ -256,6 +255,11 @@ public final class RlTrainer {
         throw new IllegalArgumentException("run.out_dir " + runDir + " already holds a run"
                 + (ckpt != null ? " (newest checkpoint " + ckpt.getFileName() + ")" : "")
                 + ": continue it with --resume, or start over in another run.out_dir");
+    }
+
+    private DataCursor cursor(long seed) {
+        var run = cfg.run();
+        return new DataCursor(run.dataset(), run.evalDataset(), run.evalProblems(), seed, run.levelMix());
     }
 
     /** Admits groups up to {@code limit} (exclusive): problem, prompt ids, seed and pin go to the ledger first. */

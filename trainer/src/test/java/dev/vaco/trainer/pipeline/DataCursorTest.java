@@ -1,0 +1,96 @@
+package dev.vaco.trainer.pipeline;
+
+import dev.vaco.datasets.LevelMix;
+import dev.vaco.datasets.Problem;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Where training problems and held-out problems come from, on real GSM8K-format files. */
+class DataCursorTest {
+    @TempDir Path dir;
+
+    /** n GSM8K records "How much is a + b?" with distinct questions; {@code tag} keeps two files apart. */
+    private Path gsm8k(String name, String tag, int n) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            b.append(String.format("{\"question\": \"%s: how much is %d + %d?\", \"answer\": \"%d + %d = %d\\n#### %d\"}%n",
+                    tag, i, 7, i, 7, i + 7, i + 7));
+        }
+        return Files.writeString(dir.resolve(name), b.toString());
+    }
+
+    private static Set<String> questions(List<Problem> ps) {
+        Set<String> q = new HashSet<>();
+        for (Problem p : ps) q.add(p.question());
+        return q;
+    }
+
+    private static Set<String> draw(DataCursor c, int n) {
+        Set<String> q = new HashSet<>();
+        Iterator<Problem> it = c.train();
+        for (int i = 0; i < n; i++) q.add(it.next().question());
+        return q;
+    }
+
+    @Test
+    void aSingleFileHoldsOutItsHeadAndNeverTrainsOnIt() throws Exception {
+        Path file = gsm8k("gsm8k_train.jsonl", "train", 40);
+        DataCursor c = new DataCursor(file.toString(), "", 10, 3, LevelMix.DEFAULT);
+        List<Problem> heldOut = c.heldOut();
+        assertThat(heldOut).hasSize(10);
+        assertThat(heldOut.get(0).question()).startsWith("train: how much is 0 + 7");
+        Set<String> trained = draw(c, 400); // ten passes over the 30 left
+        assertThat(trained).hasSize(30).doesNotContainAnyElementsOf(questions(heldOut));
+        // another seed draws the same pool in another order, and the same held-out set
+        DataCursor other = new DataCursor(file.toString(), "", 10, 4, LevelMix.DEFAULT);
+        assertThat(questions(other.heldOut())).isEqualTo(questions(heldOut));
+        assertThat(draw(other, 400)).isEqualTo(trained);
+    }
+
+    @Test
+    void anEvalDatasetIsUsedAsIsAndTheTrainingFileIsTrainedOnWhole() throws Exception {
+        Path train = gsm8k("gsm8k_train.jsonl", "train", 40), test = gsm8k("gsm8k_test.jsonl", "test", 25);
+        DataCursor c = new DataCursor(train.toString(), test.toString(), 10, 3, LevelMix.DEFAULT);
+        assertThat(c.heldOut()).hasSize(10).allMatch(p -> p.question().startsWith("test: "));
+        assertThat(draw(c, 400)).hasSize(40).allMatch(q -> q.startsWith("train: "));
+    }
+
+    @Test
+    void aResumedCursorDrawsWhatTheUninterruptedOneWouldHave() throws Exception {
+        Path file = gsm8k("gsm8k_train.jsonl", "train", 40);
+        DataCursor a = new DataCursor(file.toString(), "", 10, 5, LevelMix.DEFAULT), b = new DataCursor(file.toString(), "", 10, 5, LevelMix.DEFAULT);
+        List<String> first = new ArrayList<>();
+        Iterator<Problem> ia = a.train();
+        for (int i = 0; i < 70; i++) first.add(ia.next().question()); // crosses a reshuffle (30 per pass)
+        b.skip(50);
+        Iterator<Problem> ib = b.train();
+        for (int i = 50; i < 70; i++) assertThat(ib.next().question()).as("draw %d", i).isEqualTo(first.get(i));
+        assertThat(b.consumed()).isEqualTo(70);
+    }
+
+    @Test
+    void aFileTooSmallToHoldOutFromNamesBothKeys() throws Exception {
+        Path file = gsm8k("small.jsonl", "train", 8);
+        assertThatThrownBy(() -> new DataCursor(file.toString(), "", 8, 0, LevelMix.DEFAULT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("run.dataset " + file).hasMessageContaining("run.eval_problems = 8")
+                .hasMessageContaining("run.eval_dataset");
+    }
+
+    @Test
+    void theSyntheticTaskNeverTrainsOnItsTestSide() {
+        DataCursor c = DataCursor.synthetic(0, LevelMix.of(1), 200);
+        assertThat(draw(c, 5_000)).doesNotContainAnyElementsOf(questions(c.heldOut()));
+    }
+}
