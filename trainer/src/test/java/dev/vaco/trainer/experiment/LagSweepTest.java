@@ -7,6 +7,8 @@ import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
+import dev.vaco.trainer.pipeline.RlTrainer;
+import dev.vaco.trainer.pipeline.StopRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,27 +26,68 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LagSweepTest {
     @TempDir Path dir;
 
+    static final List<String> BASE = List.of("run.steps=3", "run.eval_every=0", "run.checkpoint_every=0",
+            "run.eval_problems=8", "rollout.prompts_per_step=2", "rollout.group_size=4", "rollout.max_tokens=8",
+            "optim.warmup_steps=0", "pipeline.canary_prompts=1");
+
+    private static LagSweep.ServerHandle server(Path warm, ModelDir.Loaded m, LagSweep.Cell cell) {
+        Server s = Server.start(warm, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 1L << 30),
+                new GenerationEngine.Options(16, 64, cell.lag() + 3, PolicyOptions.DEFAULT.withThreads(1)));
+        PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "t");
+        return new LagSweep.ServerHandle() {
+            public PolicyClient client() { return c; }
+
+            public void close() {
+                c.close();
+                s.close();
+            }
+        };
+    }
+
+    @Test
+    void aStopMidSweepReleasesItsCellWhichTheNextRunRedoesFromScratch() throws Exception {
+        Path warm = dir.resolve("warm");
+        ModelDir.Loaded m = ModelInit.initTiny(warm, 3);
+        LagSweep sweep = new LagSweep(dir.resolve("sweep"), warm, BASE, cell -> server(warm, m, cell));
+        List<LagSweep.Cell> grid = LagSweep.grid(List.of("vaco"), List.of(0, 1), List.of(1), List.of(0L));
+        Path first = dir.resolve("sweep/runs/vaco-k0-u1-s0"), metrics = first.resolve("metrics.jsonl");
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+        Thread signal = new Thread(() -> { // as the shutdown hook would, once the first cell has trained one step
+            try {
+                while (!Files.exists(metrics) || Files.readAllLines(metrics).stream().noneMatch(l -> l.contains("reward/mean"))) {
+                    Thread.sleep(10);
+                }
+                StopRequest.request();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        signal.start();
+        int ran;
+        try {
+            ran = sweep.run(grid, quiet);
+        } finally {
+            signal.join();
+            StopRequest.clear();
+        }
+        assertThat(ran).isZero();
+        assertThat(first.resolve("claim")).as("released for the next run").doesNotExist();
+        assertThat(first.resolve("report.json")).doesNotExist();
+        assertThat(RlTrainer.holdsRun(first)).isTrue();
+        assertThat(dir.resolve("sweep/runs/vaco-k1-u1-s0")).as("the sweep stopped there").doesNotExist();
+
+        assertThat(sweep.run(grid, quiet)).isEqualTo(2);
+        // started over, not appended to: exactly the run's 3 steps
+        assertThat(Files.readAllLines(metrics).stream().filter(l -> l.contains("reward/mean")).count()).isEqualTo(3);
+        assertThat(sweep.results(grid)).hasSize(2);
+    }
+
     @Test
     void runsEveryCellOnceResumesAndTabulates() throws Exception {
         Path warm = dir.resolve("warm");
         ModelDir.Loaded m = ModelInit.initTiny(warm, 3);
-        List<String> base = List.of("run.steps=3", "run.eval_every=0", "run.checkpoint_every=0", "run.eval_problems=8",
-                "rollout.prompts_per_step=2", "rollout.group_size=4", "rollout.max_tokens=8", "optim.warmup_steps=0",
-                "pipeline.canary_prompts=1");
-        LagSweep sweep = new LagSweep(dir.resolve("sweep"), warm, base, cell -> {
-                    Server s = Server.start(warm, m.config(), m.weights(), 0,
-                            new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 1L << 30),
-                            new GenerationEngine.Options(16, 64, cell.lag() + 3, PolicyOptions.DEFAULT.withThreads(1)));
-                    PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "t");
-                    return new LagSweep.ServerHandle() {
-                        public PolicyClient client() { return c; }
-
-                        public void close() {
-                            c.close();
-                            s.close();
-                        }
-                    };
-                });
+        List<String> base = BASE;
+        LagSweep sweep = new LagSweep(dir.resolve("sweep"), warm, base, cell -> server(warm, m, cell));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
         assertThatThrownBy(() -> sweep.run(LagSweep.grid(List.of("vaco", "vaco:objective.detla=0.1"), List.of(0), List.of(1),
                 List.of(0L)), quiet)).as("a bad label fails before any run").hasMessageContaining("detla");
