@@ -46,6 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * CP=inference-server/target/classes:inference-server/target/test-classes:$(cat /tmp/is.cp)
  * # 1 + 3: tokens/s at concurrency 1, 8, 64 (tiny and ~25M), then the PyTorch eager baseline on the same model dirs
  * java -cp $CP dev.vaco.server.bench.ServingBench serving --models tiny,25m --torch
+ * # the RL shape: C sequences as C / 8 prompts of 8 samples each (a group shares its prompt's prefill)
+ * java -cp $CP dev.vaco.server.bench.ServingBench serving --models 25m --levels 64 --n 8
  * # 2: weight-swap time of the ~25M model, idle and under concurrency 8
  * java -cp $CP dev.vaco.server.bench.ServingBench swap [--no-spin]
  * # 4: vaco at concurrency 1 on the Llama-3-tokenizer model dir that Jlama also runs (see docs/bench/serving.md)
@@ -102,6 +104,12 @@ public final class ServingBench {
         double window = Double.parseDouble(opt(a, "--window", "20"));
         int[] levels = Arrays.stream(opt(a, "--levels", "1,8,64").split(",")).mapToInt(Integer::parseInt).toArray();
         boolean torch = a.contains("--torch");
+        // n samples per request (the RL shape: a group of n answers to one prompt shares its prefill); C counts
+        // sequences, so C / n requests are kept in flight
+        int n = Integer.parseInt(opt(a, "--n", "1"));
+        for (int l : levels) {
+            if (l % n != 0) throw new IllegalArgumentException("--levels: " + l + " is not a multiple of --n " + n);
+        }
         List<Map.Entry<String, Path>> dirs = new ArrayList<>();
         if (opt(a, "--dir", null) != null) {
             Path d = Path.of(opt(a, "--dir", null));
@@ -116,7 +124,7 @@ public final class ServingBench {
         }
         System.out.println("machine: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores; java "
                 + System.getProperty("java.version") + "; prompt " + prompt + " random ids, max_tokens " + completion
-                + ", temperature " + TEMPERATURE + ", ignore_eos, window " + window + " s");
+                + ", temperature " + TEMPERATURE + ", ignore_eos, n " + n + " samples per request, window " + window + " s");
         List<String> table = new ArrayList<>();
         List<String> torchOut = new ArrayList<>();
         for (var e : dirs) {
@@ -135,13 +143,13 @@ public final class ServingBench {
                     new GenerationEngine.Options(maxRows, 1024, 4, PolicyOptions.DEFAULT))) {
                 for (int conc : levels) {
                     load = waitForLoad();
-                    Result r = closedLoop(s, c, conc, prompt, completion, window, null);
+                    Result r = closedLoop(s, c, conc / n, n, prompt, completion, window, null);
                     double gf = r.tokensPerSecond * c.matmulFlopsPerToken() / 1e9;
-                    // All matmul work: every request brings `prompt` prompt tokens per `completion` generated ones
+                    // All matmul work: every request brings `prompt` prompt tokens per n x `completion` generated ones
                     // (the server's prompt counter moves in lumps as waves of requests are admitted, so the workload's
                     // ratio is used); prompt tokens run every matmul but lm_head (logits only after the last one).
                     double promptFlops = c.matmulFlopsPerToken() - 2.0 * c.vocabSize() * c.hiddenSize();
-                    double all = gf + r.tokensPerSecond * prompt / completion * promptFlops / 1e9;
+                    double all = gf + r.tokensPerSecond * prompt / ((double) completion * n) * promptFlops / 1e9;
                     String row = String.format("| %s | %d | %.0f | %.0f | %.3f | %.3f | %.1f | %.1f | %.0f%% | %.0f%% | %.1f | %.0f%% | %.0f%% | %.1f | %s |",
                             name, conc, r.tokensPerSecond, r.clientTokensPerSecond, r.ttftP50, r.ttftP99, gf, ceiling,
                             100 * gf / ceiling, 100 * all / ceiling, torchCeiling, 100 * gf / torchCeiling,
@@ -180,7 +188,8 @@ public final class ServingBench {
      * Keeps exactly {@code conc} requests in flight. Warm-up until max(2, conc) requests completed, then times
      * {@code window} seconds, then stops issuing and drains. {@code duringWindow}, if given, runs once the window opens.
      */
-    static Result closedLoop(Server s, ModelConfig c, int conc, int promptLen, int completion, double window,
+    /** {@code conc} requests of {@code n} samples each kept in flight. */
+    static Result closedLoop(Server s, ModelConfig c, int conc, int n, int promptLen, int completion, double window,
                              Runnable duringWindow) throws Exception {
         URI uri = URI.create("http://127.0.0.1:" + s.port() + "/v1/generate");
         AtomicInteger nextId = new AtomicInteger();
@@ -199,7 +208,7 @@ public final class ServingBench {
             long submitted = System.nanoTime();
             inFlight.incrementAndGet();
             HttpRequest req = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body(c, id, promptLen, completion))).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(body(c, id, promptLen, completion, n))).build();
             HTTP.sendAsync(req, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
                 long now = System.nanoTime();
                 try {
@@ -208,7 +217,7 @@ public final class ServingBench {
                     JsonObject j = new JsonObject(resp.body());
                     int toks = 0;
                     for (Object o : j.getJsonArray("samples")) toks += ((JsonObject) o).getJsonArray("token_ids").size();
-                    if (toks != completion) throw new IllegalStateException("expected " + completion + " tokens, got " + toks);
+                    if (toks != completion * n) throw new IllegalStateException("expected " + completion * n + " tokens, got " + toks);
                     if (now >= windowStart.get() && now <= windowEnd.get()) clientTokens.addAndGet(toks);
                     if (submitted >= windowStart.get() && submitted <= windowEnd.get()) {
                         ttfts.add(j.getJsonObject("timing").getDouble("time_to_first_token_s"));
@@ -257,11 +266,11 @@ public final class ServingBench {
     }
 
     /** Request {@code id}: a prompt of random token ids from seed {@code id}, sampling seed {@code id}. */
-    static String body(ModelConfig c, int id, int promptLen, int completion) {
+    static String body(ModelConfig c, int id, int promptLen, int completion, int n) {
         SplittableRandom r = new SplittableRandom(1000 + id);
         JsonArray p = new JsonArray();
         for (int i = 0; i < promptLen; i++) p.add(r.nextInt(c.vocabSize()));
-        return new JsonObject().put("prompt_token_ids", p).put("n", 1).put("temperature", TEMPERATURE).put("max_tokens", completion)
+        return new JsonObject().put("prompt_token_ids", p).put("n", n).put("temperature", TEMPERATURE).put("max_tokens", completion)
                 .put("seed", id).put("ignore_eos", true).encode();
     }
 
@@ -304,7 +313,7 @@ public final class ServingBench {
         try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "check", TOKEN, 1L << 31),
                 new GenerationEngine.Options(8, 16, 1, PolicyOptions.DEFAULT))) {
             for (int id = 0; id < 3; id++) {
-                JsonObject req = new JsonObject(body(c, id, 64, 32)).put("temperature", 0.0);
+                JsonObject req = new JsonObject(body(c, id, 64, 32, 1)).put("temperature", 0.0);
                 HttpResponse<String> resp = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/generate"))
                         .POST(HttpRequest.BodyPublishers.ofString(req.encode())).build(), HttpResponse.BodyHandlers.ofString());
                 JsonArray vaco = new JsonObject(resp.body()).getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids");
@@ -357,7 +366,7 @@ public final class ServingBench {
             report("idle, chunked upload (aggregated body)", chunked, load);
             load = waitForLoad();
             List<double[]> busy = Collections.synchronizedList(new ArrayList<>());
-            Result r = closedLoop(s, c, 8, 64, 192, 5.0 + 2.5 * rounds, () -> new Thread(() -> {
+            Result r = closedLoop(s, c, 8, 1, 64, 192, 5.0 + 2.5 * rounds, () -> new Thread(() -> {
                 try {
                     for (int i = 0; i < rounds; i++) {
                         Thread.sleep(1500);
