@@ -28,7 +28,7 @@ class KillAndResumeTest {
                 "sft.steps=2", "sft.warmup_steps=1", "sft.batch_size=4", "rollout.prompts_per_step=3", "rollout.group_size=4",
                 "rollout.max_tokens=16", "rollout.max_staleness=2", "optim.warmup_steps=0", "pipeline.canary_prompts=1"));
         if (resume) cmd.add("--resume");
-        // the run's directory is the working directory: a JVM crash would leave its hs_err file there
+        // the test directory is the working directory: a JVM crash would leave its hs_err file there
         return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
