@@ -1,0 +1,94 @@
+package dev.vaco.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.vaco.trainer.config.ConfigLoader;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * docker/: no Docker engine runs on the build machines, so the images are not built here. What can drift without one
+ * is checked: the image's entry point and default command run (as the same java command line on the test classpath),
+ * it starts the classpath the build stage copies, and every command in the compose file parses as vaco arguments, its
+ * training overrides included.
+ */
+class DockerFilesTest {
+    static final Path DOCKER = Path.of("..", "docker");
+
+    private static List<String> instruction(List<String> lines, String name) {
+        List<String> out = new ArrayList<>();
+        for (String l : lines) if (l.startsWith(name + " ")) out.add(l.substring(name.length() + 1).trim());
+        return out;
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    @Test
+    void theImageRunsTheCliItsBuildStageProduces() throws Exception {
+        List<String> lines = Files.readAllLines(DOCKER.resolve("Dockerfile"));
+        ObjectMapper json = new ObjectMapper();
+        List<String> entry = strings(json.readTree(instruction(lines, "ENTRYPOINT").get(0)));
+        List<String> cmd = strings(json.readTree(instruction(lines, "CMD").get(0)));
+        assertThat(entry.get(0)).isEqualTo("java");
+        assertThat(entry).contains("-Dai.djl.offline=true").endsWith("dev.vaco.cli.Vaco");
+        String classpath = entry.get(entry.indexOf("-cp") + 1);
+
+        // the classpath is what the build stage copies out of the cli module's package output
+        List<String> copies = instruction(lines, "COPY").stream().filter(c -> c.startsWith("--from=build")).toList();
+        assertThat(copies).containsExactly("--from=build /src/cli/target/vaco.jar /opt/vaco/vaco.jar",
+                "--from=build /src/cli/target/lib/ /opt/vaco/lib/");
+        assertThat(classpath).isEqualTo("/opt/vaco/vaco.jar:/opt/vaco/lib/*");
+        String pom = Files.readString(Path.of("pom.xml"));
+        assertThat(pom).contains("<finalName>vaco</finalName>").contains("<outputDirectory>${project.build.directory}/lib</outputDirectory>");
+
+        // the entry point with the default command, on this module's classpath instead of /opt/vaco
+        List<String> run = new ArrayList<>(entry);
+        run.set(0, Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        run.set(entry.indexOf("-cp") + 1, System.getProperty("java.class.path"));
+        run.addAll(cmd);
+        run.add("--help");
+        Process p = new ProcessBuilder(run).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("Usage: vaco " + cmd.get(0));
+    }
+
+    @Test
+    void everyComposeCommandParsesAndTheTrainerReachesTheServer() throws Exception {
+        JsonNode services = new YAMLMapper().readTree(DOCKER.resolve("compose.yaml").toFile()).path("services");
+        assertThat(services.fieldNames()).toIterable().containsExactlyInAnyOrder("server", "trainer");
+        for (var it = services.fields(); it.hasNext(); ) {
+            var service = it.next();
+            List<String> args = strings(service.getValue().path("command"));
+            // picocli rejects unknown options and missing values before anything runs
+            Vaco.commandLine().parseArgs(args.toArray(new String[0]));
+        }
+        List<String> serve = strings(services.path("server").path("command"));
+        List<String> train = strings(services.path("trainer").path("command"));
+        assertThat(serve.get(0)).isEqualTo("serve");
+        assertThat(train.get(0)).isEqualTo("train");
+        assertThat(train).as("a restarted container continues its run instead of being refused").contains("--resume");
+        URI server = URI.create(train.get(train.indexOf("--server") + 1));
+        assertThat(server.getHost()).isEqualTo("server");
+        assertThat(Integer.toString(server.getPort())).isEqualTo(serve.get(serve.indexOf("--port") + 1));
+        assertThat(serve.get(serve.indexOf("--host") + 1)).isEqualTo("0.0.0.0");
+        // the training overrides are valid configuration keys and values
+        List<String> overrides = train.stream().filter(a -> a.contains("=") && !a.startsWith("-")).toList();
+        assertThat(overrides).isNotEmpty();
+        assertThat(ConfigLoader.load(overrides).run().evalDataset()).isEqualTo("/data/gsm8k_test.jsonl");
+    }
+}
