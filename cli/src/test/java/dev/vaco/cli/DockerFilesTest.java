@@ -14,12 +14,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * docker/: no Docker engine runs on the build machines, so the images are not built here. What can drift without one
- * is checked: the image's entry point and default command run (as the same java command line on the test classpath),
- * it starts the classpath the build stage copies, and every command in the compose file parses as vaco arguments, its
- * training overrides included.
+ * is checked: the Dockerfile lints (dockerfile-utils, from npm), the image's entry point and default command run (as the
+ * same java command line on the test classpath), it starts the classpath the build stage copies, and every command in
+ * the compose file parses as vaco arguments, its training overrides included.
  */
 class DockerFilesTest {
     static final Path DOCKER = Path.of("..", "docker");
@@ -65,6 +66,16 @@ class DockerFilesTest {
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("Usage: vaco " + cmd.get(0));
+    }
+
+    @Test
+    void theDockerfileLints() throws Exception {
+        Path lint = DOCKER.resolve("lint/node_modules/.bin/dockerfile-utils");
+        assumeTrue(Files.isExecutable(lint), "dockerfile-utils not installed (npm ci --prefix docker/lint, as .ci/run does)");
+        Process p = new ProcessBuilder(lint.toString(), "lint", DOCKER.resolve("Dockerfile").toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
     }
 
     @Test
