@@ -82,8 +82,7 @@ class DockerFilesTest {
     void everyComposeCommandParsesAndTheTrainerReachesTheServer() throws Exception {
         JsonNode services = new YAMLMapper().readTree(DOCKER.resolve("compose.yaml").toFile()).path("services");
         assertThat(services.fieldNames()).toIterable().containsExactlyInAnyOrder("server", "trainer");
-        for (var it = services.fields(); it.hasNext(); ) {
-            var service = it.next();
+        for (var service : services.properties()) {
             List<String> args = strings(service.getValue().path("command"));
             // picocli rejects unknown options and missing values before anything runs
             Vaco.commandLine().parseArgs(args.toArray(new String[0]));
