@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,15 +47,20 @@ public final class Safetensors {
 
     /** Reads one {@code .safetensors} file. */
     public static Map<String, Tensor> read(Path file) {
+        return read(file, file.toString());
+    }
+
+    /** Reads one {@code .safetensors} file; errors name {@code origin} (e.g. "weight upload" for a spooled body). */
+    public static Map<String, Tensor> read(Path file, String origin) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            if (size > Integer.MAX_VALUE) return readLarge(ch, file.toString());
+            if (size > Integer.MAX_VALUE) return readLarge(ch, origin);
             ByteBuffer buf = ByteBuffer.allocate((int) size);
             while (buf.hasRemaining() && ch.read(buf) >= 0) { /* fill */ }
             buf.flip();
-            return parse(buf, file.toString());
+            return parse(buf, origin);
         } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+            throw new ModelFormatException(origin + ": cannot read: " + e.getMessage(), e);
         }
     }
 
@@ -170,8 +176,10 @@ public final class Safetensors {
 
     // ---------------------------------------------------------------- writing
 
-    /** Serialises {@code tensors} as one safetensors image, converting from fp32 to {@code dtype}. */
-    public static ByteBuffer toBytes(Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) {
+    /** The bytes before the data (length prefix, JSON header, space padding to 8) and the whole image's size. */
+    private record Layout(byte[] head, long total) {}
+
+    private static Layout layout(Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode md = header.putObject("__metadata__");
@@ -189,21 +197,66 @@ public final class Safetensors {
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // the data starts 8-byte aligned, padded with spaces as the spec allows
-        long total = 8L + padded + offset;
-        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("safetensors image of " + total + " bytes: write shards");
-        ByteBuffer out = ByteBuffer.allocateDirect((int) total).order(ByteOrder.LITTLE_ENDIAN);
-        out.putLong(padded).put(json);
-        for (int i = json.length; i < padded; i++) out.put((byte) ' ');
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) head.put((byte) ' ');
+        return new Layout(head.array(), 8L + padded + offset);
+    }
+
+    /** Size in bytes of the image {@link #toBytes} / {@link #write} would produce. */
+    public static long imageSize(Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) {
+        return layout(tensors, metadata, dtype).total();
+    }
+
+    /**
+     * Serialises {@code tensors} as one safetensors image in memory, converting from fp32 to {@code dtype}; images
+     * over 2 GB do not fit one buffer ({@link #write} streams any size).
+     */
+    public static ByteBuffer toBytes(Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) {
+        Layout l = layout(tensors, metadata, dtype);
+        if (l.total() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("safetensors image of " + l.total() + " bytes does not fit one buffer: stream it with write");
+        }
+        ByteBuffer out = ByteBuffer.allocateDirect((int) l.total()).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(l.head());
+        for (Tensor t : tensors) encode(t.data(), 0, t.data().capacity(), out, dtype);
+        return out.flip();
+    }
+
+    /**
+     * Streams the image to {@code ch}: the header, then every tensor encoded through a 1 MB buffer, so that its size
+     * is bounded by the disk or the network, not by a Java array (2 GB: an fp32 model of 0.5B parameters, or the
+     * optimiser moments of half that).
+     */
+    public static void write(WritableByteChannel ch, Collection<Tensor> tensors, Map<String, String> metadata, DType dtype)
+            throws IOException {
+        writeFully(ch, ByteBuffer.wrap(layout(tensors, metadata, dtype).head()));
+        ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        int perChunk = chunk.capacity() / dtype.bytes;
         for (Tensor t : tensors) {
-            FloatBuffer src = t.data().duplicate().position(0);
-            int n = src.capacity();
-            switch (dtype) {
-                case F32 -> { out.asFloatBuffer().put(src); out.position(out.position() + 4 * n); }
-                case F16 -> { for (int i = 0; i < n; i++) out.putShort(floatToHalf(src.get(i))); }
-                case BF16 -> { for (int i = 0; i < n; i++) out.putShort(toBf16(src.get(i))); }
+            int n = t.data().capacity();
+            for (int from = 0; from < n; from += perChunk) {
+                chunk.clear();
+                encode(t.data(), from, Math.min(perChunk, n - from), chunk, dtype);
+                writeFully(ch, chunk.flip());
             }
         }
-        return out.flip();
+    }
+
+    private static void writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /** Appends elements [from, from + n) of {@code src} to {@code out} as {@code dtype}. */
+    private static void encode(FloatBuffer src, int from, int n, ByteBuffer out, DType dtype) {
+        switch (dtype) {
+            case F32 -> {
+                out.asFloatBuffer().put(src.duplicate().limit(from + n).position(from));
+                out.position(out.position() + 4 * n);
+            }
+            case F16 -> { for (int i = from; i < from + n; i++) out.putShort(floatToHalf(src.get(i))); }
+            case BF16 -> { for (int i = from; i < from + n; i++) out.putShort(toBf16(src.get(i))); }
+        }
     }
 
     /** IEEE 754 binary16 to fp32, exact (Java 17 has no {@code Float.float16ToFloat}). */
@@ -245,11 +298,10 @@ public final class Safetensors {
 
     /** Writes atomically: a temporary file in the same directory, then a rename, so readers never see half a file. */
     public static void write(Path file, Collection<Tensor> tensors, Map<String, String> metadata, DType dtype) throws IOException {
-        ByteBuffer image = toBytes(tensors, metadata, dtype);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            while (image.hasRemaining()) ch.write(image);
+            write(ch, tensors, metadata, dtype);
             ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -129,4 +129,19 @@ class SafetensorsTest {
         c.putLong(i8.length()).put(i8.getBytes()).put((byte) 0).flip();
         assertThatThrownBy(() -> Safetensors.parse(c, "upload")).hasMessageContaining("dtype \"I8\"");
     }
+
+    @Test
+    void theStreamedFileIsByteForByteTheInMemoryImage() throws IOException {
+        // 300k + 7 elements: each tensor crosses the 1 MB chunks of the streamed writer at odd places in every dtype
+        List<Tensor> ts = List.of(random("a", 1, 300_007), random("b", 2, 3, 5), random("c", 3, 1 << 19));
+        for (Safetensors.DType dt : Safetensors.DType.values()) {
+            Path f = dir.resolve("streamed-" + dt + ".safetensors");
+            Safetensors.write(f, ts, Map.of("format", "pt"), dt);
+            ByteBuffer image = Safetensors.toBytes(ts, Map.of("format", "pt"), dt);
+            byte[] expected = new byte[image.remaining()];
+            image.get(expected);
+            assertThat(Files.readAllBytes(f)).as(dt.name()).isEqualTo(expected);
+            assertThat(Files.size(f)).isEqualTo(Safetensors.imageSize(ts, Map.of("format", "pt"), dt));
+        }
+    }
 }

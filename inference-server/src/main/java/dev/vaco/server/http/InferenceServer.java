@@ -10,6 +10,7 @@ import dev.vaco.server.sampling.InvalidRequestException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -19,6 +20,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -42,11 +45,26 @@ import java.util.concurrent.Callable;
  * </pre>
  */
 public final class InferenceServer extends VerticleBase {
-    /** @param weightsToken bearer token that guards PUT /v1/weights */
-    public record Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes) {
+    /**
+     * @param weightsToken      bearer token that guards PUT /v1/weights
+     * @param inMemoryUploadMax weight uploads with a larger Content-Length are spooled to a temporary file instead of
+     *                          one array (Java arrays stop at 2 GB: an fp32 model of ~0.5B parameters)
+     */
+    public record Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes,
+                           long inMemoryUploadMax) {
+        /** Uploads up to the largest array in memory, larger ones through a file. */
+        public static final long ARRAY_MAX = Integer.MAX_VALUE - 8;
+
         public Settings {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in [0, 65535], found " + port);
             if (weightsToken == null || weightsToken.isBlank()) throw new IllegalArgumentException("a weights token is required");
+            if (inMemoryUploadMax < 0 || inMemoryUploadMax > ARRAY_MAX) {
+                throw new IllegalArgumentException("inMemoryUploadMax must be in [0, " + ARRAY_MAX + "], found " + inMemoryUploadMax);
+            }
+        }
+
+        public Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes) {
+            this(host, port, modelName, weightsToken, maxWeightBytes, ARRAY_MAX);
         }
     }
 
@@ -198,13 +216,49 @@ public final class InferenceServer extends VerticleBase {
                     + settings.maxWeightBytes(), "body");
             return;
         }
-        uploadBody(ctx, declared).onFailure(t -> HttpErrors.fail(ctx, t, metrics)).onSuccess(image -> blocking(ctx, () -> {
-            Map<String, Tensor> tensors = Safetensors.parse(image, "weight upload");
-            Weights w = Weights.validated(engine.config(), tensors, "weight upload");
-            return engine.publish(w, version).get();
+        upload(ctx, declared).onFailure(t -> {
+            metrics.weightUpdatesRejected.increment();
+            HttpErrors.fail(ctx, t, metrics);
+        }).onSuccess(up -> blocking(ctx, () -> {
+            try {
+                Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
+                return engine.publish(w, version).get();
+            } finally {
+                up.discard();
+            }
         }).onSuccess(seconds -> ctx.json(new JsonObject().put("version", version).put("swap_seconds", seconds)
                 .put("resident", new JsonArray(engine.residentVersions()))))
           .onFailure(t -> metrics.weightUpdatesRejected.increment()));
+    }
+
+    /** A received weight upload: in memory, or spooled to a temporary file (deleted once parsed). */
+    private record Upload(ByteBuffer image, Path file) {
+        Map<String, Tensor> tensors() {
+            return file == null ? Safetensors.parse(image, "weight upload") : Safetensors.read(file, "weight upload");
+        }
+
+        void discard() {
+            if (file == null) return;
+            try {
+                Files.deleteIfExists(file);
+            } catch (java.io.IOException e) {
+                // a leftover temporary file: nothing a client can act on
+            }
+        }
+    }
+
+    /** Bodies over {@link Settings#inMemoryUploadMax()} go to a temporary file, written as they arrive. */
+    private Future<Upload> upload(RoutingContext ctx, long declared) {
+        if (declared <= settings.inMemoryUploadMax()) return uploadBody(ctx, declared).map(b -> new Upload(b, null));
+        ctx.request().pause(); // no chunk may arrive before the file is open (pipeTo resumes)
+        var fs = vertx.fileSystem();
+        return fs.createTempFile("vaco-upload-", ".safetensors").compose(path -> fs.open(path, new OpenOptions().setWrite(true))
+                .compose(file -> ctx.request().pipeTo(file))
+                .compose(v -> fs.props(path))
+                .compose(props -> props.size() == declared ? Future.succeededFuture(new Upload(null, Path.of(path)))
+                        : Future.<Upload>failedFuture(new InvalidRequestException("body", "body of " + props.size()
+                                + " bytes does not match its Content-Length " + declared)))
+                .onFailure(t -> fs.delete(path)));
     }
 
     /**
@@ -213,7 +267,7 @@ public final class InferenceServer extends VerticleBase {
      * (docs/bench/serving.md). Without one (chunked transfer), the aggregated body.
      */
     private Future<ByteBuffer> uploadBody(RoutingContext ctx, long declared) {
-        if (declared < 0 || declared > Integer.MAX_VALUE - 8) return ctx.request().body().map(b -> ByteBuffer.wrap(b.getBytes()));
+        if (declared < 0) return ctx.request().body().map(b -> ByteBuffer.wrap(b.getBytes()));
         byte[] into = new byte[(int) declared];
         int[] received = {0};
         boolean[] overflow = {false};

@@ -13,6 +13,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,10 +41,20 @@ public final class PolicyClient implements AutoCloseable {
     private final String weightsToken;
     private final HttpClient http;
     private final ScheduledExecutorService retries;
+    private final long inMemoryPushMax;
 
     public PolicyClient(URI base, String weightsToken) {
+        this(base, weightsToken, Integer.MAX_VALUE - 8);
+    }
+
+    /**
+     * @param inMemoryPushMax weight pushes with a larger body are streamed from a temporary file instead of one array
+     *                        (Java arrays stop at 2 GB: an fp32 model of ~0.5B parameters)
+     */
+    public PolicyClient(URI base, String weightsToken, long inMemoryPushMax) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.weightsToken = weightsToken;
+        this.inMemoryPushMax = inMemoryPushMax;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "vaco-client-retry");
@@ -120,12 +132,27 @@ public final class PolicyClient implements AutoCloseable {
 
     /** Pushes a full set of weights as {@code version}; returns the server's swap time in seconds. */
     public double pushWeights(Weights weights, long version) throws IOException, InterruptedException {
-        ByteBuffer image = Safetensors.toBytes(weights.tensors(), Map.of("format", "pt"), Safetensors.DType.F32);
-        byte[] body = new byte[image.remaining()];
-        image.get(body);
+        Map<String, String> md = Map.of("format", "pt");
+        if (Safetensors.imageSize(weights.tensors(), md, Safetensors.DType.F32) <= inMemoryPushMax) {
+            ByteBuffer image = Safetensors.toBytes(weights.tensors(), md, Safetensors.DType.F32);
+            byte[] body = new byte[image.remaining()];
+            image.get(body);
+            return push(HttpRequest.BodyPublishers.ofByteArray(body), version);
+        }
+        // too large for one array: written to a file first, then sent from it with its Content-Length
+        Path tmp = Files.createTempFile("vaco-push-", ".safetensors");
+        try {
+            Safetensors.write(tmp, weights.tensors(), md, Safetensors.DType.F32);
+            return push(HttpRequest.BodyPublishers.ofFile(tmp), version);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private double push(HttpRequest.BodyPublisher body, long version) throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(base.resolve("v1/weights?version=" + version))
                 .header("Authorization", "Bearer " + weightsToken).header("content-type", "application/octet-stream")
-                .timeout(Duration.ofMinutes(5)).PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                .timeout(Duration.ofMinutes(5)).PUT(body).build();
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
         return JSON.readTree(r.body()).path("swap_seconds").doubleValue();
