@@ -6,6 +6,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
+import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
@@ -51,6 +52,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * # 2: weight-swap time of the ~25M model, idle and under concurrency 8
  * java -cp $CP dev.vaco.server.bench.ServingBench swap [--no-spin]
  * # 4: vaco at concurrency 1 on the Llama-3-tokenizer model dir that Jlama also runs (see docs/bench/serving.md)
+ * # a weight push over 2 GB (0.54B parameters, fp32), through files on both sides; needs ~10 GB of RAM
+ * java -XX:MaxRAMPercentage=75 -cp $CP dev.vaco.server.bench.ServingBench large-swap [DIR]
  * java -cp $CP dev.vaco.server.bench.ServingBench init-llama3 /tmp/jlama-bench/model
  * java -cp $CP dev.vaco.server.bench.ServingBench serving --dir /tmp/jlama-bench/model --levels 1 --prompt 15 --completion 128
  * # the PyTorch baseline runs the same network: greedy continuations of the server and of the script agree
@@ -80,11 +83,12 @@ public final class ServingBench {
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("usage: serving|swap|init-llama3 ...");
+        if (args.length == 0) throw new IllegalArgumentException("usage: serving|swap|large-swap|init-llama3 ...");
         List<String> a = Arrays.asList(args);
         switch (args[0]) {
             case "serving" -> serving(a);
             case "swap" -> swap(a);
+            case "large-swap" -> largeSwap(Path.of(args.length > 1 ? args[1] : "/tmp/vaco-large-model"));
             case "init-llama3" -> initLlama3(Path.of(args[1]));
             case "check-torch" -> checkTorch(Path.of(args[1]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -305,6 +309,37 @@ public final class ServingBench {
         }
         if (p.waitFor() != 0) throw new IllegalStateException("torch baseline failed: exit " + p.exitValue());
         return out;
+    }
+
+    /**
+     * A 0.54B-parameter Llama (2.16 GB fp32, over the 2 GB of one Java array) with the shared Llama 3 tokenizer: the
+     * model directory is written (streamed), a server loads it, and a push of new weights goes through temporary
+     * files on both sides. Prints the times.
+     */
+    static void largeSwap(Path dir) throws Exception {
+        ModelConfig c = new ModelConfig("llama", 128256, 1024, 4096, 26, 16, 8, 64, 1e-5, 500000.0, 512, true, false,
+                128000, 128001);
+        long t = System.nanoTime();
+        if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
+            ModelDir.save(dir, c, ModelInit.random(c, 1));
+            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+                Files.copy(Path.of("../shared/models/llama3-tokenizer", f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        System.out.printf("%,d parameters, %.2f GB file, written in %.1f s%n", c.parameterCount(),
+                Files.size(dir.resolve(ModelDir.WEIGHTS)) / 1e9, (System.nanoTime() - t) / 1e9);
+        t = System.nanoTime();
+        try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "large", TOKEN, c.parameterCount() * 4 + (16L << 20)),
+                new GenerationEngine.Options(4, 4, 2, PolicyOptions.DEFAULT));
+             PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), TOKEN)) {
+            System.out.printf("server up in %.1f s (load included)%n", (System.nanoTime() - t) / 1e9);
+            var w = ModelInit.random(c, 2);
+            t = System.nanoTime();
+            double swap = client.pushWeights(w, 1);
+            System.out.printf("push of %.2f GB: %.1f s wall (client file + upload + server spool, parse, session), server swap_seconds %.1f; live version %d%n",
+                    Safetensors.imageSize(w.tensors(), Map.of("format", "pt"), Safetensors.DType.F32) / 1e9,
+                    (System.nanoTime() - t) / 1e9, swap, s.engine().liveVersion());
+        }
     }
 
     /** Greedy (temperature 0) 32-token continuations of 3 prompts by the server and by the PyTorch script. */
