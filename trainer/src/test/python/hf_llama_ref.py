@@ -65,6 +65,7 @@ class Config:
         self.head_dim = d.get("head_dim") or self.hidden_size // self.num_attention_heads
         self.rms_norm_eps = d.get("rms_norm_eps", 1e-6)
         self.rope_theta = d.get("rope_theta", 10000.0)
+        self.rope_scaling = d.get("rope_scaling")
         self.tie_word_embeddings = d.get("tie_word_embeddings", False)
         self.attention_bias = d.get("attention_bias", False)
         if self.model_type == "qwen2":      # Qwen2Attention: bias on q/k/v always, never on o
@@ -87,13 +88,37 @@ class LlamaRMSNorm(nn.Module):
         return self.weight * hidden_states.to(input_dtype)
 
 
+def _compute_llama3_parameters(inv_freq, rope_scaling):
+    """transformers' modeling_rope_utils._compute_llama3_parameters, on the default inv_freq."""
+    factor = rope_scaling["factor"]
+    low_freq_factor = rope_scaling["low_freq_factor"]
+    high_freq_factor = rope_scaling["high_freq_factor"]
+    old_context_len = rope_scaling["original_max_position_embeddings"]
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth_factor = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    smoothed_inv_freq = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
+    is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+    return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
+
+
 class LlamaRotaryEmbedding(nn.Module):
-    """Default rope type: inv_freq = 1 / base^(arange(0, dim, 2) / dim), attention_scaling = 1."""
+    """inv_freq = 1 / base^(arange(0, dim, 2) / dim), then rope_scaling ("linear": / factor; "llama3"), attention_scaling = 1."""
 
     def __init__(self, config):
         super().__init__()
         dim, base = config.head_dim, config.rope_theta
         inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).to(dtype=torch.float) / dim))
+        rs = config.rope_scaling
+        rope_type = (rs.get("rope_type") or rs.get("type")) if rs else "default"
+        if rope_type == "linear":
+            inv_freq = inv_freq / rs["factor"]
+        elif rope_type == "llama3":
+            inv_freq = _compute_llama3_parameters(inv_freq, rs)
+        elif rope_type != "default":
+            raise ValueError("rope_type " + rope_type)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
         self.attention_scaling = 1.0
 

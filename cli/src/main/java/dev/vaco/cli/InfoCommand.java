@@ -19,9 +19,11 @@ final class InfoCommand implements Callable<Integer> {
         var m = ModelDir.load(dir);
         var c = m.config();
         System.out.printf("%s: %s, %,d parameters%n", dir, c.modelType(), m.weights().parameterCount());
-        System.out.printf("  layers %d, hidden %d, mlp %d, heads %d (kv %d, dim %d), vocab %d, context %d, rope theta %.0f, tied %s%n",
+        var rs = c.ropeScaling();
+        String scaling = rs.type().equals("default") ? "" : String.format(" (%s scaling x%s)", rs.type(), rs.factor());
+        System.out.printf("  layers %d, hidden %d, mlp %d, heads %d (kv %d, dim %d), vocab %d, context %d, rope theta %.0f%s, tied %s%n",
                 c.numHiddenLayers(), c.hiddenSize(), c.intermediateSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
-                c.headDim(), c.vocabSize(), c.maxPositionEmbeddings(), c.ropeTheta(), c.tieWordEmbeddings());
+                c.headDim(), c.vocabSize(), c.maxPositionEmbeddings(), c.ropeTheta(), scaling, c.tieWordEmbeddings());
         try (Tokenizer t = Tokenizer.load(dir)) {
             System.out.printf("  tokenizer: %d ids, eos %s (%d)%n", t.vocabSize(), t.eosToken(), t.eosId());
         }

@@ -36,7 +36,41 @@ public record ModelConfig(
         boolean tieWordEmbeddings, // lm_head shares model.embed_tokens.weight
         boolean attentionBias,     // llama: bias on q,k,v,o; qwen2: always bias on q,k,v, none on o
         int bosTokenId,            // -1 when absent
-        int eosTokenId) {          // -1 when absent
+        int eosTokenId,            // -1 when absent
+        RopeScaling ropeScaling) { // config.json's rope_scaling (Llama 3.1 / 3.2 use "llama3"); NONE when absent
+
+    /**
+     * {@code rope_scaling}: how the rotary frequencies are stretched for long contexts. Hugging Face's "linear"
+     * divides every frequency by {@code factor}; "llama3" (Llama 3.1 / 3.2) divides the low frequencies by it, keeps
+     * the high ones and interpolates in between. Types whose tables depend on the sequence length (dynamic, yarn,
+     * longrope) are refused when a config is read, not silently computed as the default.
+     */
+    public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
+                              int originalMaxPositionEmbeddings) {
+        public static final List<String> SUPPORTED = List.of("default", "linear", "llama3"); // before NONE: it checks it
+        public static final RopeScaling NONE = new RopeScaling("default", 1, 0, 0, 0);
+
+        public RopeScaling {
+            require(SUPPORTED.contains(type), "rope_scaling type must be one of " + SUPPORTED + ", found '" + type + "'");
+            require(factor >= 1, "rope_scaling factor must be >= 1, found " + factor);
+            if (type.equals("llama3")) {
+                require(lowFreqFactor > 0 && highFreqFactor > lowFreqFactor,
+                        "rope_scaling needs 0 < low_freq_factor < high_freq_factor, found " + lowFreqFactor + ", " + highFreqFactor);
+                require(originalMaxPositionEmbeddings > 0,
+                        "rope_scaling original_max_position_embeddings must be > 0, found " + originalMaxPositionEmbeddings);
+            }
+        }
+    }
+
+    /** A config without rope scaling (the built-in models, most tests). */
+    public ModelConfig(String modelType, int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
+                       int numAttentionHeads, int numKeyValueHeads, int headDim, double rmsNormEps, double ropeTheta,
+                       int maxPositionEmbeddings, boolean tieWordEmbeddings, boolean attentionBias, int bosTokenId,
+                       int eosTokenId) {
+        this(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId,
+                eosTokenId, RopeScaling.NONE);
+    }
 
     public static final List<String> SUPPORTED_MODEL_TYPES = List.of("llama", "qwen2");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,6 +91,41 @@ public record ModelConfig(
         require(maxPositionEmbeddings > 1, "max_position_embeddings must be > 1, found " + maxPositionEmbeddings);
         require(bosTokenId < vocabSize && eosTokenId < vocabSize,
                 "bos/eos token ids must be < vocab_size " + vocabSize + ", found " + bosTokenId + "/" + eosTokenId);
+        require(ropeScaling != null, "rope_scaling must be given (RopeScaling.NONE for none)");
+    }
+
+    /**
+     * The rotary inverse frequencies, [hd/2], in fp32 as Hugging Face computes them: {@code 1 / theta^(2i/hd)}, then
+     * the {@link RopeScaling} ({@code _compute_linear_scaling_rope_parameters}, {@code _compute_llama3_parameters}:
+     * every step an fp32 tensor operation, the Python scalars rounded to fp32). Both engines build their tables from
+     * this one method.
+     */
+    public float[] ropeInverseFrequencies() {
+        int half = headDim / 2;
+        float[] inv = new float[half];
+        for (int i = 0; i < half; i++) inv[i] = 1f / (float) Math.pow((float) ropeTheta, (float) (2 * i) / (float) headDim);
+        float factor = (float) ropeScaling.factor();
+        switch (ropeScaling.type()) {
+            case "linear" -> { for (int i = 0; i < half; i++) inv[i] = inv[i] / factor; }
+            case "llama3" -> {
+                double old = ropeScaling.originalMaxPositionEmbeddings();
+                float low = (float) ropeScaling.lowFreqFactor(), high = (float) ropeScaling.highFreqFactor();
+                float lowWavelen = (float) (old / ropeScaling.lowFreqFactor());
+                float highWavelen = (float) (old / ropeScaling.highFreqFactor());
+                float span = (float) (ropeScaling.highFreqFactor() - ropeScaling.lowFreqFactor());
+                for (int i = 0; i < half; i++) {
+                    float wavelen = (1f / inv[i]) * (float) (2 * Math.PI);      // 2 * pi / inv_freq
+                    float scaled = wavelen > lowWavelen ? inv[i] / factor : inv[i];
+                    if (!(wavelen < highWavelen) && !(wavelen > lowWavelen)) { // medium: interpolate
+                        float smooth = ((1f / wavelen) * (float) old - low) / span;
+                        scaled = (1f - smooth) * scaled / factor + smooth * scaled;
+                    }
+                    inv[i] = scaled;
+                }
+            }
+            default -> { } // "default": as computed
+        }
+        return inv;
     }
 
     private static void require(boolean ok, String message) {
@@ -155,7 +224,8 @@ public record ModelConfig(
                     bool(root, "tie_word_embeddings", false),
                     bool(root, "attention_bias", false),
                     tokenId(root, "bos_token_id"),
-                    tokenId(root, "eos_token_id"));
+                    tokenId(root, "eos_token_id"),
+                    ropeScaling(root.get("rope_scaling")));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file + ": " + e.getMessage(), e);
         }
@@ -189,10 +259,38 @@ public record ModelConfig(
         o.put("initializer_range", 0.02);
         if (bosTokenId >= 0) o.put("bos_token_id", bosTokenId);
         if (eosTokenId >= 0) o.put("eos_token_id", eosTokenId);
-        o.putNull("rope_scaling");
+        if (ropeScaling.type().equals("default")) {
+            o.putNull("rope_scaling");
+        } else {
+            ObjectNode r = o.putObject("rope_scaling");
+            r.put("rope_type", ropeScaling.type()).put("factor", ropeScaling.factor());
+            if (ropeScaling.type().equals("llama3")) {
+                r.put("low_freq_factor", ropeScaling.lowFreqFactor()).put("high_freq_factor", ropeScaling.highFreqFactor())
+                        .put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+            }
+        }
         o.put("torch_dtype", "float32");
         o.put("use_cache", true);
         return o;
+    }
+
+    /** {@code rope_scaling}: null, or {rope_type (older configs: type), factor, ...}. */
+    private static RopeScaling ropeScaling(JsonNode n) {
+        if (n == null || n.isNull()) return RopeScaling.NONE;
+        if (!n.isObject()) throw new IllegalArgumentException("field 'rope_scaling' must be an object or null, found " + n);
+        String type = text(n, "rope_type", text(n, "type", null));
+        if (type == null) throw new IllegalArgumentException("rope_scaling: missing field 'rope_type'");
+        if (!RopeScaling.SUPPORTED.contains(type)) {
+            throw new IllegalArgumentException("rope_scaling type '" + type + "' is not supported (supported: "
+                    + RopeScaling.SUPPORTED + "); computing it as the default would give wrong log-probs");
+        }
+        if (type.equals("default")) return RopeScaling.NONE;
+        try {
+            return new RopeScaling(type, number(n, "factor", Double.NaN), number(n, "low_freq_factor", 0),
+                    number(n, "high_freq_factor", 0), type.equals("llama3") ? integer(n, "original_max_position_embeddings", null) : 0);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("rope_scaling: " + e.getMessage(), e);
+        }
     }
 
     private static String text(JsonNode root, String field, String dflt) {

@@ -127,4 +127,46 @@ class ModelDirTest {
         Files.writeString(dir.resolve(ModelDir.CONFIG), json.toString());
         assertThat(ModelDir.config(dir).headDim()).isEqualTo(32);
     }
+
+    @Test
+    void llama3RopeScalingIsReadAndUnsupportedScalingsAreRefused() throws IOException {
+        // Llama 3.2's attention shape and rope_scaling, at a small width
+        var json = new ModelConfig("llama", 128, 256, 512, 1, 4, 1, 64, 1e-5, 500000.0, 1024, true, false, -1, 1).toJson();
+        json.putObject("rope_scaling").put("factor", 32.0).put("high_freq_factor", 4.0).put("low_freq_factor", 1.0)
+                .put("original_max_position_embeddings", 8192).put("rope_type", "llama3");
+        Path cfg = dir.resolve(ModelDir.CONFIG);
+        Files.writeString(cfg, json.toPrettyString());
+        ModelConfig c = ModelConfig.read(cfg);
+        assertThat(c.ropeScaling()).isEqualTo(new ModelConfig.RopeScaling("llama3", 32, 1, 4, 8192));
+        float[] scaled = c.ropeInverseFrequencies();
+        float[] plain = new ModelConfig("llama", 128, 256, 512, 1, 4, 1, 64, 1e-5, 500000.0, 1024, true, false, -1, 1)
+                .ropeInverseFrequencies();
+        int kept = 0, divided = 0, between = 0;
+        for (int i = 0; i < plain.length; i++) {
+            double wavelen = 2 * Math.PI / plain[i];
+            if (wavelen < 8192 / 4.0) {
+                assertThat(scaled[i]).as("high frequency %d kept", i).isEqualTo(plain[i]);
+                kept++;
+            } else if (wavelen > 8192 / 1.0) {
+                assertThat((double) scaled[i]).as("low frequency %d / factor", i).isCloseTo(plain[i] / 32.0, org.assertj.core.data.Percentage.withPercentage(1e-4));
+                divided++;
+            } else {
+                assertThat(scaled[i]).as("medium frequency %d interpolated", i).isLessThan(plain[i]).isGreaterThan(plain[i] / 32);
+                between++;
+            }
+        }
+        assertThat(kept).isPositive();
+        assertThat(divided).isPositive();
+        assertThat(between).isPositive();
+        c.write(dir.resolve("again.json"));
+        assertThat(ModelConfig.read(dir.resolve("again.json"))).isEqualTo(c);
+
+        json.putObject("rope_scaling").put("type", "linear").put("factor", 2.0); // the older key
+        Files.writeString(cfg, json.toPrettyString());
+        assertThat(ModelConfig.read(cfg).ropeScaling()).isEqualTo(new ModelConfig.RopeScaling("linear", 2, 0, 0, 0));
+        json.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0);
+        Files.writeString(cfg, json.toPrettyString());
+        assertThatThrownBy(() -> ModelConfig.read(cfg)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(cfg.toString()).hasMessageContaining("rope_scaling type 'yarn' is not supported");
+    }
 }

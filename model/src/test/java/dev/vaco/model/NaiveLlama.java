@@ -126,8 +126,24 @@ public final class NaiveLlama {
     private double[][] rope(double[][] x, int heads) {
         int hd = c.headDim(), half = hd / 2;
         float[] inv = new float[half];
+        ModelConfig.RopeScaling r = c.ropeScaling();
         for (int i = 0; i < half; i++) {
             inv[i] = 1f / (float) Math.pow((float) c.ropeTheta(), (float) (2 * i) / (float) hd);
+            // rope scaling, written out from Hugging Face's formulas in double precision (independent of the engines')
+            double f = inv[i], wavelen = 2 * Math.PI / f;
+            if (r.type().equals("linear")) f /= r.factor();
+            if (r.type().equals("llama3")) {
+                double lowWavelen = r.originalMaxPositionEmbeddings() / r.lowFreqFactor();
+                double highWavelen = r.originalMaxPositionEmbeddings() / r.highFreqFactor();
+                if (wavelen > lowWavelen) {
+                    f /= r.factor();
+                } else if (wavelen >= highWavelen) {
+                    double smooth = (r.originalMaxPositionEmbeddings() / wavelen - r.lowFreqFactor())
+                            / (r.highFreqFactor() - r.lowFreqFactor());
+                    f = (1 - smooth) * f / r.factor() + smooth * f;
+                }
+            }
+            inv[i] = (float) f;
         }
         double[][] out = new double[x.length][x[0].length];
         for (int p = 0; p < x.length; p++) {

@@ -98,8 +98,9 @@ final class SessionWeights implements AutoCloseable {
     }
 
     /**
-     * HF's default rotary tables, [maxPositionEmbeddings, hd/2]: cos/sin(pos * inv_freq[i]) with
-     * inv_freq[i] = 1 / theta^(2i/hd). Computed in fp32 step by step as HF does (fp32 inv_freq, fp32 product,
+     * HF's rotary tables, [maxPositionEmbeddings, hd/2]: cos/sin(pos * inv_freq[i]) with inv_freq from
+     * {@link ModelConfig#ropeInverseFrequencies()} (1 / theta^(2i/hd), then the config's rope scaling). Computed in fp32
+     * step by step as HF does (fp32 inv_freq, fp32 product,
      * fp32 cos/sin), so the angles round the same way. GQA with rotary_interleaved=0 applies them rotate-half style:
      * out[i] = x[i]cos_i - x[i+hd/2]sin_i, out[i+hd/2] = x[i+hd/2]cos_i + x[i]sin_i, which is HF's
      * q*cos + rotate_half(q)*sin with cos = cat(freqs, freqs).
@@ -107,11 +108,7 @@ final class SessionWeights implements AutoCloseable {
     record RotaryTables(FloatBuffer cos, FloatBuffer sin, long[] shape) {
         static RotaryTables hf(ModelConfig c) {
             int half = c.headDim() / 2, positions = c.maxPositionEmbeddings();
-            float[] invFreq = new float[half];
-            for (int i = 0; i < half; i++) {
-                float exponent = (float) (2 * i) / (float) c.headDim();
-                invFreq[i] = (float) (1.0 / (float) Math.pow(c.ropeTheta(), exponent));
-            }
+            float[] invFreq = c.ropeInverseFrequencies(); // rope scaling included
             FloatBuffer cos = Tensor.allocate((long) positions * half), sin = Tensor.allocate((long) positions * half);
             for (int p = 0; p < positions; p++) {
                 for (int i = 0; i < half; i++) {

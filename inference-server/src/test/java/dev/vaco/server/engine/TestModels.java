@@ -22,8 +22,15 @@ final class TestModels {
     /** Multi-query (1 kv head) with head_dim != hidden/heads (4 x 16 = 64 != 48), tied. */
     static final ModelConfig MQA_WIDE_HEADS = new ModelConfig("llama", 40, 48, 80, 2, 4, 1, 16, 1e-5, 10000.0, 64, true, false, -1, 1);
 
+    /**
+     * Llama 3.1 / 3.2's "llama3" rope scaling (factor 8, low/high frequency factors 1/4, original context 32): with hd
+     * 16 and theta 1e4 the frequencies fall in all three bands (kept, interpolated, divided by the factor).
+     */
+    static final ModelConfig LLAMA3_ROPE_SCALED = new ModelConfig("llama", 47, 64, 96, 2, 4, 2, 16, 1e-5, 10000.0, 64, true,
+            false, -1, 1, new ModelConfig.RopeScaling("llama3", 8.0, 1.0, 4.0, 32));
+
     static List<ModelConfig> all() {
-        return List.of(GQA_TIED, MHA_BIAS_ODD, QWEN2, MQA_WIDE_HEADS, ModelInit.tinyConfig());
+        return List.of(GQA_TIED, MHA_BIAS_ODD, QWEN2, MQA_WIDE_HEADS, LLAMA3_ROPE_SCALED, ModelInit.tinyConfig());
     }
 
     /**

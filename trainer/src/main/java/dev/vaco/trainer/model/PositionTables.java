@@ -15,14 +15,14 @@ import ai.djl.ndarray.types.Shape;
  * {@code tril}/{@code triu}, so the mask is written out here. Capacity grows in powers of two up to
  * {@code max_position_embeddings}; the mask is {@code [C, C]} fp32, so it is never built larger than needed.
  *
- * <p>Numerics follow Hugging Face's {@code LlamaRotaryEmbedding}: {@code inv_freq[i] = 1 / theta^(2i/hd)} in fp32,
- * {@code freqs = float(pos) * inv_freq} (one fp32 product), {@code emb = cat(freqs, freqs)}, cos/sin by libtorch in
- * fp32.
+ * <p>Numerics follow Hugging Face's {@code LlamaRotaryEmbedding}: {@code inv_freq} from
+ * {@link dev.vaco.model.ModelConfig#ropeInverseFrequencies()} (rope scaling included), {@code freqs = float(pos) *
+ * inv_freq} (one fp32 product), {@code emb = cat(freqs, freqs)}, cos/sin by libtorch in fp32.
  */
 final class PositionTables implements AutoCloseable {
     private final NDManager manager;
     private final int headDim;
-    private final double theta;
+    private final float[] invFreq; // [hd/2]
     private final int maxPositions;
     private int capacity;
     private final float queryScale;
@@ -36,22 +36,12 @@ final class PositionTables implements AutoCloseable {
      * @param queryScale folded into the query tables: {@code (q*cos + rot(q)*sin) * s == q*(cos*s) + rot(q)*(sin*s)}
      *                   up to rounding, and it saves a pass over the [B, NH, T, T] scores forward and backward
      */
-    PositionTables(NDManager parent, int headDim, double theta, int maxPositions, float queryScale) {
+    PositionTables(NDManager parent, float[] invFreq, int maxPositions, float queryScale) {
         this.manager = parent.newSubManager();
         this.queryScale = queryScale;
-        this.headDim = headDim;
-        this.theta = theta;
+        this.headDim = 2 * invFreq.length;
+        this.invFreq = invFreq.clone();
         this.maxPositions = maxPositions;
-    }
-
-    /** HF's inv_freq, fp32: {@code 1.0 / (theta ** (arange(0, hd, 2).float() / hd))}. */
-    static float[] inverseFrequencies(int headDim, double theta) {
-        float[] inv = new float[headDim / 2];
-        for (int i = 0; i < inv.length; i++) {
-            float exponent = (float) (2 * i) / (float) headDim;
-            inv[i] = 1f / (float) Math.pow((float) theta, exponent);
-        }
-        return inv;
     }
 
     /** {@code [T, 1, hd]} views, valid until this object is closed or grows. */
@@ -100,7 +90,7 @@ final class PositionTables implements AutoCloseable {
             mask.close();
         }
         int half = headDim / 2;
-        float[] inv = inverseFrequencies(headDim, theta);
+        float[] inv = invFreq;
         float[] emb = new float[c * headDim]; // [C, hd] = cat(freqs, freqs)
         for (int p = 0; p < c; p++) {
             for (int i = 0; i < half; i++) {

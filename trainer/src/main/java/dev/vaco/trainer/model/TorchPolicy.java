@@ -51,7 +51,7 @@ public final class TorchPolicy implements AutoCloseable {
         this.config = config;
         this.manager = manager;
         this.parameters = Collections.unmodifiableMap(parameters);
-        this.tables = new PositionTables(manager, config.headDim(), config.ropeTheta(), config.maxPositionEmbeddings(),
+        this.tables = new PositionTables(manager, config.ropeInverseFrequencies(), config.maxPositionEmbeddings(),
                 (float) (1.0 / Math.sqrt(config.headDim())));
         NDArray eps = NativeArrays.keep(NativeArrays.scalar(manager, config.rmsNormEps()));
         List<LayerParameters> layers = new ArrayList<>();

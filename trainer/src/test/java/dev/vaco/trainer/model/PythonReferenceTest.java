@@ -40,7 +40,8 @@ class PythonReferenceTest {
     }
 
     static List<ModelConfig> configs() {
-        return List.of(TestModels.LLAMA_ODD_TIED, TestModels.QWEN2_GQA, TestModels.LLAMA_MHA_BIAS, ModelInit.tinyConfig());
+        return List.of(TestModels.LLAMA_ODD_TIED, TestModels.QWEN2_GQA, TestModels.LLAMA_MHA_BIAS, TestModels.LLAMA3_ROPE_SCALED,
+                ModelInit.tinyConfig());
     }
 
     @ParameterizedTest(name = "{0}")

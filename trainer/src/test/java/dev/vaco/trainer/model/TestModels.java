@@ -30,8 +30,12 @@ final class TestModels {
     static final ModelConfig LLAMA_GQA = new ModelConfig("llama", 45, 32, 48, 3, 4, 2, 8, 1e-5, 10000.0, 64,
             false, false, -1, -1);
 
+    /** Llama 3.1 / 3.2's "llama3" rope scaling; theta 500 puts hd 8's four frequencies in all three bands. */
+    static final ModelConfig LLAMA3_ROPE_SCALED = new ModelConfig("llama", 45, 32, 48, 2, 4, 2, 8, 1e-5, 500.0, 64,
+            false, false, -1, -1, new ModelConfig.RopeScaling("llama3", 8.0, 1.0, 4.0, 32));
+
     static List<ModelConfig> all() {
-        return List.of(LLAMA_ODD_TIED, LLAMA_MHA_BIAS, QWEN2_GQA, QWEN2_TIED_HD, LLAMA_GQA);
+        return List.of(LLAMA_ODD_TIED, LLAMA_MHA_BIAS, QWEN2_GQA, QWEN2_TIED_HD, LLAMA_GQA, LLAMA3_ROPE_SCALED);
     }
 
     /** Tiny configuration for finite differences (every gradient is a pair of oracle forwards). */
