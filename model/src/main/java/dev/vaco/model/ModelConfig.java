@@ -203,6 +203,12 @@ public record ModelConfig(
             if (!SUPPORTED_MODEL_TYPES.contains(type)) {
                 throw new IllegalArgumentException("unknown model_type '" + type + "'; supported: " + SUPPORTED_MODEL_TYPES);
             }
+            // fields that would change the network: refused rather than computed as if absent
+            String act = text(root, "hidden_act", "silu");
+            if (!act.equals("silu")) throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (silu only)");
+            if (bool(root, "use_sliding_window", false)) {
+                throw new IllegalArgumentException("use_sliding_window true is not supported (full causal attention only)");
+            }
             int hidden = integer(root, "hidden_size", null);
             int heads = integer(root, "num_attention_heads", null);
             int headDim = root.hasNonNull("head_dim") ? integer(root, "head_dim", null) : hidden / Math.max(heads, 1);

@@ -168,5 +168,12 @@ class ModelDirTest {
         Files.writeString(cfg, json.toPrettyString());
         assertThatThrownBy(() -> ModelConfig.read(cfg)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(cfg.toString()).hasMessageContaining("rope_scaling type 'yarn' is not supported");
+        json.putNull("rope_scaling");
+        Files.writeString(cfg, json.put("hidden_act", "gelu").toPrettyString());
+        assertThatThrownBy(() -> ModelConfig.read(cfg)).hasMessageContaining("hidden_act 'gelu' is not supported");
+        Files.writeString(cfg, json.put("hidden_act", "silu").put("use_sliding_window", true).toPrettyString());
+        assertThatThrownBy(() -> ModelConfig.read(cfg)).hasMessageContaining("use_sliding_window");
+        Files.writeString(cfg, json.put("use_sliding_window", false).toPrettyString());
+        assertThat(ModelConfig.read(cfg).ropeScaling()).isEqualTo(ModelConfig.RopeScaling.NONE);
     }
 }
