@@ -32,9 +32,10 @@ public final class Tokenizer implements AutoCloseable {
     private final int vocabSize;                    // highest id + 1, over the model vocabulary and added tokens
     private final String bosToken, eosToken;        // from tokenizer_config.json; null when absent
     private final Path tokenizerConfig;
+    private final List<Integer> generationEosIds;   // generation_config.json's eos_token_id (int or list); empty if none
 
     private Tokenizer(HuggingFaceTokenizer hf, Map<String, Integer> specialIds, int vocabSize, String bos, String eos,
-                      Path tokenizerConfig) {
+                      Path tokenizerConfig, List<Integer> generationEosIds) {
         this.hf = hf;
         this.specialIds = specialIds;
         this.specialsLongestFirst = new ArrayList<>(specialIds.keySet());
@@ -43,6 +44,7 @@ public final class Tokenizer implements AutoCloseable {
         this.bosToken = bos;
         this.eosToken = eos;
         this.tokenizerConfig = tokenizerConfig;
+        this.generationEosIds = List.copyOf(generationEosIds);
     }
 
     /** Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} from a model directory. */
@@ -76,10 +78,24 @@ public final class Tokenizer implements AutoCloseable {
                 throw new ModelFormatException(cfg + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
             }
         }
+        List<Integer> generationEos = new ArrayList<>();
+        Path gen = dir.resolve("generation_config.json");
+        if (Files.isRegularFile(gen)) {
+            try {
+                JsonNode ids = JSON.readTree(Files.readString(gen)).path("eos_token_id");
+                for (JsonNode id : ids.isArray() ? ids : JSON.createArrayNode().add(ids)) {
+                    if (id.isNull() || id.isMissingNode()) continue;
+                    if (!id.isIntegralNumber()) throw new ModelFormatException(gen + ": eos_token_id must be an integer or a list of them, found " + ids);
+                    generationEos.add(id.intValue());
+                }
+            } catch (IOException e) {
+                throw new ModelFormatException(gen + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+            }
+        }
         try {
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file, Map.of(
                     "truncation", "false", "padding", "false", "addSpecialTokens", "false"));
-            return new Tokenizer(hf, specials, maxId + 1, bos, eos, Files.isRegularFile(cfg) ? cfg : null);
+            return new Tokenizer(hf, specials, maxId + 1, bos, eos, Files.isRegularFile(cfg) ? cfg : null, generationEos);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(file + ": the tokenizers library refused it: " + e.getMessage(), e);
         }
@@ -190,6 +206,17 @@ public final class Tokenizer implements AutoCloseable {
 
     public int eosId() {
         return specialId(eosToken);
+    }
+
+    /**
+     * Every id that ends a generation: the tokenizer's eos and {@code generation_config.json}'s {@code eos_token_id}
+     * (Llama 3.1 Instruct lists three; vLLM stops on all of them).
+     */
+    public java.util.Set<Integer> eosIds() {
+        java.util.Set<Integer> ids = new java.util.LinkedHashSet<>();
+        if (eosId() >= 0) ids.add(eosId());
+        ids.addAll(generationEosIds);
+        return ids;
     }
 
     /** {@code tokenizer_config.json}, which holds the chat template; null when the directory has none. */

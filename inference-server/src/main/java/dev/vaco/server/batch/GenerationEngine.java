@@ -67,7 +67,7 @@ public final class GenerationEngine implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final Metrics metrics;
     private final Options options;
-    private final int eosId;
+    private final java.util.Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
 
     private final ConcurrentSkipListMap<Long, Resident> resident = new ConcurrentSkipListMap<>();
     private volatile long liveVersion;
@@ -104,7 +104,9 @@ public final class GenerationEngine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.metrics = metrics;
         this.options = options;
-        this.eosId = tokenizer.eosId() >= 0 ? tokenizer.eosId() : config.eosTokenId();
+        java.util.Set<Integer> eos = new java.util.LinkedHashSet<>(tokenizer.eosIds());
+        if (eos.isEmpty() && config.eosTokenId() >= 0) eos.add(config.eosTokenId());
+        this.eosIds = java.util.Set.copyOf(eos);
         resident.put(version, new Resident(version, OrtPolicy.create(config, weights, options.policy())));
         this.liveVersion = version;
         this.highestPublished = version;
@@ -500,7 +502,7 @@ public final class GenerationEngine implements AutoCloseable {
         metrics.tokenSampled(version);
         int t = s.token();
         String reason = null;
-        if (!sp.ignoreEos() && t == eosId) reason = "stop";
+        if (!sp.ignoreEos() && eosIds.contains(t)) reason = "stop";
         else if (sp.stopTokenIds().contains(t)) reason = "stop";
         String delta = "";
         if (row.stops != null || row.owner.listener != null) {

@@ -111,6 +111,30 @@ class GenerationEngineTest {
     }
 
     @Test
+    void generationConfigEosIdsEndASampleAsTheTokenizersEosDoes() throws Exception {
+        int[] prompt = tokenizer.encode("Q: 3+4=?\nA:");
+        SamplingParams greedy = new SamplingParams(1, 0.0, 1.0, 0, 8, List.of(), List.of(), 1L, 0, false);
+        int first;
+        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+            Sample s = get(e.submit(new GenerationRequest(prompt, greedy, null), null)).samples().get(0);
+            first = s.tokenIds()[0];
+            assertThat(s.tokenIds()).as("the greedy continuation runs past its first token").hasSizeGreaterThan(1);
+        }
+        // the same model directory with a generation_config.json that lists that token as an eos (as Llama 3.1
+        // Instruct lists <|eom_id|> and <|eot_id|> beside <|end_of_text|>)
+        Path d = Files.createTempDirectory("vaco-gen-config");
+        MathTokenizer.write(d);
+        Files.writeString(d.resolve("generation_config.json"), "{\"eos_token_id\": [" + tokenizer.eosId() + ", " + first + "]}");
+        try (Tokenizer t = Tokenizer.load(d); GenerationEngine e = new GenerationEngine(config, w1, 1, t, new Metrics(),
+                GenerationEngine.Options.DEFAULT)) {
+            assertThat(t.eosIds()).containsExactly(tokenizer.eosId(), first);
+            Sample s = get(e.submit(new GenerationRequest(prompt, greedy, null), null)).samples().get(0);
+            assertThat(s.tokenIds()).containsExactly(first);
+            assertThat(s.finishReason()).isEqualTo("stop");
+        }
+    }
+
+    @Test
     void behaviourLogprobsEqualAFullForwardScoreOfTheSameTokens() throws Exception {
         try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
             int[] prompt = tokenizer.encode("Q: 12*7=?\nA:");
