@@ -109,7 +109,7 @@ public record ModelConfig(
             case "linear" -> { for (int i = 0; i < half; i++) inv[i] = inv[i] / factor; }
             case "llama3" -> {
                 double old = ropeScaling.originalMaxPositionEmbeddings();
-                float low = (float) ropeScaling.lowFreqFactor(), high = (float) ropeScaling.highFreqFactor();
+                float low = (float) ropeScaling.lowFreqFactor();
                 float lowWavelen = (float) (old / ropeScaling.lowFreqFactor());
                 float highWavelen = (float) (old / ropeScaling.highFreqFactor());
                 float span = (float) (ropeScaling.highFreqFactor() - ropeScaling.lowFreqFactor());

@@ -85,7 +85,9 @@ public final class Tokenizer implements AutoCloseable {
                 JsonNode ids = JSON.readTree(Files.readString(gen)).path("eos_token_id");
                 for (JsonNode id : ids.isArray() ? ids : JSON.createArrayNode().add(ids)) {
                     if (id.isNull() || id.isMissingNode()) continue;
-                    if (!id.isIntegralNumber()) throw new ModelFormatException(gen + ": eos_token_id must be an integer or a list of them, found " + ids);
+                    if (!id.isIntegralNumber()) {
+                        throw new ModelFormatException(gen + ": eos_token_id must be an integer or a list of them, found " + ids);
+                    }
                     generationEos.add(id.intValue());
                 }
             } catch (IOException e) {
