@@ -24,7 +24,8 @@ record EmbeddedServer(Server server, PolicyClient client) implements LagSweep.Se
     static EmbeddedServer start(Path modelDir, ModelDir.Loaded m, String name, int keepVersions, int threads) {
         String token = UUID.randomUUID().toString();
         Server s = Server.start(modelDir, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, name, token, 1L << 31),
-                new GenerationEngine.Options(128, 4096, keepVersions, PolicyOptions.DEFAULT.withThreads(threads)));
+                new GenerationEngine.Options(128, 4096, keepVersions, PolicyOptions.DEFAULT.withThreads(threads),
+                        GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN));
         return new EmbeddedServer(s, new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), token));
     }
 

@@ -124,7 +124,8 @@ final class EvalCommand implements Callable<Integer> {
                 EvalRun.Summary s;
                 if (target.model != null) {
                     try (Server server = Server.start(target.model, new InferenceServer.Settings("127.0.0.1", 0, "eval",
-                            "eval-" + System.nanoTime(), 1L << 30), GenerationEngine.Options.DEFAULT);
+                            "eval-" + System.nanoTime(), 1L << 30), new GenerationEngine.Options(64, 256, 4,
+                            dev.vaco.server.engine.PolicyOptions.DEFAULT, GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN));
                          PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + server.port()), null)) {
                         s = new EvalRun(client, verifier, cfg).run(built, out, System.out);
                     }

@@ -38,10 +38,11 @@ final class GenerateCommand implements Callable<Integer> {
         var m = ModelDir.load(model);
         try (Tokenizer tok = Tokenizer.load(model);
              GenerationEngine engine = new GenerationEngine(m.config(), m.weights(), 0, tok, new Metrics(),
-                     new GenerationEngine.Options(1, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
+                     new GenerationEngine.Options(1, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT,
+                             GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN))) {
             int[] ids = tok.encode(prompt);
-            int left = m.config().maxPositionEmbeddings() - ids.length;
-            if (left < 1) throw new IllegalArgumentException("--prompt has " + ids.length + " tokens; the context is " + m.config().maxPositionEmbeddings());
+            int left = engine.contextLength() - ids.length;
+            if (left < 1) throw new IllegalArgumentException("--prompt has " + ids.length + " tokens; the context is " + engine.contextLength());
             SamplingParams sp = new SamplingParams(1, temperature, 1, 0, Math.min(maxTokens, left), List.of(), List.of(), seed, 0, false);
             long t0 = System.nanoTime();
             Generation g = engine.submit(new GenerationRequest(ids, sp, null), null).get();

@@ -42,6 +42,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--keep-versions", defaultValue = "4", description = "Policy versions kept resident for pinned requests (default: ${DEFAULT-VALUE}).")
     int keep;
 
+    @Option(names = "--max-model-len", defaultValue = "" + GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN,
+            description = "Context length served, prompt + completion (default: ${DEFAULT-VALUE}, at most the model's; "
+                    + "0 = the model's). The KV cache is preallocated for --max-num-seqs x this many positions.")
+    int maxModelLen;
+
     @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
@@ -52,10 +57,10 @@ final class ServeCommand implements Callable<Integer> {
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max),
-                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads)));
+                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads), maxModelLen));
         var c = server.engine().config();
         System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,
-                server.port(), served, c.modelType(), c.parameterCount(), c.maxPositionEmbeddings(), server.engine().liveVersion());
+                server.port(), served, c.modelType(), c.parameterCount(), server.engine().contextLength(), server.engine().liveVersion());
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -53,13 +53,28 @@ public final class GenerationEngine implements AutoCloseable {
      * @param keepVersions   K: policy versions kept resident for pinned requests (>= 1, the live one included)
      * @param policy         ORT session settings
      */
-    public record Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy) {
+    /**
+     * @param maxModelLen context length served (prompt + completion), at most the model's max_position_embeddings;
+     *                    0 = the model's. The KV cache is preallocated for maxRows x this many positions, so real
+     *                    models (32k-128k positions) need a cap, as vLLM's --max-model-len.
+     */
+    public record Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy, int maxModelLen) {
         public static final Options DEFAULT = new Options(64, 256, 4, PolicyOptions.DEFAULT);
+        /** The command line's default cap: real models' contexts would not fit a preallocated KV cache. */
+        public static final int DEFAULT_MAX_MODEL_LEN = 4096;
 
         public Options {
             if (maxRows < 1) throw new IllegalArgumentException("maxRows must be >= 1, found " + maxRows);
             if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be >= 1, found " + queueCapacity);
             if (keepVersions < 1) throw new IllegalArgumentException("keepVersions must be >= 1, found " + keepVersions);
+            if (maxModelLen < 0 || maxModelLen == 1) {
+                throw new IllegalArgumentException("--max-model-len must be >= 2 (or 0 for the model's), found " + maxModelLen);
+            }
+        }
+
+        /** The model's whole context. */
+        public Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy) {
+            this(maxRows, queueCapacity, keepVersions, policy, 0);
         }
     }
 
@@ -111,7 +126,7 @@ public final class GenerationEngine implements AutoCloseable {
         this.liveVersion = version;
         this.highestPublished = version;
         metrics.policyVersion.set(version);
-        this.live = new Batch(null, new KvCache(config, options.maxRows(), config.maxPositionEmbeddings()));
+        this.live = new Batch(null, new KvCache(config, options.maxRows(), contextLength()));
         this.samplingPool = new ForkJoinPool(options.policy().intraOpThreads());
         this.thread = new Thread(this::loop, "vaco-decode");
         this.thread.setDaemon(true);
@@ -127,7 +142,11 @@ public final class GenerationEngine implements AutoCloseable {
     public List<Long> residentVersions() { return new ArrayList<>(resident.keySet()); }
 
     /** Context length: prompt plus completion tokens at most. */
-    public int contextLength() { return config.maxPositionEmbeddings(); }
+    /** Positions a request may fill (prompt + completion): --max-model-len, at most the model's. */
+    public int contextLength() {
+        int model = config.maxPositionEmbeddings();
+        return options.maxModelLen() > 0 ? Math.min(options.maxModelLen(), model) : model;
+    }
 
     // ------------------------------------------------------------------ client side (any thread)
 

@@ -39,7 +39,7 @@ public final class KvCache {
         long perRow = (long) config.numKeyValueHeads() * capacity * config.headDim();
         if (perRow * maxRows > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("KV cache of " + maxRows + " rows x " + capacity + " positions needs "
-                    + perRow * maxRows * 4 + " bytes per layer buffer; the limit is 2 GB (use fewer rows or positions)");
+                    + perRow * maxRows * 4 + " bytes per layer buffer; the limit is 2 GB (lower --max-num-seqs or --max-model-len)");
         }
         this.config = config;
         this.maxRows = maxRows;

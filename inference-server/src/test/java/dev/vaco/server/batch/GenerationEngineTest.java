@@ -135,6 +135,28 @@ class GenerationEngineTest {
     }
 
     @Test
+    void maxModelLenCapsTheContextAndItsKvCache() throws Exception {
+        // the tiny model has 384 positions; real ones have 32k-128k, whose preallocated KV cache would not fit
+        GenerationEngine.Options o = new GenerationEngine.Options(4, 8, 1, GenerationEngine.Options.DEFAULT.policy(), 48);
+        try (GenerationEngine e = engine(o)) {
+            assertThat(e.contextLength()).isEqualTo(48);
+            int[] prompt = new int[40];
+            java.util.Arrays.fill(prompt, tokenizer.encode("7")[0]);
+            assertThat(get(e.submit(new GenerationRequest(prompt, sampling(1, 8, 1), null), null)).samples().get(0).tokenIds())
+                    .hasSize(8);
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(prompt, sampling(1, 9, 1), null), null))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("48");
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(new int[48], sampling(1, 1, 1), null), null))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("prompt");
+        }
+        try (GenerationEngine e = engine(new GenerationEngine.Options(4, 8, 1, GenerationEngine.Options.DEFAULT.policy(), 4096))) {
+            assertThat(e.contextLength()).as("never beyond the model's").isEqualTo(config.maxPositionEmbeddings());
+        }
+        assertThatThrownBy(() -> new GenerationEngine.Options(4, 8, 1, GenerationEngine.Options.DEFAULT.policy(), -1))
+                .hasMessageContaining("--max-model-len");
+    }
+
+    @Test
     void behaviourLogprobsEqualAFullForwardScoreOfTheSameTokens() throws Exception {
         try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
             int[] prompt = tokenizer.encode("Q: 12*7=?\nA:");
