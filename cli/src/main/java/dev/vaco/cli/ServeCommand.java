@@ -47,6 +47,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "0 = the model's). The KV cache is preallocated for --max-num-seqs x this many positions.")
     int maxModelLen;
 
+    @Option(names = "--kv-cache-memory-bytes", defaultValue = "0",
+            description = "Memory for KV caches (default: half of the JVM's direct-memory limit); half for the live batch, "
+                    + "half for pinned versions. Rows per batch are --max-num-seqs at most, fewer if it holds fewer.")
+    long kvCacheBytes;
+
     @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
@@ -57,10 +62,14 @@ final class ServeCommand implements Callable<Integer> {
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max),
-                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads), maxModelLen));
+                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads), maxModelLen,
+                        kvCacheBytes));
         var c = server.engine().config();
         System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,
                 server.port(), served, c.modelType(), c.parameterCount(), server.engine().contextLength(), server.engine().liveVersion());
+        System.out.printf("KV cache: %d rows x %d positions (%.2f GB), pinned versions %d rows each%n", server.engine().liveRows(),
+                server.engine().contextLength(), 2.0 * c.numHiddenLayers() * c.numKeyValueHeads() * c.headDim() * 4
+                        * server.engine().contextLength() * server.engine().liveRows() / 1e9, server.engine().pinnedRows());
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -54,11 +54,16 @@ public final class GenerationEngine implements AutoCloseable {
      * @param policy         ORT session settings
      */
     /**
-     * @param maxModelLen context length served (prompt + completion), at most the model's max_position_embeddings;
-     *                    0 = the model's. The KV cache is preallocated for maxRows x this many positions, so real
-     *                    models (32k-128k positions) need a cap, as vLLM's --max-model-len.
+     * @param maxModelLen  context length served (prompt + completion), at most the model's max_position_embeddings;
+     *                     0 = the model's. The KV cache is preallocated for rows x this many positions, so real
+     *                     models (32k-128k positions) need a cap, as vLLM's --max-model-len.
+     * @param kvCacheBytes memory for KV caches (vLLM's --kv-cache-memory-bytes); 0 = half of the JVM's direct-memory
+     *                     limit. Half of it goes to the live batch, the other half is shared by the pinned versions'
+     *                     batches (keepVersions - 1 of them at most); each batch gets as many rows, up to maxRows, as
+     *                     its share holds.
      */
-    public record Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy, int maxModelLen) {
+    public record Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy, int maxModelLen,
+                          long kvCacheBytes) {
         public static final Options DEFAULT = new Options(64, 256, 4, PolicyOptions.DEFAULT);
         /** The command line's default cap: real models' contexts would not fit a preallocated KV cache. */
         public static final int DEFAULT_MAX_MODEL_LEN = 4096;
@@ -70,11 +75,17 @@ public final class GenerationEngine implements AutoCloseable {
             if (maxModelLen < 0 || maxModelLen == 1) {
                 throw new IllegalArgumentException("--max-model-len must be >= 2 (or 0 for the model's), found " + maxModelLen);
             }
+            if (kvCacheBytes < 0) throw new IllegalArgumentException("--kv-cache-memory-bytes must be >= 0, found " + kvCacheBytes);
         }
 
         /** The model's whole context. */
         public Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy) {
-            this(maxRows, queueCapacity, keepVersions, policy, 0);
+            this(maxRows, queueCapacity, keepVersions, policy, 0, 0);
+        }
+
+        /** The default KV budget: half of the JVM's direct-memory limit. */
+        public Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy, int maxModelLen) {
+            this(maxRows, queueCapacity, keepVersions, policy, maxModelLen, 0);
         }
     }
 
@@ -83,6 +94,7 @@ public final class GenerationEngine implements AutoCloseable {
     private final Metrics metrics;
     private final Options options;
     private final java.util.Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
+    private final int liveRows, pinnedRows; // rows per batch as the KV budget allows (at most options.maxRows)
 
     private final ConcurrentSkipListMap<Long, Resident> resident = new ConcurrentSkipListMap<>();
     private volatile long liveVersion;
@@ -126,7 +138,17 @@ public final class GenerationEngine implements AutoCloseable {
         this.liveVersion = version;
         this.highestPublished = version;
         metrics.policyVersion.set(version);
-        this.live = new Batch(null, new KvCache(config, options.maxRows(), contextLength()));
+        long rowBytes = 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * 4 * contextLength();
+        long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : maxDirectMemory() / 2;
+        this.liveRows = (int) Math.min(options.maxRows(), budget / 2 / rowBytes);
+        this.pinnedRows = (int) Math.min(options.maxRows(), budget / 2 / Math.max(1, options.keepVersions() - 1) / rowBytes);
+        if (liveRows < 1 || pinnedRows < 1) {
+            throw new IllegalArgumentException("a KV cache budget of " + budget + " bytes holds no row of " + contextLength()
+                    + " positions (" + rowBytes + " bytes; half the budget for the live batch, half for up to "
+                    + (options.keepVersions() - 1) + " pinned versions): lower --max-model-len or --keep-versions, or raise "
+                    + "--kv-cache-memory-bytes");
+        }
+        this.live = new Batch(null, new KvCache(config, liveRows, contextLength()));
         this.samplingPool = new ForkJoinPool(options.policy().intraOpThreads());
         this.thread = new Thread(this::loop, "vaco-decode");
         this.thread.setDaemon(true);
@@ -142,6 +164,23 @@ public final class GenerationEngine implements AutoCloseable {
     public List<Long> residentVersions() { return new ArrayList<>(resident.keySet()); }
 
     /** Context length: prompt plus completion tokens at most. */
+    /** Rows (concurrent sequences) of the live batch and of each pinned version's batch, as the KV budget allows. */
+    public int liveRows() { return liveRows; }
+
+    public int pinnedRows() { return pinnedRows; }
+
+    /** -XX:MaxDirectMemorySize, or the heap's maximum, which is the JVM's default for it. */
+    static long maxDirectMemory() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            long v = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
+            if (v > 0) return v;
+        } catch (RuntimeException e) {
+            // not HotSpot: the heap's maximum is the documented default
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
     /** Positions a request may fill (prompt + completion): --max-model-len, at most the model's. */
     public int contextLength() {
         int model = config.maxPositionEmbeddings();
@@ -177,8 +216,10 @@ public final class GenerationEngine implements AutoCloseable {
             throw new InvalidRequestException("max_tokens", "prompt (" + p.length + " tokens) + max_tokens (" + sp.maxTokens()
                     + ") exceed the context of " + ctx + " tokens; max_tokens can be at most " + (ctx - p.length));
         }
-        if (sp.n() > options.maxRows()) {
-            throw new InvalidRequestException("n", "n must be at most " + options.maxRows() + " (rows per batch), found " + sp.n());
+        int rows = request.pinnedVersion() != null ? pinnedRows : liveRows;
+        if (sp.n() > rows) {
+            throw new InvalidRequestException("n", "n must be at most " + rows + " (rows per batch"
+                    + (request.pinnedVersion() != null ? " of a pinned version" : "") + "), found " + sp.n());
         }
         if (request.pinnedVersion() != null && !resident.containsKey(request.pinnedVersion())) {
             throw new InvalidRequestException("policy_version", "policy_version " + request.pinnedVersion()
@@ -407,7 +448,7 @@ public final class GenerationEngine implements AutoCloseable {
                             "policy_version " + v + " was evicted before the request started; resident: " + residentVersions()));
                     continue;
                 }
-                b = pinned.computeIfAbsent(v, k -> new Batch(k, new KvCache(config, options.maxRows(), contextLength())));
+                b = pinned.computeIfAbsent(v, k -> new Batch(k, new KvCache(config, pinnedRows, contextLength())));
             }
             int n = a.request.params().n();
             int free = freeRows.computeIfAbsent(b, x -> x.cache.maxRows() - x.cache.active());

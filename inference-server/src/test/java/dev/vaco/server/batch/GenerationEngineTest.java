@@ -157,6 +157,29 @@ class GenerationEngineTest {
     }
 
     @Test
+    void theKvBudgetSetsTheRowsOfEachBatch() throws Exception {
+        // tiny model at 64 positions: 2 x 4 layers x 2 kv heads x 32 x 4 bytes x 64 = 128 KiB per row
+        long row = 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * 4 * 64;
+        var policy = GenerationEngine.Options.DEFAULT.policy();
+        try (GenerationEngine e = engine(new GenerationEngine.Options(64, 8, 3, policy, 64, 8 * row))) {
+            assertThat(e.liveRows()).isEqualTo(4);   // half the budget: 4 rows
+            assertThat(e.pinnedRows()).isEqualTo(2); // the other half shared by keepVersions - 1 = 2 pinned versions
+            int[] prompt = tokenizer.encode("Q: 1+1=?\nA:");
+            assertThat(get(e.submit(new GenerationRequest(prompt, sampling(4, 4, 1), null), null)).samples()).hasSize(4);
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(prompt, sampling(5, 4, 1), null), null))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("n must be at most 4");
+            assertThatThrownBy(() -> e.submit(new GenerationRequest(prompt, sampling(3, 4, 1), 1L), null))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("at most 2").hasMessageContaining("pinned");
+            assertThat(get(e.submit(new GenerationRequest(prompt, sampling(2, 4, 1), 1L), null)).samples()).hasSize(2);
+        }
+        assertThatThrownBy(() -> engine(new GenerationEngine.Options(64, 8, 3, policy, 64, row)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--kv-cache-memory-bytes");
+        try (GenerationEngine e = engine(new GenerationEngine.Options(4, 8, 3, policy, 64, 1L << 40))) {
+            assertThat(e.liveRows()).as("never more than --max-num-seqs").isEqualTo(4);
+        }
+    }
+
+    @Test
     void behaviourLogprobsEqualAFullForwardScoreOfTheSameTokens() throws Exception {
         try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
             int[] prompt = tokenizer.encode("Q: 12*7=?\nA:");
