@@ -67,9 +67,10 @@ final class ServeCommand implements Callable<Integer> {
         var c = server.engine().config();
         System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,
                 server.port(), served, c.modelType(), c.parameterCount(), server.engine().contextLength(), server.engine().liveVersion());
-        System.out.printf("KV cache: %d rows x %d positions (%.2f GB), pinned versions %d rows each%n", server.engine().liveRows(),
-                server.engine().contextLength(), 2.0 * c.numHiddenLayers() * c.numKeyValueHeads() * c.headDim() * 4
-                        * server.engine().contextLength() * server.engine().liveRows() / 1e9, server.engine().pinnedRows());
+        var e = server.engine();
+        System.out.printf("KV cache: %d rows x %d positions (%.2f GB), pinned versions %d rows each%n", e.liveRows(),
+                e.contextLength(), dev.vaco.server.engine.KvCache.bytesPerRow(c, e.contextLength()) * (double) e.liveRows() / 1e9,
+                e.pinnedRows());
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

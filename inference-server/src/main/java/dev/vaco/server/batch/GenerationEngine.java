@@ -138,7 +138,7 @@ public final class GenerationEngine implements AutoCloseable {
         this.liveVersion = version;
         this.highestPublished = version;
         metrics.policyVersion.set(version);
-        long rowBytes = 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * 4 * contextLength();
+        long rowBytes = KvCache.bytesPerRow(config, contextLength());
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : maxDirectMemory() / 2;
         this.liveRows = (int) Math.min(options.maxRows(), budget / 2 / rowBytes);
         this.pinnedRows = (int) Math.min(options.maxRows(), budget / 2 / Math.max(1, options.keepVersions() - 1) / rowBytes);

@@ -30,6 +30,11 @@ public final class KvCache {
     private final int[] lengths;        // [Bmax] tokens cached per row
     private int active;
 
+    /** Bytes one row of the cache holds over all layers, K and V: 2 x L x KVH x capacity x hd x 4. */
+    public static long bytesPerRow(ModelConfig config, int capacity) {
+        return 2L * config.numHiddenLayers() * config.numKeyValueHeads() * capacity * config.headDim() * Float.BYTES;
+    }
+
     public KvCache(ModelConfig config, int maxRows, int capacity) {
         if (maxRows < 1) throw new IllegalArgumentException("KV cache needs at least one row, got " + maxRows);
         if (capacity < 1 || capacity > config.maxPositionEmbeddings()) {

@@ -100,7 +100,7 @@ class LargeWeightUploadTest {
             client.pushWeights(pushed, 1); // written to a file by the client, spooled to a file by the server
             assertThat(s.engine().liveVersion()).isEqualTo(1);
             JsonObject after = generate(s);
-            try (Server ref = start(reference, Settings.ARRAY_MAX)) {
+            try (Server ref = start(reference, InferenceServer.Settings.ARRAY_MAX)) {
                 assertThat(after.getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids"))
                         .isEqualTo(generate(ref).getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids"));
             }
@@ -111,11 +111,7 @@ class LargeWeightUploadTest {
 
     @Test
     void theThresholdIsValidated() {
-        assertThatThrownBy(() -> new InferenceServer.Settings("127.0.0.1", 0, "m", TOKEN, 1, Settings.ARRAY_MAX + 1))
+        assertThatThrownBy(() -> new InferenceServer.Settings("127.0.0.1", 0, "m", TOKEN, 1, InferenceServer.Settings.ARRAY_MAX + 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inMemoryUploadMax");
-    }
-
-    private interface Settings {
-        long ARRAY_MAX = InferenceServer.Settings.ARRAY_MAX;
     }
 }
