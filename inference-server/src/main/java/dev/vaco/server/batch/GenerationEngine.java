@@ -18,8 +18,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -52,8 +54,6 @@ public final class GenerationEngine implements AutoCloseable {
      * @param queueCapacity  requests waiting for rows before submit() refuses with {@link QueueFullException}
      * @param keepVersions   K: policy versions kept resident for pinned requests (>= 1, the live one included)
      * @param policy         ORT session settings
-     */
-    /**
      * @param maxModelLen  context length served (prompt + completion), at most the model's max_position_embeddings;
      *                     0 = the model's. The KV cache is preallocated for rows x this many positions, so real
      *                     models (32k-128k positions) need a cap, as vLLM's --max-model-len.
@@ -93,7 +93,7 @@ public final class GenerationEngine implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final Metrics metrics;
     private final Options options;
-    private final java.util.Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
+    private final Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
     private final int liveRows, pinnedRows; // rows per batch as the KV budget allows (at most options.maxRows)
 
     private final ConcurrentSkipListMap<Long, Resident> resident = new ConcurrentSkipListMap<>();
@@ -131,13 +131,9 @@ public final class GenerationEngine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.metrics = metrics;
         this.options = options;
-        java.util.Set<Integer> eos = new java.util.LinkedHashSet<>(tokenizer.eosIds());
+        Set<Integer> eos = new LinkedHashSet<>(tokenizer.eosIds());
         if (eos.isEmpty() && config.eosTokenId() >= 0) eos.add(config.eosTokenId());
-        this.eosIds = java.util.Set.copyOf(eos);
-        resident.put(version, new Resident(version, OrtPolicy.create(config, weights, options.policy())));
-        this.liveVersion = version;
-        this.highestPublished = version;
-        metrics.policyVersion.set(version);
+        this.eosIds = Set.copyOf(eos);
         long rowBytes = KvCache.bytesPerRow(config, contextLength());
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : maxDirectMemory() / 2;
         this.liveRows = (int) Math.min(options.maxRows(), budget / 2 / rowBytes);
@@ -148,7 +144,12 @@ public final class GenerationEngine implements AutoCloseable {
                     + (options.keepVersions() - 1) + " pinned versions): lower --max-model-len or --keep-versions, or raise "
                     + "--kv-cache-memory-bytes");
         }
+        // the KV cache before the session: a cache that cannot be allocated must not leave a native session behind
         this.live = new Batch(null, new KvCache(config, liveRows, contextLength()));
+        resident.put(version, new Resident(version, OrtPolicy.create(config, weights, options.policy())));
+        this.liveVersion = version;
+        this.highestPublished = version;
+        metrics.policyVersion.set(version);
         this.samplingPool = new ForkJoinPool(options.policy().intraOpThreads());
         this.thread = new Thread(this::loop, "vaco-decode");
         this.thread.setDaemon(true);
@@ -163,7 +164,6 @@ public final class GenerationEngine implements AutoCloseable {
 
     public List<Long> residentVersions() { return new ArrayList<>(resident.keySet()); }
 
-    /** Context length: prompt plus completion tokens at most. */
     /** Rows (concurrent sequences) of the live batch and of each pinned version's batch, as the KV budget allows. */
     public int liveRows() { return liveRows; }
 

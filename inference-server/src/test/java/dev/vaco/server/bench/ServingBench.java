@@ -321,10 +321,8 @@ public final class ServingBench {
                 128000, 128001);
         long t = System.nanoTime();
         if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
-            ModelDir.save(dir, c, ModelInit.random(c, 1));
-            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
-                Files.copy(Path.of("../shared/models/llama3-tokenizer", f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
+            ModelInit.init(dir, c, 1);
+            ModelDir.copyTokenizer(LLAMA3_TOKENIZER, dir);
         }
         System.out.printf("%,d parameters, %.2f GB file, written in %.1f s%n", c.parameterCount(),
                 Files.size(dir.resolve(ModelDir.WEIGHTS)) / 1e9, (System.nanoTime() - t) / 1e9);
@@ -449,13 +447,13 @@ public final class ServingBench {
 
     // ------------------------------------------------------------------ 4: the Llama-3-tokenizer model dir
 
+    /** The shared Llama 3 tokenizer (../shared beside this repository). */
+    static final Path LLAMA3_TOKENIZER = Path.of("/work/shared/models/llama3-tokenizer");
+
     static void initLlama3(Path dir) throws Exception {
         ModelConfig c = new ModelConfig("llama", 128256, 512, 1536, 8, 8, 4, 64, 1e-5, 500000.0, 512, true, false, 128000, 128001);
         ModelInit.init(dir, c, 1);
-        Path tok = Path.of("/work/shared/models/llama3-tokenizer");
-        Files.copy(tok.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(tok.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ModelDir.copyTokenizer(LLAMA3_TOKENIZER, dir);
         System.out.printf("wrote %s: %.1fM params, matmul FLOPs/token %.1f M%n", dir, c.parameterCount() / 1e6,
                 c.matmulFlopsPerToken() / 1e6);
     }
