@@ -85,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println(RlTrainer.holdsRun(out)
                     ? String.format("demo stopped at RL step %d; `vaco demo --resume --out %s` continues it", r.steps(), out)
                     : "demo stopped during its warm start; nothing to resume");
-            return TrainCommand.STOPPED;
+            return GracefulStop.exitStatus();
         }
 
         List<Charts.Series> series = Charts.read(out.resolve("metrics.jsonl"));

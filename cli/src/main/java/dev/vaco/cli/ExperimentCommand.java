@@ -110,7 +110,7 @@ final class ExperimentCommand implements Runnable {
             base.addAll(overrides);
             Path warm = out.resolve("warm-start");
             if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) warmStart(ConfigLoader.load(base), warm);
-            if (StopRequest.requested()) return TrainCommand.STOPPED;
+            if (StopRequest.requested()) return GracefulStop.exitStatus();
             ModelDir.Loaded m = ModelDir.load(warm);
             int keep = lags.stream().mapToInt(Integer::intValue).max().orElse(0) + 3;
             LagSweep sweep = new LagSweep(out, warm, base, cell -> EmbeddedServer.start(warm, m, "sweep", keep, 1));
@@ -122,7 +122,7 @@ final class ExperimentCommand implements Runnable {
                     "vaco " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
             System.out.printf("%d runs this process, %d of %d finished; %s%n%s", ran, results.size(), grid.size(),
                     report.resolve("results.md"), LagSweep.table(results));
-            return StopRequest.requested() ? TrainCommand.STOPPED : 0;
+            return StopRequest.requested() ? GracefulStop.exitStatus() : 0;
         }
 
         /** The one warm start every run of the grid begins from (the demo's, on the same task). */
@@ -199,7 +199,7 @@ final class ExperimentCommand implements Runnable {
                     // one directory per warm-start seed: with the demo's fixed sft.seed every seed shares one
                     warm = out.resolve("warm-start-s" + cfg.sft().seedOr(seed));
                     if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) LagSweepCommand.warmStart(cfg, warm);
-                    if (StopRequest.requested()) return TrainCommand.STOPPED;
+                    if (StopRequest.requested()) return GracefulStop.exitStatus();
                 }
                 Double sync = null;
                 for (int eta : etas) {
@@ -212,7 +212,7 @@ final class ExperimentCommand implements Runnable {
                         // a run without its result was interrupted: a timing restarts from scratch, never resumes
                         if (RlTrainer.holdsRun(dir)) Checkpoint.deleteTree(dir);
                         RlTrainer.Result r = TrainCommand.run(ConfigLoader.load(o), warm, List.of(), null, false);
-                        if (r.stopped()) return TrainCommand.STOPPED;
+                        if (r.stopped()) return GracefulStop.exitStatus();
                         double rlStart = r.curve().get(0)[2];
                         Double seconds = null;
                         for (double[] p : r.curve()) {

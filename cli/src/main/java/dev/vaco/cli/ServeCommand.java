@@ -72,13 +72,14 @@ final class ServeCommand implements Callable<Integer> {
                 e.contextLength(), dev.vaco.server.engine.KvCache.bytesPerRow(c, e.contextLength()) * (double) e.liveRows() / 1e9,
                 e.pinnedRows());
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
+        // SIGTERM / Ctrl-C: close the server here, not in a shutdown hook, where ONNX Runtime's own hook could release
+        // its environment under the requests still finishing (see GracefulStop)
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try (GracefulStop ignored = GracefulStop.install(stopped::countDown)) {
+            stopped.await();
             System.out.println("vaco serve: shutting down (finishing running requests)");
             server.close();
-            stopped.countDown();
-        }));
-        stopped.await();
-        return 0;
+        }
+        return GracefulStop.exitStatus();
     }
 }

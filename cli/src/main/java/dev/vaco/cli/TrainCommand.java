@@ -39,9 +39,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--print-config", description = "Print the resolved configuration and exit.")
     boolean printConfig;
 
-    /** Exit status of a run stopped on request (what the shell reports for SIGTERM, which is how it usually ends). */
-    static final int STOPPED = 143;
-
     @Override
     public Integer call() throws Exception {
         TrainConfig cfg = configFile != null ? ConfigLoader.load(configFile, overrides) : ConfigLoader.load(overrides);
@@ -56,7 +53,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (GracefulStop ignored = GracefulStop.install()) {
             RlTrainer.Result r = run(cfg, modelDir, servers, token, resume);
-            if (r.stopped()) return STOPPED;
+            if (r.stopped()) return GracefulStop.exitStatus();
             System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",
                     100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps(), r.seconds(), r.finalModel());
             return 0;
