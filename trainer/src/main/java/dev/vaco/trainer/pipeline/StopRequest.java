@@ -2,9 +2,9 @@ package dev.vaco.trainer.pipeline;
 
 /**
  * A request to stop training at the next step boundary, for the whole process: a signal (SIGTERM from a scheduler
- * preempting the job, Ctrl-C) arrives once per process, whatever is training. The command line's shutdown hook sets
- * it and then waits for the run to wind down; {@link RlTrainer} checkpoints the step it just finished and returns, and
- * the warm start returns after its current step.
+ * preempting the job, Ctrl-C) arrives once per process, whatever is training. The command line's signal handler sets
+ * it; {@link RlTrainer} checkpoints the step it just finished and returns, the warm start returns after its current
+ * step, and the command then closes its engines and exits.
  *
  * <p>Why a cooperative stop rather than letting the JVM exit: the JVM runs libtorch's static destructors while the
  * training thread may still be inside a backward pass, which crashed in {@code at::accelerator::getAccelerator} (SIGSEGV,

@@ -52,7 +52,7 @@ class LagSweepTest {
         List<LagSweep.Cell> grid = LagSweep.grid(List.of("vaco"), List.of(0, 1), List.of(1), List.of(0L));
         Path first = dir.resolve("sweep/runs/vaco-k0-u1-s0"), metrics = first.resolve("metrics.jsonl");
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
-        Thread signal = new Thread(() -> { // as the shutdown hook would, once the first cell has trained one step
+        Thread signal = new Thread(() -> { // as the signal handler would, once the first cell has trained one step
             try {
                 while (!Files.exists(metrics) || Files.readAllLines(metrics).stream().noneMatch(l -> l.contains("reward/mean"))) {
                     Thread.sleep(10);

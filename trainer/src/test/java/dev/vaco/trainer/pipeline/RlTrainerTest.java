@@ -198,7 +198,7 @@ class RlTrainerTest {
             assertThat(early.steps()).isZero();
             assertThat(RlTrainer.holdsRun(run)).as("a run stopped in its warm start leaves nothing to resume").isFalse();
 
-            // during RL: requested from outside (as the shutdown hook does) once two steps are in metrics.jsonl
+            // during RL: requested from outside (as the signal handler does) once two steps are in metrics.jsonl
             Thread signal = new Thread(() -> {
                 try {
                     while (!Files.exists(run.resolve("metrics.jsonl")) || steps(run).size() < 2) Thread.sleep(10);
