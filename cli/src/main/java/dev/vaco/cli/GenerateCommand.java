@@ -2,7 +2,7 @@ package dev.vaco.cli;
 
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.Tokenizer;
-import dev.vaco.server.Metrics;
+import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.batch.Generation;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.batch.GenerationRequest;
@@ -37,7 +37,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var m = ModelDir.load(model);
         try (Tokenizer tok = Tokenizer.load(model);
-             GenerationEngine engine = new GenerationEngine(m.config(), m.weights(), 0, tok, new Metrics(),
+             GenerationEngine engine = new GenerationEngine(m.config(), m.weights(), 0, tok, new ServerMetrics(),
                      new GenerationEngine.Options(1, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT,
                              GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN))) {
             int[] ids = tok.encode(prompt);

@@ -1,6 +1,6 @@
 package dev.vaco.cli;
 
-import dev.vaco.trainer.pipeline.StopRequest;
+import dev.vaco.trainer.StopRequest;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 

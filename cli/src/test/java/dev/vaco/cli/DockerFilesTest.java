@@ -44,7 +44,7 @@ class DockerFilesTest {
         List<String> entry = strings(json.readTree(instruction(lines, "ENTRYPOINT").get(0)));
         List<String> cmd = strings(json.readTree(instruction(lines, "CMD").get(0)));
         assertThat(entry.get(0)).isEqualTo("java");
-        assertThat(entry).contains("-Dai.djl.offline=true").endsWith("dev.vaco.cli.Vaco");
+        assertThat(entry).contains("-Dai.djl.offline=true").endsWith("dev.vaco.cli.VacoCommand");
         String classpath = entry.get(entry.indexOf("-cp") + 1);
 
         // the classpath is what the build stage copies out of the cli module's package output
@@ -85,7 +85,7 @@ class DockerFilesTest {
         for (var service : services.properties()) {
             List<String> args = strings(service.getValue().path("command"));
             // picocli rejects unknown options and missing values before anything runs
-            Vaco.commandLine().parseArgs(args.toArray(new String[0]));
+            VacoCommand.commandLine().parseArgs(args.toArray(new String[0]));
         }
         List<String> serve = strings(services.path("server").path("command"));
         List<String> train = strings(services.path("trainer").path("command"));

@@ -23,7 +23,7 @@ class KillAndResumeTest {
 
     private Process vaco(Path run, Path log, boolean resume) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.vaco.cli.Vaco", "train",
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.vaco.cli.VacoCommand", "train",
                 "run.out_dir=" + run, "run.steps=10", "run.checkpoint_every=1", "run.eval_every=0", "run.eval_problems=4",
                 "sft.steps=2", "sft.warmup_steps=1", "sft.batch_size=4", "rollout.prompts_per_step=3", "rollout.group_size=4",
                 "rollout.max_tokens=16", "rollout.max_staleness=2", "optim.warmup_steps=0", "pipeline.canary_prompts=1"));
@@ -81,7 +81,7 @@ class KillAndResumeTest {
         }
         long done = steps(metrics);
         assertThat(done).isBetween(3L, 9L);
-        assertThat(dev.vaco.trainer.rl.Checkpoint.latest(run).getFileName().toString()).isEqualTo("step-" + done);
+        assertThat(dev.vaco.learner.Checkpoint.latest(run).getFileName().toString()).isEqualTo("step-" + done);
         // the demo's default directory is kept, and a second demo goes beside it
         assertThat(DemoCommand.freeDirectory(run)).isEqualTo(dir.resolve("run-2"));
 

@@ -1,7 +1,7 @@
 package dev.vaco.datasets;
 
 import dev.vaco.model.Tokenizer;
-import dev.vaco.model.chat.ChatTemplate;
+import dev.vaco.chat.ChatTemplate;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -115,7 +115,7 @@ public final class SyntheticMath {
     public static Generated generate(int level, SplitMix64 rng) {
         requireLevel(level);
         String question;
-        Expr expr;
+        SyntheticExpr expr;
         String subject;
         if (level == 5) {
             WordProblems.Word w = WordProblems.generate(rng);
@@ -128,7 +128,7 @@ public final class SyntheticMath {
             subject = "arithmetic";
         }
         List<String> lines = new ArrayList<>();
-        Expr.steps(expr, lines);
+        SyntheticExpr.steps(expr, lines);
         String answer = Long.toString(expr.value());
         lines.add("\\boxed{" + answer + "}");
         String canonical = expr.toString();
@@ -144,53 +144,53 @@ public final class SyntheticMath {
         }
     }
 
-    private static Expr arithmetic(int level, SplitMix64 rng) {
+    private static SyntheticExpr arithmetic(int level, SplitMix64 rng) {
         // Rejection sampling: draw a shape and numbers, keep it if it meets the level's constraints.
         while (true) {
-            Expr e;
+            SyntheticExpr e;
             switch (level) {
                 case 1:
-                    e = new Expr.Bin(rng.nextInt(2) == 0 ? '+' : '-', number(rng, 0, 99), number(rng, 0, 99));
+                    e = new SyntheticExpr.Bin(rng.nextInt(2) == 0 ? '+' : '-', number(rng, 0, 99), number(rng, 0, 99));
                     break;
                 case 2:
-                    e = new Expr.Bin(addSub(rng),
-                            new Expr.Bin(addSub(rng), number(rng, 0, 99), number(rng, 0, 99)), number(rng, 0, 99));
+                    e = new SyntheticExpr.Bin(addSub(rng),
+                            new SyntheticExpr.Bin(addSub(rng), number(rng, 0, 99), number(rng, 0, 99)), number(rng, 0, 99));
                     break;
                 case 3:
                     e = tree(rng, 2, 1, 99);
-                    if (!Expr.contains(e, '*') || !(Expr.contains(e, '+') || Expr.contains(e, '-'))) {
+                    if (!SyntheticExpr.contains(e, '*') || !(SyntheticExpr.contains(e, '+') || SyntheticExpr.contains(e, '-'))) {
                         continue;
                     }
                     break;
                 default:
                     e = tree(rng, 3, 1, 50);
-                    if (!Expr.contains(e, '*')) {
+                    if (!SyntheticExpr.contains(e, '*')) {
                         continue;
                     }
             }
-            if (Expr.withinBounds(e, 9999) && Expr.productsEasy(e, 12)) {
+            if (SyntheticExpr.withinBounds(e, 9999) && SyntheticExpr.productsEasy(e, 12)) {
                 return e;
             }
         }
     }
 
     /** A random tree with {@code ops} operations of + - * and leaves in [lo, hi]. */
-    private static Expr tree(SplitMix64 rng, int ops, int lo, int hi) {
+    private static SyntheticExpr tree(SplitMix64 rng, int ops, int lo, int hi) {
         if (ops == 0) {
             // Small leaves are likelier so that products stay easy without endless rejection.
             return rng.nextInt(2) == 0 ? number(rng, lo, Math.min(hi, 12)) : number(rng, lo, hi);
         }
         int leftOps = rng.nextInt(ops);
         char op = "+-*".charAt(rng.nextInt(3));
-        return new Expr.Bin(op, tree(rng, leftOps, lo, hi), tree(rng, ops - 1 - leftOps, lo, hi));
+        return new SyntheticExpr.Bin(op, tree(rng, leftOps, lo, hi), tree(rng, ops - 1 - leftOps, lo, hi));
     }
 
     private static char addSub(SplitMix64 rng) {
         return rng.nextInt(2) == 0 ? '+' : '-';
     }
 
-    private static Expr number(SplitMix64 rng, int lo, int hi) {
-        return new Expr.Num(rng.between(lo, hi));
+    private static SyntheticExpr number(SplitMix64 rng, int lo, int hi) {
+        return new SyntheticExpr.Num(rng.between(lo, hi));
     }
 
     /** FNV-1a over UTF-8 bytes, then SplitMix64's finaliser so that mod 10 sees well-mixed bits. */

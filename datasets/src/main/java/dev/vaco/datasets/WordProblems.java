@@ -4,12 +4,12 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Level-5 templates: one- and two-step word problems whose arithmetic is an {@link Expr}. Texts use only
+ * Level-5 templates: one- and two-step word problems whose arithmetic is an {@link SyntheticExpr}. Texts use only
  * the tiny model's character set and stay under about 110 characters.
  */
 final class WordProblems {
 
-    record Word(String question, Expr expr) {
+    record Word(String question, SyntheticExpr expr) {
     }
 
     private static final String[] NAMES = {"Tom", "Ann", "Sam", "Mia", "Ben", "Lily", "Max", "Zoe", "Leo", "Eva"};
@@ -19,12 +19,12 @@ final class WordProblems {
     private WordProblems() {
     }
 
-    private static Expr num(long v) {
-        return new Expr.Num(v);
+    private static SyntheticExpr num(long v) {
+        return new SyntheticExpr.Num(v);
     }
 
-    private static Expr bin(char op, Expr l, Expr r) {
-        return new Expr.Bin(op, l, r);
+    private static SyntheticExpr bin(char op, SyntheticExpr l, SyntheticExpr r) {
+        return new SyntheticExpr.Bin(op, l, r);
     }
 
     private static final List<Function<SplitMix64, Word>> TEMPLATES = List.of(

@@ -3,7 +3,7 @@ package dev.vaco.datasets;
 import dev.vaco.model.MathTokenizer;
 import dev.vaco.model.SharedFiles;
 import dev.vaco.model.Tokenizer;
-import dev.vaco.model.chat.ChatTemplate;
+import dev.vaco.chat.ChatTemplate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,10 +1,11 @@
 package dev.vaco.server;
 
+import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
-import dev.vaco.model.chat.ChatTemplate;
+import dev.vaco.chat.ChatTemplate;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.http.InferenceServer;
 import io.vertx.core.Vertx;
@@ -24,10 +25,10 @@ public final class Server implements AutoCloseable {
     private final InferenceServer http;
     private final GenerationEngine engine;
     private final Tokenizer tokenizer;
-    private final Metrics metrics;
+    private final ServerMetrics metrics;
     private final Duration grace;
 
-    private Server(Vertx vertx, InferenceServer http, GenerationEngine engine, Tokenizer tokenizer, Metrics metrics, Duration grace) {
+    private Server(Vertx vertx, InferenceServer http, GenerationEngine engine, Tokenizer tokenizer, ServerMetrics metrics, Duration grace) {
         this.vertx = vertx;
         this.http = http;
         this.engine = engine;
@@ -49,7 +50,7 @@ public final class Server implements AutoCloseable {
         ChatTemplate template = null;
         Path tc = tokenizerDir.resolve(ModelDir.TOKENIZER_CONFIG);
         if (hasChatTemplate(tc)) template = ChatTemplate.fromTokenizerConfig(tc);
-        Metrics metrics = new Metrics();
+        ServerMetrics metrics = new ServerMetrics();
         GenerationEngine engine = new GenerationEngine(config, weights, version, tokenizer, metrics, options);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(4));
         InferenceServer http = new InferenceServer(settings, engine, template, metrics);
@@ -83,7 +84,7 @@ public final class Server implements AutoCloseable {
         return engine;
     }
 
-    public Metrics metrics() {
+    public ServerMetrics metrics() {
         return metrics;
     }
 

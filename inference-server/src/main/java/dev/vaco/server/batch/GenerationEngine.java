@@ -3,7 +3,7 @@ package dev.vaco.server.batch;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
-import dev.vaco.server.Metrics;
+import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.engine.KvCache;
 import dev.vaco.server.engine.OrtPolicy;
 import dev.vaco.server.engine.PolicyOptions;
@@ -91,7 +91,7 @@ public final class GenerationEngine implements AutoCloseable {
 
     private final ModelConfig config;
     private final Tokenizer tokenizer;
-    private final Metrics metrics;
+    private final ServerMetrics metrics;
     private final Options options;
     private final Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
     private final int liveRows, pinnedRows; // rows per batch as the KV budget allows (at most options.maxRows)
@@ -125,7 +125,7 @@ public final class GenerationEngine implements AutoCloseable {
     private static final long PARALLEL_SAMPLING_WORK = 1L << 18;
     private final SplittableRandom seeds = new SplittableRandom();
 
-    public GenerationEngine(ModelConfig config, Weights weights, long version, Tokenizer tokenizer, Metrics metrics,
+    public GenerationEngine(ModelConfig config, Weights weights, long version, Tokenizer tokenizer, ServerMetrics metrics,
                             Options options) {
         this.config = config;
         this.tokenizer = tokenizer;

@@ -25,7 +25,7 @@ final class HttpErrors {
     }
 
     /** Maps an exception from parsing, validation or the engine to its status code. */
-    static void fail(RoutingContext ctx, Throwable t, dev.vaco.server.Metrics metrics) {
+    static void fail(RoutingContext ctx, Throwable t, dev.vaco.server.metrics.ServerMetrics metrics) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) t = t.getCause();
         if (t instanceof InvalidRequestException e) {
             metrics.badRequests.increment();

@@ -3,8 +3,8 @@ package dev.vaco.server.http;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
-import dev.vaco.model.chat.ChatTemplate;
-import dev.vaco.server.Metrics;
+import dev.vaco.chat.ChatTemplate;
+import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.sampling.InvalidRequestException;
 import io.vertx.core.Future;
@@ -73,12 +73,12 @@ public final class InferenceServer extends VerticleBase {
     private final Settings settings;
     private final GenerationEngine engine;
     private final ChatTemplate chatTemplate; // null: the model has none; chat completions are refused
-    private final Metrics metrics;
+    private final ServerMetrics metrics;
     private final OpenAiApi openAi;
     private final RlApi rl;
     private HttpServer server;
 
-    public InferenceServer(Settings settings, GenerationEngine engine, ChatTemplate chatTemplate, Metrics metrics) {
+    public InferenceServer(Settings settings, GenerationEngine engine, ChatTemplate chatTemplate, ServerMetrics metrics) {
         this.settings = settings;
         this.engine = engine;
         this.chatTemplate = chatTemplate;
@@ -120,7 +120,7 @@ public final class InferenceServer extends VerticleBase {
 
     ChatTemplate chatTemplate() { return chatTemplate; }
 
-    Metrics metricsRegistry() { return metrics; }
+    ServerMetrics metricsRegistry() { return metrics; }
 
     String modelName() { return settings.modelName(); }
 

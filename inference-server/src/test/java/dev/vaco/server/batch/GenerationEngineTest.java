@@ -5,7 +5,7 @@ import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
-import dev.vaco.server.Metrics;
+import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.sampling.InvalidRequestException;
 import dev.vaco.server.sampling.SamplingParams;
 import org.junit.jupiter.api.AfterAll;
@@ -45,7 +45,7 @@ class GenerationEngineTest {
     }
 
     private static GenerationEngine engine(GenerationEngine.Options o) {
-        return new GenerationEngine(config, w1, 1, tokenizer, new Metrics(), o);
+        return new GenerationEngine(config, w1, 1, tokenizer, new ServerMetrics(), o);
     }
 
     private static SamplingParams sampling(int n, int maxTokens, long seed) {
@@ -94,7 +94,7 @@ class GenerationEngineTest {
         try (Tokenizer t = Tokenizer.load(d)) {
             int[] prompt = t.encode("What is 12 + 30?");
             List<Generation> alone = new ArrayList<>();
-            try (GenerationEngine e = new GenerationEngine(wide, w, 1, t, new Metrics(), GenerationEngine.Options.DEFAULT)) {
+            try (GenerationEngine e = new GenerationEngine(wide, w, 1, t, new ServerMetrics(), GenerationEngine.Options.DEFAULT)) {
                 for (int i = 0; i < 6; i++) alone.add(get(e.submit(new GenerationRequest(prompt, sampling(1, 12, 40 + i), null), null)));
                 List<CompletableFuture<Generation>> fs = new ArrayList<>();
                 for (int i = 0; i < 6; i++) fs.add(e.submit(new GenerationRequest(prompt, sampling(1, 12, 40 + i), null), null));
@@ -125,7 +125,7 @@ class GenerationEngineTest {
         Path d = Files.createTempDirectory("vaco-gen-config");
         MathTokenizer.write(d);
         Files.writeString(d.resolve("generation_config.json"), "{\"eos_token_id\": [" + tokenizer.eosId() + ", " + first + "]}");
-        try (Tokenizer t = Tokenizer.load(d); GenerationEngine e = new GenerationEngine(config, w1, 1, t, new Metrics(),
+        try (Tokenizer t = Tokenizer.load(d); GenerationEngine e = new GenerationEngine(config, w1, 1, t, new ServerMetrics(),
                 GenerationEngine.Options.DEFAULT)) {
             assertThat(t.eosIds()).containsExactly(tokenizer.eosId(), first);
             Sample s = get(e.submit(new GenerationRequest(prompt, greedy, null), null)).samples().get(0);

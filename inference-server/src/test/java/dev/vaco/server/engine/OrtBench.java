@@ -98,7 +98,7 @@ public final class OrtBench {
         ModelConfig c = p.config();
         KvCache cache = p.newCache(batch, promptLen);
         int[][] prompts = new int[batch][];
-        for (int r = 0; r < batch; r++) prompts[r] = TestModels.tokens(c, promptLen, r);
+        for (int r = 0; r < batch; r++) prompts[r] = OrtTestModels.tokens(c, promptLen, r);
         int rounds = batch == 1 ? 30 : 8;
         long[] times = new long[rounds];
         for (int round = -WARMUP; round < rounds; round++) {
@@ -120,7 +120,7 @@ public final class OrtBench {
         ModelConfig c = p.config();
         KvCache cache = p.newCache(batch, context + WARMUP + windows * steps);
         // one prefill shared by every row: the cost of a step does not depend on the cache contents
-        p.prefill(cache, 0, TestModels.tokens(c, context, 99));
+        p.prefill(cache, 0, OrtTestModels.tokens(c, context, 99));
         for (int r = 1; r < batch; r++) cache.copyRow(0, r);
         SplittableRandom rnd = new SplittableRandom(5);
         int[] next = new int[batch];
@@ -176,7 +176,7 @@ public final class OrtBench {
         List<OrtPolicy> policies = new java.util.ArrayList<>();
         try {
             for (PolicyOptions o : layouts) policies.add(OrtPolicy.create(c, w, o));
-            int[] prompt = TestModels.tokens(c, 64, 3);
+            int[] prompt = OrtTestModels.tokens(c, 64, 3);
             for (int round = 0; round < 6; round++) {
                 for (int i = 0; i < layouts.size(); i++) {
                     OrtPolicy p = policies.get(i);
@@ -220,7 +220,7 @@ public final class OrtBench {
         System.out.println("load average at start: " + loadAverage());
         try (OrtPolicy p = OrtPolicy.create(c, ModelInit.random(c, 1))) {
             KvCache cache = p.newCache(32, 64 + WARMUP + 40 * 6 + 1);
-            p.prefill(cache, 0, TestModels.tokens(c, 64, 99));
+            p.prefill(cache, 0, OrtTestModels.tokens(c, 64, 99));
             for (int r = 1; r < 32; r++) cache.copyRow(0, r);
             int[] next = new int[32];
             for (int i = 0; i < WARMUP; i++) p.decode(cache, next);
@@ -258,7 +258,7 @@ public final class OrtBench {
                 so -> so.enableProfiling(dir.resolve("ort").toString()))) {
             for (int k = 0; k < contexts.length; k++) {
                 KvCache cache = p.newCache(batch, contexts[k] + WARMUP + steps);
-                p.prefill(cache, 0, TestModels.tokens(c, contexts[k], 99));
+                p.prefill(cache, 0, OrtTestModels.tokens(c, contexts[k], 99));
                 for (int r = 1; r < batch; r++) cache.copyRow(0, r);
                 int[] next = new int[batch];
                 for (int i = 0; i < WARMUP; i++) p.decode(cache, next);

@@ -21,9 +21,9 @@ class OrtPolicyTest {
 
     static Stream<Arguments> configsAndLayouts() {
         List<Arguments> out = new ArrayList<>();
-        for (ModelConfig c : TestModels.all()) out.add(Arguments.of(c, GraphOptions.DEFAULT));
+        for (ModelConfig c : OrtTestModels.all()) out.add(Arguments.of(c, GraphOptions.DEFAULT));
         // the other layouts on two configs: they must compute the same function
-        for (ModelConfig c : List.of(TestModels.MHA_BIAS_ODD, TestModels.QWEN2)) {
+        for (ModelConfig c : List.of(OrtTestModels.MHA_BIAS_ODD, OrtTestModels.QWEN2)) {
             out.add(Arguments.of(c, new GraphOptions(false, false, true)));
             out.add(Arguments.of(c, new GraphOptions(true, false, true)));
             out.add(Arguments.of(c, new GraphOptions(false, true, false)));
@@ -32,14 +32,14 @@ class OrtPolicyTest {
     }
 
     static Stream<ModelConfig> configs() {
-        return TestModels.all().stream();
+        return OrtTestModels.all().stream();
     }
 
     @ParameterizedTest
     @MethodSource("configsAndLayouts")
     void fullPassMatchesNaiveReference(ModelConfig c, GraphOptions layout) {
-        Weights w = TestModels.weights(c, 11);
-        int[] tokens = TestModels.tokens(c, 23, 5);
+        Weights w = OrtTestModels.weights(c, 11);
+        int[] tokens = OrtTestModels.tokens(c, 23, 5);
         double[][] expected = new NaiveLlama(c, w).logits(tokens);
         try (OrtPolicy p = OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withGraph(layout))) {
             float[][] got = p.logits(tokens);
@@ -53,8 +53,8 @@ class OrtPolicyTest {
     @ParameterizedTest
     @MethodSource("configs")
     void prefillThenDecodeMatchesFullPass(ModelConfig c) {
-        Weights w = TestModels.weights(c, 12);
-        int[] tokens = TestModels.tokens(c, 30, 6);
+        Weights w = OrtTestModels.weights(c, 12);
+        int[] tokens = OrtTestModels.tokens(c, 30, 6);
         try (OrtPolicy p = OrtPolicy.create(c, w)) {
             float[][] full = p.logits(tokens);
             KvCache cache = p.newCache(2, 40);
@@ -75,14 +75,14 @@ class OrtPolicyTest {
     @ParameterizedTest
     @MethodSource("configs")
     void batchedRaggedDecodeMatchesEachRowAlone(ModelConfig c) {
-        Weights w = TestModels.weights(c, 13);
+        Weights w = OrtTestModels.weights(c, 13);
         int[] promptLens = {3, 11, 1, 7};
         int steps = 6;
         try (OrtPolicy p = OrtPolicy.create(c, w)) {
             KvCache batch = p.newCache(4, 32);
             int[][] seqs = new int[promptLens.length][];
             for (int r = 0; r < promptLens.length; r++) {
-                seqs[r] = TestModels.tokens(c, promptLens[r] + steps, 100 + r);
+                seqs[r] = OrtTestModels.tokens(c, promptLens[r] + steps, 100 + r);
                 p.prefill(batch, r, slice(seqs[r], 0, promptLens[r]));
             }
             float[][][] batched = new float[steps][][];
@@ -106,13 +106,13 @@ class OrtPolicyTest {
     @ParameterizedTest
     @MethodSource("configsAndLayouts")
     void batchedPrefillOfNewRowsMatchesSinglePrefills(ModelConfig c, GraphOptions layout) {
-        Weights w = TestModels.weights(c, 16);
+        Weights w = OrtTestModels.weights(c, 16);
         int[] lens = {5, 13, 1, 9};
         try (OrtPolicy p = OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withGraph(layout))) {
             KvCache batch = p.newCache(5, 24);
-            p.prefill(batch, 0, TestModels.tokens(c, 4, 50)); // an existing row is left alone
+            p.prefill(batch, 0, OrtTestModels.tokens(c, 4, 50)); // an existing row is left alone
             int[][] prompts = new int[lens.length][];
-            for (int i = 0; i < lens.length; i++) prompts[i] = TestModels.tokens(c, lens[i], 60 + i);
+            for (int i = 0; i < lens.length; i++) prompts[i] = OrtTestModels.tokens(c, lens[i], 60 + i);
             float[][] last = p.prefillNew(batch, prompts);
             assertThat(batch.lengths()).containsExactly(4, 5, 13, 1, 9);
             int[] next = {1, 2, 3, 4, 5};
@@ -129,9 +129,9 @@ class OrtPolicyTest {
     @ParameterizedTest
     @MethodSource("configs")
     void copyRowSharesPrefill(ModelConfig c) {
-        Weights w = TestModels.weights(c, 14);
-        int[] prompt = TestModels.tokens(c, 10, 7);
-        int[][] continuations = {TestModels.tokens(c, 5, 8), TestModels.tokens(c, 5, 9), TestModels.tokens(c, 5, 10)};
+        Weights w = OrtTestModels.weights(c, 14);
+        int[] prompt = OrtTestModels.tokens(c, 10, 7);
+        int[][] continuations = {OrtTestModels.tokens(c, 5, 8), OrtTestModels.tokens(c, 5, 9), OrtTestModels.tokens(c, 5, 10)};
         try (OrtPolicy p = OrtPolicy.create(c, w)) {
             KvCache shared = p.newCache(3, 20);
             p.prefill(shared, 0, prompt);
@@ -152,8 +152,8 @@ class OrtPolicyTest {
     @ParameterizedTest
     @MethodSource("configs")
     void releaseMovesLastRowIntact(ModelConfig c) {
-        Weights w = TestModels.weights(c, 15);
-        int[][] seqs = {TestModels.tokens(c, 12, 20), TestModels.tokens(c, 12, 21), TestModels.tokens(c, 12, 22)};
+        Weights w = OrtTestModels.weights(c, 15);
+        int[][] seqs = {OrtTestModels.tokens(c, 12, 20), OrtTestModels.tokens(c, 12, 21), OrtTestModels.tokens(c, 12, 22)};
         int[] prompt = {4, 6, 8};
         try (OrtPolicy p = OrtPolicy.create(c, w)) {
             KvCache cache = p.newCache(3, 16);
@@ -182,10 +182,10 @@ class OrtPolicyTest {
     @Test
     void newWeightsMakeANewSessionAndTheOldOneKeepsWorking() {
         ModelConfig c = ModelInit.tinyConfig();
-        int[] tokens = TestModels.tokens(c, 12, 3);
-        OrtPolicy v1 = OrtPolicy.create(c, TestModels.weights(c, 1));
+        int[] tokens = OrtTestModels.tokens(c, 12, 3);
+        OrtPolicy v1 = OrtPolicy.create(c, OrtTestModels.weights(c, 1));
         float[][] before = v1.logits(tokens);
-        try (OrtPolicy v2 = OrtPolicy.create(c, TestModels.weights(c, 2))) {
+        try (OrtPolicy v2 = OrtPolicy.create(c, OrtTestModels.weights(c, 2))) {
             float[][] other = v2.logits(tokens);
             assertThat(maxAbsDiff(other, toDouble(before))).isGreaterThan(0.1);
             assertThat(maxAbsDiff(v1.logits(tokens), toDouble(before))).isZero();
@@ -197,8 +197,8 @@ class OrtPolicyTest {
 
     @Test
     void capacityAndArgumentChecksAreClear() {
-        ModelConfig c = TestModels.GQA_TIED;
-        try (OrtPolicy p = OrtPolicy.create(c, TestModels.weights(c, 4))) {
+        ModelConfig c = OrtTestModels.GQA_TIED;
+        try (OrtPolicy p = OrtPolicy.create(c, OrtTestModels.weights(c, 4))) {
             KvCache cache = p.newCache(2, 8);
             assertThatThrownBy(() -> p.prefill(cache, 0, new int[9])).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("KV capacity 8");

@@ -1,5 +1,6 @@
 package dev.vaco.trainer.config;
 
+import dev.vaco.learner.config.ConfigException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;

@@ -1,6 +1,8 @@
 package dev.vaco.trainer.config;
 
-import static dev.vaco.trainer.config.ConfigException.require;
+import dev.vaco.learner.optim.OptimConfig;
+import dev.vaco.learner.objective.ObjectiveConfig;
+import static dev.vaco.learner.config.ConfigException.require;
 
 /**
  * The trainer's whole configuration: every default is in the sections' {@code defaults()}; files and command-line

@@ -7,7 +7,7 @@ import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.pipeline.RlTrainer;
-import dev.vaco.trainer.rl.Checkpoint;
+import dev.vaco.learner.Checkpoint;
 
 import java.io.IOException;
 import java.io.PrintStream;

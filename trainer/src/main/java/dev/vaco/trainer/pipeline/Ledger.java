@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vaco.datasets.Problem;
-import dev.vaco.trainer.rl.Rollout;
+import dev.vaco.learner.Rollout;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

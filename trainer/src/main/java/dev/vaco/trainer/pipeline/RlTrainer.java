@@ -1,5 +1,6 @@
 package dev.vaco.trainer.pipeline;
 
+import dev.vaco.trainer.StopRequest;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -7,25 +8,25 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.PromptStyle;
 import dev.vaco.datasets.Prompts;
-import dev.vaco.datasets.eval.EvalRun;
+import dev.vaco.trainer.eval.EvalRun;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
-import dev.vaco.model.chat.ChatTemplate;
+import dev.vaco.chat.ChatTemplate;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.reward.Verifier;
 import dev.vaco.reward.VerifierConfig;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
-import dev.vaco.trainer.model.Engines;
-import dev.vaco.trainer.model.TorchPolicy;
-import dev.vaco.trainer.objective.Objective;
-import dev.vaco.trainer.optim.Optimiser;
-import dev.vaco.trainer.rl.Checkpoint;
-import dev.vaco.trainer.rl.Learner;
-import dev.vaco.trainer.rl.Rollout;
-import dev.vaco.trainer.rl.Telemetry;
+import dev.vaco.learner.policy.Engines;
+import dev.vaco.learner.policy.TorchPolicy;
+import dev.vaco.learner.objective.Objective;
+import dev.vaco.learner.optim.Optimiser;
+import dev.vaco.learner.Checkpoint;
+import dev.vaco.learner.Learner;
+import dev.vaco.learner.Rollout;
+import dev.vaco.learner.Telemetry;
 import dev.vaco.trainer.sft.WarmStart;
 
 import java.io.IOException;
@@ -148,7 +149,7 @@ public final class RlTrainer {
                     if (e.scored() != null) coord.restoreScored(g);
                     else coord.issue(g);
                 }
-                Learner learner = new Learner(policy, Objective.create(cfg.objective()), optimiser, cfg, root);
+                Learner learner = new Learner(policy, Objective.create(cfg.objective()), optimiser, learnerSettings(cfg), root);
                 double before = evaluate(heldOut, verifier, coord, version, step, telemetry);
                 curve.add(new double[] {step, before, (System.nanoTime() - t0) / 1e9});
                 double after = before;
@@ -421,5 +422,11 @@ public final class RlTrainer {
         } catch (NumberFormatException e) {
             return 0;
         }
+    }
+
+    /** The parts of the run's configuration a learner step reads. */
+    static Learner.Settings learnerSettings(TrainConfig cfg) {
+        return new Learner.Settings(cfg.objective(), cfg.rollout().temperature(), cfg.rollout().updatesPerBatch(),
+                cfg.optim().minibatches(), cfg.run().seed());
     }
 }

@@ -5,7 +5,7 @@ import dev.vaco.model.Weights;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.reward.Verdict;
 import dev.vaco.reward.Verifier;
-import dev.vaco.trainer.rl.Rollout;
+import dev.vaco.learner.Rollout;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,7 +1,10 @@
 package dev.vaco.trainer.config;
 
-import dev.vaco.trainer.objective.LossAggregation;
-import dev.vaco.trainer.objective.Vaco;
+import dev.vaco.learner.optim.OptimConfig;
+import dev.vaco.learner.objective.ObjectiveConfig;
+import dev.vaco.learner.config.ConfigException;
+import dev.vaco.learner.objective.LossAggregation;
+import dev.vaco.learner.objective.Vaco;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -8,7 +8,7 @@ import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.pipeline.RlTrainer;
-import dev.vaco.trainer.pipeline.StopRequest;
+import dev.vaco.trainer.StopRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package dev.vaco.trainer.pipeline;
 
+import dev.vaco.trainer.StopRequest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vaco.model.ModelDir;
@@ -11,7 +12,7 @@ import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
-import dev.vaco.trainer.rl.Checkpoint;
+import dev.vaco.learner.Checkpoint;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

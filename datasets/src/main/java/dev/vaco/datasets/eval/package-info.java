@@ -1,2 +1,0 @@
-/** Evaluation metrics: unbiased pass@k, maj@k, mean@k, bootstrap intervals, breakdowns by level and subject. */
-package dev.vaco.datasets.eval;
