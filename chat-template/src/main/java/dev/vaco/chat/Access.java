@@ -79,7 +79,7 @@ final class Access {
                 return method;
             }
         }
-        return new Undefined("'" + Values.typeName(obj) + " object' has no attribute " + Values.repr(key));
+        return new Undefined("'" + Values.typeName(obj) + " object' has no attribute " + Repr.repr(key));
     }
 
     private static Undefined undefinedAttr(Object obj, String name) {
@@ -208,7 +208,7 @@ final class Access {
 
     static Object arithmetic(String op, Object a, Object b) {
         if (op.equals("%") && a instanceof String fmt) { // Python printf-style formatting
-            return Filters.percent(fmt, b);
+            return PercentFormat.format(fmt, b);
         }
         defined(a);
         defined(b);

@@ -42,7 +42,7 @@ final class Json {
             } else if (v instanceof Long l) {
                 sb.append(l);
             } else if (v instanceof Double d) {
-                sb.append(d.isNaN() ? "NaN" : d.isInfinite() ? (d > 0 ? "Infinity" : "-Infinity") : Values.floatRepr(d));
+                sb.append(d.isNaN() ? "NaN" : d.isInfinite() ? (d > 0 ? "Infinity" : "-Infinity") : Repr.floatRepr(d));
             } else if (v instanceof String s) {
                 string(s);
             } else if (v instanceof List<?> l) {
@@ -104,7 +104,7 @@ final class Json {
                 return b ? "true" : "false";
             }
             if (k instanceof Long || k instanceof Double) {
-                return k instanceof Double d ? Values.floatRepr(d) : k.toString();
+                return k instanceof Double d ? Repr.floatRepr(d) : k.toString();
             }
             throw new TemplateException("keys must be str, int, float, bool or None, not " + Values.typeName(k));
         }

@@ -5,9 +5,11 @@
  *
  * <p>Pipeline: {@code Lexer} (text/tags, trim_blocks + lstrip_blocks whitespace rules) →
  * {@code Parser}/{@code ExpressionParser} (AST of {@code Node} records) → {@code Interpreter}
- * (scopes, loops, macros) over Python-semantics values ({@code Values}, {@code Access},
- * {@code Methods}, {@code Filters}, {@code Tests}, {@code Json}). {@code Scoping} adds the one
- * compile-time scoping rule of Jinja that matters for top-level assignments.
+ * (scopes, loops, macros) over Python-semantics values ({@code Values}, {@code Repr},
+ * {@code Access}, {@code Methods}, {@code Filters} with its {@code StringFilters},
+ * {@code NumberFilters} and {@code SequenceFilters}, {@code PercentFormat}, {@code Tests},
+ * {@code Json}). {@code Scoping} adds the one compile-time scoping rule of Jinja that matters for
+ * top-level assignments.
  *
  * <p>Behaviour is that of Jinja2 3.1 in transformers' {@code ImmutableSandboxedEnvironment}: list
  * and dict mutators ({@code append}, {@code update}, ...) are unsafe and fail, {@code range()} is

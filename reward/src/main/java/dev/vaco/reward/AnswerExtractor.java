@@ -57,8 +57,22 @@ public final class AnswerExtractor {
             return boxed;
         }
         int boxPos = boxes.isEmpty() ? -1 : boxes.get(boxes.size() - 1).start();
+        Optional<Extracted> marked = markedAnswer(t, boxPos, plainNumbers, parses);
+        if (marked.isPresent()) {
+            return marked;
+        }
+        if (boxed.isPresent()) {
+            return boxed;
+        }
+        return unmarkedAnswer(t, plainNumbers, parses);
+    }
 
-        // tier 1: the later of box / phrase / hashes wins
+    /**
+     * Tier 1: the later of box / phrase / hashes wins. The GSM8K "####" answer when it follows both the
+     * last box (at {@code boxPos}, -1 for none) and the last phrase, else the phrase's answer when the
+     * phrase follows the last box; empty otherwise (the caller then falls back to the box).
+     */
+    private static Optional<Extracted> markedAnswer(String t, int boxPos, boolean plainNumbers, Predicate<String> parses) {
         Optional<Extracted> phrase = Optional.empty();
         int phrasePos = -1;
         Matcher pm = PHRASE.matcher(t);
@@ -70,28 +84,21 @@ public final class AnswerExtractor {
             pm.find(phrasePos);
             phrase = fromPhrase(t.substring(pm.start()), t.substring(pm.end()), plainNumbers, parses);
         }
-        Optional<Extracted> hashes = Optional.empty();
         int hashPos = t.lastIndexOf("####");
         if (hashPos > boxPos && hashPos > phrasePos) {
             Matcher hm = HASHES.matcher(t);
             if (hm.find(hashPos)) {
                 String a = hm.group(1).trim();
                 if (parses.test(a)) {
-                    hashes = Optional.of(new Extracted(a, Method.GSM8K_HASHES));
+                    return Optional.of(new Extracted(a, Method.GSM8K_HASHES));
                 }
             }
         }
-        if (hashes.isPresent()) {
-            return hashes;
-        }
-        if (phrase.isPresent()) {
-            return phrase;
-        }
-        if (boxed.isPresent()) {
-            return boxed;
-        }
+        return phrase;
+    }
 
-        // tier 2: last math span vs last plain number, the later one wins
+    /** Tier 2, for text without a marked answer: last math span vs last plain number, the later one wins. */
+    private static Optional<Extracted> unmarkedAnswer(String t, boolean plainNumbers, Predicate<String> parses) {
         List<Span> spans = mathSpans(t);
         List<Span> usable = new ArrayList<>(spans.size());
         for (Span s : spans) {

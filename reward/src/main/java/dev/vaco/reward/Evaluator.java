@@ -62,71 +62,84 @@ final class Evaluator {
             return r;
         }
         if (e instanceof Pow p) {
-            Rational b = exactOrThrow(p.base());
-            if (b == null) {
-                return null;
-            }
-            Rational x = exactOrThrow(p.exp());
-            if (x == null) {
-                return null;
-            }
-            if (x.isInteger()) {
-                if (x.num().abs().compareTo(BigInteger.valueOf(MAX_EXACT_EXPONENT)) > 0) {
-                    if (b.equals(Rational.ONE) || b.signum() == 0 && x.signum() > 0) {
-                        return b;
-                    }
-                    throw new LimitExceededException("exponent too large: " + x);
-                }
-                return b.pow(x.num().intValueExact());
-            }
-            if (x.den().equals(BigInteger.TWO) && x.num().abs().compareTo(BigInteger.valueOf(MAX_EXACT_EXPONENT)) <= 0) {
-                Rational root = b.sqrtExact();
-                return root == null ? null : root.pow(x.num().intValueExact());
-            }
-            return null;
+            return exactPow(p);
         }
         if (e instanceof Fn f) {
-            switch (f.name()) {
-                case "sqrt": {
-                    Rational v = exactOrThrow(f.args().get(0));
-                    return v == null ? null : v.sqrtExact();
-                }
-                case "abs": {
-                    Rational v = exactOrThrow(f.args().get(0));
-                    return v == null ? null : (v.signum() < 0 ? v.negate() : v);
-                }
-                case "fact": {
-                    Rational v = exactOrThrow(f.args().get(0));
-                    if (v == null || !v.isInteger() || v.signum() < 0) {
-                        return null;
-                    }
-                    if (v.num().compareTo(BigInteger.valueOf(MAX_EXACT_FACTORIAL)) > 0) {
-                        throw new LimitExceededException("factorial argument too large: " + v);
-                    }
-                    BigInteger r = BigInteger.ONE;
-                    for (int i = 2; i <= v.num().intValue(); i++) {
-                        r = r.multiply(BigInteger.valueOf(i));
-                    }
-                    return Rational.of(r);
-                }
-                case "binom": {
-                    Rational n = exactOrThrow(f.args().get(0));
-                    Rational k = exactOrThrow(f.args().get(1));
-                    if (n == null || k == null || !n.isInteger() || !k.isInteger() || k.signum() < 0
-                            || n.num().bitLength() > 31 || k.num().intValue() > MAX_EXACT_FACTORIAL) {
-                        return null;
-                    }
-                    Rational r = Rational.ONE;
-                    for (int i = 0; i < k.num().intValue(); i++) {
-                        r = r.multiply(n.subtract(Rational.of(i))).divide(Rational.of(i + 1));
-                    }
-                    return r;
-                }
-                default:
-                    return null;
-            }
+            return exactFn(f);
         }
         return null;
+    }
+
+    /** Integer powers exactly (capped), half-integer powers when the base is a perfect square; else null. */
+    private Rational exactPow(Pow p) {
+        Rational b = exactOrThrow(p.base());
+        if (b == null) {
+            return null;
+        }
+        Rational x = exactOrThrow(p.exp());
+        if (x == null) {
+            return null;
+        }
+        if (x.isInteger()) {
+            if (x.num().abs().compareTo(BigInteger.valueOf(MAX_EXACT_EXPONENT)) > 0) {
+                if (b.equals(Rational.ONE) || b.signum() == 0 && x.signum() > 0) {
+                    return b;
+                }
+                throw new LimitExceededException("exponent too large: " + x);
+            }
+            return b.pow(x.num().intValueExact());
+        }
+        if (x.den().equals(BigInteger.TWO) && x.num().abs().compareTo(BigInteger.valueOf(MAX_EXACT_EXPONENT)) <= 0) {
+            Rational root = b.sqrtExact();
+            return root == null ? null : root.pow(x.num().intValueExact());
+        }
+        return null;
+    }
+
+    /** The functions with rational values on rational arguments: sqrt of a square, abs, n!, binomials. */
+    private Rational exactFn(Fn f) {
+        switch (f.name()) {
+            case "sqrt": {
+                Rational v = exactOrThrow(f.args().get(0));
+                return v == null ? null : v.sqrtExact();
+            }
+            case "abs": {
+                Rational v = exactOrThrow(f.args().get(0));
+                return v == null ? null : (v.signum() < 0 ? v.negate() : v);
+            }
+            case "fact":
+                return exactFactorial(exactOrThrow(f.args().get(0)));
+            case "binom":
+                return exactBinom(exactOrThrow(f.args().get(0)), exactOrThrow(f.args().get(1)));
+            default:
+                return null;
+        }
+    }
+
+    private static Rational exactFactorial(Rational v) {
+        if (v == null || !v.isInteger() || v.signum() < 0) {
+            return null;
+        }
+        if (v.num().compareTo(BigInteger.valueOf(MAX_EXACT_FACTORIAL)) > 0) {
+            throw new LimitExceededException("factorial argument too large: " + v);
+        }
+        BigInteger r = BigInteger.ONE;
+        for (int i = 2; i <= v.num().intValue(); i++) {
+            r = r.multiply(BigInteger.valueOf(i));
+        }
+        return Rational.of(r);
+    }
+
+    private static Rational exactBinom(Rational n, Rational k) {
+        if (n == null || k == null || !n.isInteger() || !k.isInteger() || k.signum() < 0
+                || n.num().bitLength() > 31 || k.num().intValue() > MAX_EXACT_FACTORIAL) {
+            return null;
+        }
+        Rational r = Rational.ONE;
+        for (int i = 0; i < k.num().intValue(); i++) {
+            r = r.multiply(n.subtract(Rational.of(i))).divide(Rational.of(i + 1));
+        }
+        return r;
     }
 
     /** Numeric value with the given variable assignment; NaN outside the real domain. */
@@ -162,57 +175,65 @@ final class Evaluator {
             return r;
         }
         if (e instanceof Pow p) {
-            double b = numeric(p.base(), vars);
-            double x = numeric(p.exp(), vars);
-            if (b < 0 && p.exp() instanceof Mul) {
-                Rational rx = exact(p.exp());
-                if (rx != null && !rx.isInteger() && rx.den().testBit(0)) {
-                    // real odd root of a negative base, e.g. (-8)^(1/3) = -2
-                    double mag = Math.pow(-b, x);
-                    return rx.num().testBit(0) ? -mag : mag;
-                }
-            }
-            return Math.pow(b, x);
+            return numericPow(p, vars);
         }
         if (e instanceof Fn f) {
-            List<Expr> args = f.args();
-            double x = numeric(args.get(0), vars);
-            return switch (f.name()) {
-                case "sqrt" -> Math.sqrt(x);
-                case "root" -> {
-                    double n = numeric(args.get(1), vars);
-                    if (x < 0 && n == Math.rint(n) && ((long) n) % 2 != 0) {
-                        yield -Math.pow(-x, 1 / n);
-                    }
-                    yield Math.pow(x, 1 / n);
-                }
-                case "abs" -> Math.abs(x);
-                case "sin" -> Math.sin(x);
-                case "cos" -> Math.cos(x);
-                case "tan" -> Math.tan(x);
-                case "sec" -> 1 / Math.cos(x);
-                case "csc" -> 1 / Math.sin(x);
-                case "cot" -> 1 / Math.tan(x);
-                case "arcsin" -> Math.asin(x);
-                case "arccos" -> Math.acos(x);
-                case "arctan" -> Math.atan(x);
-                case "arcsec" -> Math.acos(1 / x);
-                case "arccsc" -> Math.asin(1 / x);
-                case "arccot" -> Math.atan(1 / x);
-                case "sinh" -> Math.sinh(x);
-                case "cosh" -> Math.cosh(x);
-                case "tanh" -> Math.tanh(x);
-                case "ln" -> Math.log(x);
-                case "log" -> args.size() == 2 ? Math.log(x) / Math.log(numeric(args.get(1), vars)) : Math.log(x);
-                case "fact" -> factorial(x);
-                case "binom" -> {
-                    double k = numeric(args.get(1), vars);
-                    yield Math.exp(lgammaInt(x) - lgammaInt(k) - lgammaInt(x - k));
-                }
-                default -> Double.NaN;
-            };
+            return numericFn(f, vars);
         }
         return Double.NaN;
+    }
+
+    private double numericPow(Pow p, Map<String, Double> vars) {
+        double b = numeric(p.base(), vars);
+        double x = numeric(p.exp(), vars);
+        if (b < 0 && p.exp() instanceof Mul) {
+            Rational rx = exact(p.exp());
+            if (rx != null && !rx.isInteger() && rx.den().testBit(0)) {
+                // real odd root of a negative base, e.g. (-8)^(1/3) = -2
+                double mag = Math.pow(-b, x);
+                return rx.num().testBit(0) ? -mag : mag;
+            }
+        }
+        return Math.pow(b, x);
+    }
+
+    private double numericFn(Fn f, Map<String, Double> vars) {
+        List<Expr> args = f.args();
+        double x = numeric(args.get(0), vars);
+        return switch (f.name()) {
+            case "sqrt" -> Math.sqrt(x);
+            case "root" -> {
+                double n = numeric(args.get(1), vars);
+                if (x < 0 && n == Math.rint(n) && ((long) n) % 2 != 0) {
+                    yield -Math.pow(-x, 1 / n);
+                }
+                yield Math.pow(x, 1 / n);
+            }
+            case "abs" -> Math.abs(x);
+            case "sin" -> Math.sin(x);
+            case "cos" -> Math.cos(x);
+            case "tan" -> Math.tan(x);
+            case "sec" -> 1 / Math.cos(x);
+            case "csc" -> 1 / Math.sin(x);
+            case "cot" -> 1 / Math.tan(x);
+            case "arcsin" -> Math.asin(x);
+            case "arccos" -> Math.acos(x);
+            case "arctan" -> Math.atan(x);
+            case "arcsec" -> Math.acos(1 / x);
+            case "arccsc" -> Math.asin(1 / x);
+            case "arccot" -> Math.atan(1 / x);
+            case "sinh" -> Math.sinh(x);
+            case "cosh" -> Math.cosh(x);
+            case "tanh" -> Math.tanh(x);
+            case "ln" -> Math.log(x);
+            case "log" -> args.size() == 2 ? Math.log(x) / Math.log(numeric(args.get(1), vars)) : Math.log(x);
+            case "fact" -> factorial(x);
+            case "binom" -> {
+                double k = numeric(args.get(1), vars);
+                yield Math.exp(lgammaInt(x) - lgammaInt(k) - lgammaInt(x - k));
+            }
+            default -> Double.NaN;
+        };
     }
 
     private double factorial(double x) {

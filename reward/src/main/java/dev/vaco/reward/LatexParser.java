@@ -23,17 +23,20 @@ import java.util.Set;
  * pow   := postfix ('^' exponent)?
  * postfix := atom ('!' | '%' | '_' sub | "'")*
  * </pre>
+ *
+ * <p>Commands ({@code \frac}, {@code \sqrt}, functions, matrix environments) are read by
+ * {@link LatexCommands}, which calls back into this grammar for their arguments.
  */
 public final class LatexParser {
     static final int MAX_DEPTH = 200;
     static final int MAX_ANSWER_CHARS = 10_000;
 
     private static final Set<String> REL_OPS = Set.of("=", "<", ">", "<=", ">=", "!=", "in", "approx", "sim", "equiv", "simeq", "cong");
-    private static final Set<String> MATRIX_ENVS = Set.of("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix", "smallmatrix", "array");
 
     private final List<Tok> toks;
     private final boolean percentAsFraction;
     private final Deadline deadline;
+    private final LatexCommands commands;
     private int pos;
     private int depth;
     private int absDepth;
@@ -42,6 +45,7 @@ public final class LatexParser {
         this.toks = toks;
         this.percentAsFraction = percentAsFraction;
         this.deadline = deadline;
+        this.commands = new LatexCommands(this, deadline);
     }
 
     /** Parses one extracted answer. Throws ParseException or LimitExceededException, nothing else by design. */
@@ -63,11 +67,11 @@ public final class LatexParser {
 
     // ---- token helpers ----
 
-    private Tok peek() {
+    Tok peek() {
         return toks.get(pos);
     }
 
-    private Tok next() {
+    Tok next() {
         Tok t = toks.get(pos);
         if (t.type() != Type.EOF) {
             pos++;
@@ -75,7 +79,7 @@ public final class LatexParser {
         return t;
     }
 
-    private boolean accept(String op) {
+    boolean accept(String op) {
         if (peek().is(op)) {
             pos++;
             return true;
@@ -83,22 +87,27 @@ public final class LatexParser {
         return false;
     }
 
-    private void expect(String op) {
+    void expect(String op) {
         if (!accept(op)) {
             throw new ParseException("expected '" + op + "' but found '" + peek().text() + "'");
         }
     }
 
-    private void enter() {
+    void enter() {
         deadline.check();
         if (++depth > MAX_DEPTH) {
             throw new LimitExceededException("nesting deeper than " + MAX_DEPTH);
         }
     }
 
+    /** Closes an {@link #enter}. */
+    void leave() {
+        depth--;
+    }
+
     // ---- grammar ----
 
-    private Expr list() {
+    Expr list() {
         List<Expr> items = new ArrayList<>();
         items.add(rel());
         while (peek().is(",") || peek().is(";")) {
@@ -119,7 +128,7 @@ public final class LatexParser {
         return t.type() == Type.EOF || t.is(")") || t.is("]") || t.is("}") || t.is("\\}");
     }
 
-    private Expr rel() {
+    Expr rel() {
         enter();
         List<Expr> operands = new ArrayList<>();
         List<String> ops = new ArrayList<>();
@@ -169,7 +178,7 @@ public final class LatexParser {
         return parts.size() == 1 ? parts.get(0) : new Union(parts);
     }
 
-    private Expr add() {
+    Expr add() {
         Expr acc = null;
         List<Expr> terms = new ArrayList<>();
         terms.add(mul());
@@ -260,7 +269,7 @@ public final class LatexParser {
         return e;
     }
 
-    private Expr pow() {
+    Expr pow() {
         Expr base = postfix();
         if (accept("^")) {
             Expr exp = exponent();
@@ -270,7 +279,7 @@ public final class LatexParser {
     }
 
     /** ^{...} takes the group; ^2 takes a single digit (x^23 is x^2*3 in LaTeX); ^-1 and ^x take one atom. */
-    private Expr exponent() {
+    Expr exponent() {
         enter();
         Expr e;
         Tok t = peek();
@@ -351,7 +360,7 @@ public final class LatexParser {
         return base;
     }
 
-    private Expr atom() {
+    Expr atom() {
         enter();
         try {
             Tok t = next();
@@ -363,7 +372,7 @@ public final class LatexParser {
                 case TEXT:
                     return new Text(t.text());
                 case CMD:
-                    return command(t.text());
+                    return commands.command(t.text());
                 case WORD:
                     throw new ParseException("word '" + t.text() + "' is not math");
                 case EOF:
@@ -430,164 +439,10 @@ public final class LatexParser {
         return new Tuple(items);
     }
 
-    private Expr command(String name) {
-        switch (name) {
-            case "frac": {
-                Expr n = argument();
-                Expr d = argument();
-                return new Mul(List.of(n, Expr.inverse(d)));
-            }
-            case "binom":
-                return new Fn("binom", List.of(argument(), argument()));
-            case "sqrt": {
-                if (accept("[")) {
-                    Expr idx = add();
-                    expect("]");
-                    return new Fn("root", List.of(argument(), idx));
-                }
-                return new Fn("sqrt", List.of(argument()));
-            }
-            case "pi":
-                return new Sym("pi");
-            case "infty", "infinity":
-                return new Sym("inf");
-            case "emptyset", "varnothing":
-                return new SetOf(List.of(), true);
-            case "boxed", "fbox", "overline", "vec", "hat", "bar", "tilde", "underline", "mathring", "widehat", "overrightarrow":
-                return argument();
-            case "begin":
-                return environment();
-            case "exp":
-                return new Pow(new Sym("e"), functionArgument());
-            default:
-                break;
-        }
-        if (LatexLexer.FUNCTIONS.contains(name) || name.equals("arcsec") || name.equals("arccsc") || name.equals("arccot")) {
-            return function(name);
-        }
-        throw new ParseException("unsupported command \\" + name);
-    }
-
-    private Expr function(String name) {
-        Expr power = null;
-        Expr logBase = null;
-        if (accept("^")) {
-            power = exponent();
-        }
-        if (name.equals("log") && accept("_")) {
-            logBase = exponent();
-        }
-        Expr arg = functionArgument();
-        String fn = switch (name) {
-            case "asin" -> "arcsin";
-            case "acos" -> "arccos";
-            case "atan" -> "arctan";
-            default -> name;
-        };
-        if (power instanceof Num p && p.value().equals(Rational.of(-1)) && !fn.startsWith("arc") && !fn.equals("log") && !fn.equals("ln")) {
-            return new Fn("arc" + fn, List.of(arg));
-        }
-        Expr f = logBase == null ? new Fn(fn, List.of(arg)) : new Fn("log", List.of(arg, logBase));
-        return power == null ? f : new Pow(f, power);
-    }
-
-    /** sin(x), sin{x}, or "\sin 2x" where the argument runs over one implicit product. */
-    private Expr functionArgument() {
-        if (peek().is("(")) {
-            return pow();
-        }
-        if (peek().is("{")) {
-            return argument();
-        }
-        List<Expr> f = new ArrayList<>();
-        f.add(pow());
-        while (peek().type() == Type.NUM || peek().type() == Type.ID) {
-            f.add(pow());
-        }
-        return f.size() == 1 ? f.get(0) : new Mul(f);
-    }
-
-    /** A macro argument: {group}, or one token; \frac12 splits the digit run. */
-    private Expr argument() {
-        enter();
-        try {
-            Tok t = peek();
-            if (t.is("{")) {
-                next();
-                Expr e = list();
-                expect("}");
-                return e;
-            }
-            if (t.type() == Type.NUM && t.text().length() > 1 && !t.text().contains(".")) {
-                return splitLeadingDigit();
-            }
-            if (t.type() == Type.CMD) {
-                next();
-                return command(t.text());
-            }
-            return atom();
-        } finally {
-            depth--;
-        }
-    }
-
-    private Expr splitLeadingDigit() {
+    /** Takes the first digit of the next number and leaves the rest as a token: x^23 and \\frac12 read one digit. */
+    Expr splitLeadingDigit() {
         Tok t = peek();
         toks.set(pos, new Tok(Type.NUM, t.text().substring(1)));
         return new Num(Rational.parseDecimal(t.text().substring(0, 1)), false);
-    }
-
-    private String envName() {
-        expect("{");
-        StringBuilder b = new StringBuilder();
-        while (!peek().is("}")) {
-            Tok t = next();
-            if (t.type() == Type.EOF) {
-                throw new ParseException("unclosed environment name");
-            }
-            b.append(t.text());
-        }
-        next();
-        return b.toString();
-    }
-
-    private Expr environment() {
-        String env = envName();
-        if (!MATRIX_ENVS.contains(env)) {
-            throw new ParseException("unsupported environment " + env);
-        }
-        if (env.equals("array") && peek().is("{")) {
-            envName();
-        }
-        List<List<Expr>> rows = new ArrayList<>();
-        List<Expr> row = new ArrayList<>();
-        while (true) {
-            deadline.check();
-            if (peek().is("end")) {
-                next();
-                envName();
-                break;
-            }
-            if (peek().type() == Type.EOF) {
-                throw new ParseException("unclosed \\begin{" + env + "}");
-            }
-            if (peek().is("\\\\")) {
-                next();
-                if (!row.isEmpty()) {
-                    rows.add(row);
-                }
-                row = new ArrayList<>();
-                continue;
-            }
-            if (peek().is("&")) {
-                next();
-                continue;
-            }
-            row.add(rel());
-        }
-        if (!row.isEmpty()) {
-            rows.add(row);
-        }
-        return new Matrix(rows);
     }
 }

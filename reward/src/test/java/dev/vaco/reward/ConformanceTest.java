@@ -4,34 +4,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Agreement with the upstream graders' own test suites (../shared/conformance/verifier/cases.jsonl).
- * Each case runs under the convention its source encodes (see CONFORMANCE.md).
+ * Agreement with the upstream graders' own test suites: the cases in the test resource
+ * {@code conformance/cases.jsonl} (sources and licences in {@code conformance/NOTICE.md} beside it),
+ * kept in the repository so that every clone runs them. Each case runs under the convention its
+ * source encodes (see CONFORMANCE.md).
  */
 class ConformanceTest {
     static final double REQUIRED_AGREEMENT = 0.95;
+    static final String CASES = "/conformance/cases.jsonl";
 
     record Outcome(String source, String kind, boolean agree, String line) {
     }
 
     @Test
     void agreesWithUpstreamGraders() throws Exception {
-        Optional<Path> file = SharedData.find("conformance/verifier/cases.jsonl");
-        Assumptions.assumeTrue(file.isPresent(), "../shared/conformance/verifier/cases.jsonl not found; skipping conformance");
         ObjectMapper om = new ObjectMapper();
         List<Outcome> outcomes = new ArrayList<>();
         int lineNo = 0;
-        for (String line : Files.readAllLines(file.get())) {
+        for (String line : readCases()) {
             lineNo++;
             if (line.isBlank()) {
                 continue;
@@ -53,6 +57,13 @@ class ConformanceTest {
         long agree = outcomes.stream().filter(Outcome::agree).count();
         assertThat((double) agree / outcomes.size()).as("agreement on %d enabled cases", outcomes.size())
                 .isGreaterThanOrEqualTo(REQUIRED_AGREEMENT);
+    }
+
+    private static List<String> readCases() throws IOException {
+        try (InputStream in = Objects.requireNonNull(ConformanceTest.class.getResourceAsStream(CASES), CASES);
+             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            return r.lines().toList();
+        }
     }
 
     /** Returns "true"/"false" for the verifier's decision, or a diagnostic string. */
