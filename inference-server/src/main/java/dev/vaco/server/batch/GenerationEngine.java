@@ -321,13 +321,9 @@ public final class GenerationEngine implements AutoCloseable {
             System.arraycopy(completion, 0, all, prompt.length, completion.length);
             float[][] logits = r.policy.logits(all); // [P+C][V]
             float[] out = new float[completion.length];
-            double t = temperature == 0 ? 1 : temperature;
+            Sampler sampler = samplers.get(); // the sampler's own log-softmax: the canary compares like with like
             for (int i = 0; i < completion.length; i++) {
-                float[] row = logits[prompt.length - 1 + i];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (float x : row) max = Math.max(max, x / t);
-                for (float x : row) sum += Math.exp(x / t - max);
-                out[i] = (float) (row[completion[i]] / t - max - Math.log(sum));
+                out[i] = sampler.logprob(logits[prompt.length - 1 + i], temperature, completion[i]);
             }
             f.complete(out);
         }, f);
