@@ -3,34 +3,28 @@ package dev.vaco.server.batch;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
-import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.engine.KvCache;
 import dev.vaco.server.engine.OrtPolicy;
 import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.sampling.InvalidRequestException;
-import dev.vaco.server.sampling.Sampler;
 import dev.vaco.server.sampling.SamplingParams;
-import dev.vaco.server.sampling.StopChecker;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * Continuous batching over ONNX Runtime: one decode thread owns the sessions and the KV caches; requests reach it
@@ -44,6 +38,11 @@ import java.util.stream.IntStream;
  * between two decode steps, keeps every KV cache (computed by older weights; the per-token version tags say so) and
  * tags later tokens with the new version. A request pinned to an older resident version runs in a batch of its own
  * with that version's session. The last {@code keepVersions} versions stay resident.
+ *
+ * <p>This class is the scheduler: the inbox, admission and the loop. What it schedules lives elsewhere: a
+ * {@link Batch} runs its rows (prefill, decode step, finished rows), {@link PolicyVersions} keeps the resident
+ * versions, {@link KvBudget} sizes the caches, {@link Scorer} answers {@link #score}, {@link TextStream} turns a row's
+ * tokens into streamed text, {@link RowSampler} draws the tokens.
  *
  * <p>Shapes: B active rows of a batch, V vocabulary, P prompt tokens, C completion tokens.
  */
@@ -94,15 +93,12 @@ public final class GenerationEngine implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Options options;
     private final Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
-    private final int liveRows, pinnedRows; // rows per batch as the KV budget allows (at most options.maxRows)
-
-    private final ConcurrentSkipListMap<Long, Resident> resident = new ConcurrentSkipListMap<>();
-    private volatile long liveVersion;
-    private final Object publishLock = new Object();
-    private long highestPublished; // guarded by publishLock: versions only increase
+    private final KvBudget kv;
+    private final PolicyVersions versions;
 
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>(); // Active or Runnable
     private final AtomicInteger queued = new AtomicInteger();
+    private final SplittableRandom seeds = new SplittableRandom(); // seeds of unseeded requests (nextSeed)
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean stopping;
@@ -112,18 +108,8 @@ public final class GenerationEngine implements AutoCloseable {
     private final ArrayDeque<Active> waiting = new ArrayDeque<>();
     private final Batch live;
     private final Map<Long, Batch> pinned = new HashMap<>();
-    /**
-     * Draws rows in parallel when the vocabulary is large: sampling is a pass over V per row (0.67 ms at V = 128k),
-     * so at 64 rows it was ~45% of a step of a 91M model, while the ORT threads sat idle between runs (parallel:
-     * +5-14% tokens/s there, docs/bench/serving.md). Each row
-     * carries its own RNG, so its draw does not depend on which thread makes it; one {@link Sampler} (scratch
-     * buffers) per thread.
-     */
-    private final ForkJoinPool samplingPool;
-    private final ThreadLocal<Sampler> samplers = ThreadLocal.withInitial(Sampler::new);
-    /** rows x V below which one thread samples alone (forking costs more than it saves). */
-    private static final long PARALLEL_SAMPLING_WORK = 1L << 18;
-    private final SplittableRandom seeds = new SplittableRandom();
+    private final RowSampler sampler;
+    private final Scorer scorer = new Scorer();
 
     public GenerationEngine(ModelConfig config, Weights weights, long version, Tokenizer tokenizer, ServerMetrics metrics,
                             Options options) {
@@ -134,23 +120,13 @@ public final class GenerationEngine implements AutoCloseable {
         Set<Integer> eos = new LinkedHashSet<>(tokenizer.eosIds());
         if (eos.isEmpty() && config.eosTokenId() >= 0) eos.add(config.eosTokenId());
         this.eosIds = Set.copyOf(eos);
-        long rowBytes = KvCache.bytesPerRow(config, contextLength());
-        long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : maxDirectMemory() / 2;
-        this.liveRows = (int) Math.min(options.maxRows(), budget / 2 / rowBytes);
-        this.pinnedRows = (int) Math.min(options.maxRows(), budget / 2 / Math.max(1, options.keepVersions() - 1) / rowBytes);
-        if (liveRows < 1 || pinnedRows < 1) {
-            throw new IllegalArgumentException("a KV cache budget of " + budget + " bytes holds no row of " + contextLength()
-                    + " positions (" + rowBytes + " bytes; half the budget for the live batch, half for up to "
-                    + (options.keepVersions() - 1) + " pinned versions): lower --max-model-len or --keep-versions, or raise "
-                    + "--kv-cache-memory-bytes");
-        }
+        this.kv = KvBudget.of(config, options);
         // the KV cache before the session: a cache that cannot be allocated must not leave a native session behind
-        this.live = new Batch(null, new KvCache(config, liveRows, contextLength()));
-        resident.put(version, new Resident(version, OrtPolicy.create(config, weights, options.policy())));
-        this.liveVersion = version;
-        this.highestPublished = version;
-        metrics.policyVersion.set(version);
-        this.samplingPool = new ForkJoinPool(options.policy().intraOpThreads());
+        KvCache liveCache = kv.liveCache(config);
+        this.versions = new PolicyVersions(version, OrtPolicy.create(config, weights, options.policy()),
+                options.keepVersions(), metrics);
+        this.sampler = new RowSampler(config.vocabSize(), options.policy().intraOpThreads());
+        this.live = newBatch(null, liveCache);
         this.thread = new Thread(this::loop, "vaco-decode");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -160,32 +136,17 @@ public final class GenerationEngine implements AutoCloseable {
 
     public Tokenizer tokenizer() { return tokenizer; }
 
-    public long liveVersion() { return liveVersion; }
+    public long liveVersion() { return versions.live(); }
 
-    public List<Long> residentVersions() { return new ArrayList<>(resident.keySet()); }
+    public List<Long> residentVersions() { return versions.versions(); }
 
     /** Rows (concurrent sequences) of the live batch and of each pinned version's batch, as the KV budget allows. */
-    public int liveRows() { return liveRows; }
+    public int liveRows() { return kv.liveRows(); }
 
-    public int pinnedRows() { return pinnedRows; }
-
-    /** -XX:MaxDirectMemorySize, or the heap's maximum, which is the JVM's default for it. */
-    static long maxDirectMemory() {
-        try {
-            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            long v = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
-            if (v > 0) return v;
-        } catch (RuntimeException e) {
-            // not HotSpot: the heap's maximum is the documented default
-        }
-        return Runtime.getRuntime().maxMemory();
-    }
+    public int pinnedRows() { return kv.pinnedRows(); }
 
     /** Positions a request may fill (prompt + completion): --max-model-len, at most the model's. */
-    public int contextLength() {
-        int model = config.maxPositionEmbeddings();
-        return options.maxModelLen() > 0 ? Math.min(options.maxModelLen(), model) : model;
-    }
+    public int contextLength() { return kv.contextLength(); }
 
     // ------------------------------------------------------------------ client side (any thread)
 
@@ -198,6 +159,22 @@ public final class GenerationEngine implements AutoCloseable {
      */
     public CompletableFuture<Generation> submit(GenerationRequest request, TokenListener listener) {
         if (!accepting) throw new IllegalStateException("the server is shutting down");
+        validate(request);
+        if (queued.incrementAndGet() > options.queueCapacity()) {
+            queued.decrementAndGet();
+            metrics.rejected429.increment();
+            throw new QueueFullException("request queue is full (" + options.queueCapacity() + " waiting)");
+        }
+        metrics.queueDepth.set(queued.get());
+        SamplingParams sp = request.params();
+        long seed = sp.seed() != null ? sp.seed() : nextSeed();
+        Active a = new Active(request, listener, seed);
+        metrics.requests.increment();
+        inbox.add(a);
+        return a.future;
+    }
+
+    private void validate(GenerationRequest request) {
         int[] p = request.promptIds();
         SamplingParams sp = request.params();
         if (p == null || p.length == 0) throw new InvalidRequestException("prompt", "prompt must not be empty");
@@ -216,26 +193,15 @@ public final class GenerationEngine implements AutoCloseable {
             throw new InvalidRequestException("max_tokens", "prompt (" + p.length + " tokens) + max_tokens (" + sp.maxTokens()
                     + ") exceed the context of " + ctx + " tokens; max_tokens can be at most " + (ctx - p.length));
         }
-        int rows = request.pinnedVersion() != null ? pinnedRows : liveRows;
+        int rows = request.pinnedVersion() != null ? kv.pinnedRows() : kv.liveRows();
         if (sp.n() > rows) {
             throw new InvalidRequestException("n", "n must be at most " + rows + " (rows per batch"
                     + (request.pinnedVersion() != null ? " of a pinned version" : "") + "), found " + sp.n());
         }
-        if (request.pinnedVersion() != null && !resident.containsKey(request.pinnedVersion())) {
+        if (request.pinnedVersion() != null && !versions.isResident(request.pinnedVersion())) {
             throw new InvalidRequestException("policy_version", "policy_version " + request.pinnedVersion()
                     + " is not resident; resident versions: " + residentVersions());
         }
-        if (queued.incrementAndGet() > options.queueCapacity()) {
-            queued.decrementAndGet();
-            metrics.rejected429.increment();
-            throw new QueueFullException("request queue is full (" + options.queueCapacity() + " waiting)");
-        }
-        metrics.queueDepth.set(queued.get());
-        long seed = sp.seed() != null ? sp.seed() : nextSeed();
-        Active a = new Active(request, listener, seed);
-        metrics.requests.increment();
-        inbox.add(a);
-        return a.future;
     }
 
     private synchronized long nextSeed() {
@@ -250,26 +216,18 @@ public final class GenerationEngine implements AutoCloseable {
      */
     public CompletableFuture<Double> publish(Weights weights, long version) {
         long t0 = System.nanoTime();
-        synchronized (publishLock) {
-            if (version <= highestPublished) {
-                throw new InvalidRequestException("version", "version must be greater than the latest version "
-                        + highestPublished + ", found " + version);
-            }
+        CompletableFuture<Double> done = new CompletableFuture<>();
+        versions.claim(version, () -> {
             OrtPolicy policy = OrtPolicy.create(config, weights, options.policy());
-            CompletableFuture<Double> done = new CompletableFuture<>();
             command(() -> {
-                resident.put(version, new Resident(version, policy));
-                liveVersion = version;
-                metrics.policyVersion.set(version);
-                evict();
+                versions.makeLive(version, policy);
                 double s = (System.nanoTime() - t0) / 1e9;
                 metrics.weightUpdates.increment();
                 metrics.weightUpdateSeconds.add(s);
                 done.complete(s);
             }, done);
-            highestPublished = version;
-            return done;
-        }
+        });
+        return done;
     }
 
     /**
@@ -278,21 +236,13 @@ public final class GenerationEngine implements AutoCloseable {
      */
     public CompletableFuture<Long> rollback(long version) {
         CompletableFuture<Long> done = new CompletableFuture<>();
-        if (!resident.containsKey(version)) {
+        if (!versions.isResident(version)) {
             done.completeExceptionally(new InvalidRequestException("version", "version " + version
                     + " is not resident; resident: " + residentVersions()));
             return done;
         }
         command(() -> {
-            if (!resident.containsKey(version)) throw new InvalidRequestException("version", "version " + version + " was evicted");
-            for (Long newer : new ArrayList<>(resident.tailMap(version, false).keySet())) {
-                Resident r = resident.remove(newer);
-                r.evicted = true;
-                if (r.pinnedRows == 0) r.policy.close();
-                else evictedInUse.add(r);
-            }
-            liveVersion = version;
-            metrics.policyVersion.set(version);
+            versions.rollBackTo(version);
             metrics.weightRollbacks.increment();
             done.complete(version);
         }, done);
@@ -301,8 +251,8 @@ public final class GenerationEngine implements AutoCloseable {
 
     /**
      * Log-probs of {@code completion} after {@code prompt} at {@code temperature} under a resident version (null =
-     * live): what the sampler would have reported for these tokens. Used to check that the server and the trainer
-     * agree after a weight push (the canary).
+     * live): what the sampler would have reported for these tokens ({@link Scorer}). Used to check that the server
+     * and the trainer agree after a weight push (the canary).
      *
      * @return [C]
      */
@@ -314,22 +264,9 @@ public final class GenerationEngine implements AutoCloseable {
             return f;
         }
         command(() -> {
-            Resident r = resident.get(version == null ? liveVersion : version);
+            PolicyVersions.Resident r = versions.get(version == null ? versions.live() : version);
             if (r == null) throw new InvalidRequestException("policy_version", "policy_version " + version + " is not resident");
-            int[] all = new int[prompt.length + completion.length];
-            System.arraycopy(prompt, 0, all, 0, prompt.length);
-            System.arraycopy(completion, 0, all, prompt.length, completion.length);
-            float[][] logits = r.policy.logits(all); // [P+C][V]
-            float[] out = new float[completion.length];
-            double t = temperature == 0 ? 1 : temperature;
-            for (int i = 0; i < completion.length; i++) {
-                float[] row = logits[prompt.length - 1 + i];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (float x : row) max = Math.max(max, x / t);
-                for (float x : row) sum += Math.exp(x / t - max);
-                out[i] = (float) (row[completion[i]] / t - max - Math.log(sum));
-            }
-            f.complete(out);
+            f.complete(scorer.score(r.policy, prompt, completion, temperature));
         }, f);
         return f;
     }
@@ -359,9 +296,8 @@ public final class GenerationEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Resident r : resident.values()) r.policy.close();
-        resident.clear();
-        samplingPool.shutdown();
+        versions.closeAll();
+        sampler.close();
     }
 
     @Override
@@ -387,9 +323,7 @@ public final class GenerationEngine implements AutoCloseable {
                     step(b);
                     if (b.rows.isEmpty()) { // free the batch's KV memory and maybe its evicted session
                         it.remove();
-                        Resident r = resident.get(b.pinnedVersion);
-                        if (r != null) r.pinnedRows = 0;
-                        closeEvicted();
+                        versions.drained(b.pinnedVersion);
                     }
                 }
                 metrics.runningRows.set(activeRows());
@@ -430,26 +364,13 @@ public final class GenerationEngine implements AutoCloseable {
      * arriving together cost one prefill, not C serial ones, before the running rows step again.
      */
     private void admit() {
-        Map<Batch, List<Active>> starting = new java.util.LinkedHashMap<>();
+        Map<Batch, List<Active>> starting = new LinkedHashMap<>();
         Map<Batch, Integer> freeRows = new HashMap<>();
         int tokens = 0;
         while (!waiting.isEmpty() && !abortAll) {
             Active a = waiting.peek();
-            Long v = a.request.pinnedVersion();
-            Batch b;
-            if (v == null) {
-                b = live;
-            } else {
-                Resident r = resident.get(v);
-                if (r == null || r.evicted) {
-                    waiting.poll();
-                    dequeued();
-                    a.future.completeExceptionally(new InvalidRequestException("policy_version",
-                            "policy_version " + v + " was evicted before the request started; resident: " + residentVersions()));
-                    continue;
-                }
-                b = pinned.computeIfAbsent(v, k -> new Batch(k, new KvCache(config, pinnedRows, contextLength())));
-            }
+            Batch b = batchFor(a);
+            if (b == null) continue;
             int n = a.request.params().n();
             int free = freeRows.computeIfAbsent(b, x -> x.cache.maxRows() - x.cache.active());
             if (free < n) break;
@@ -462,7 +383,8 @@ public final class GenerationEngine implements AutoCloseable {
         }
         for (var e : starting.entrySet()) {
             try {
-                start(e.getValue(), e.getKey());
+                Batch b = e.getKey();
+                b.start(e.getValue(), versions.serving(b.pinnedVersion));
             } catch (RuntimeException ex) {
                 // rows already placed are failed by failRunning; requests that never got rows are failed here
                 for (Active a : e.getValue()) if (a.samples == null) a.future.completeExceptionally(ex);
@@ -471,203 +393,44 @@ public final class GenerationEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The batch that the head request {@code a} runs in: the live one, or its pinned version's (made on first use).
+     * Null when its version was evicted while it waited: then it has been dequeued and failed.
+     */
+    private Batch batchFor(Active a) {
+        Long v = a.request.pinnedVersion();
+        if (v == null) return live;
+        PolicyVersions.Resident r = versions.get(v);
+        if (r == null || r.evicted) {
+            waiting.poll();
+            dequeued();
+            a.future.completeExceptionally(new InvalidRequestException("policy_version",
+                    "policy_version " + v + " was evicted before the request started; resident: " + residentVersions()));
+            return null;
+        }
+        return pinned.computeIfAbsent(v, k -> newBatch(k, kv.pinnedCache(config)));
+    }
+
+    private Batch newBatch(Long pinnedVersion, KvCache cache) {
+        return new Batch(pinnedVersion, cache, tokenizer, eosIds, sampler, metrics);
+    }
+
+    /** One decode step of {@code b}, if it has rows, on the session it runs on. */
+    private void step(Batch b) {
+        if (!b.rows.isEmpty()) b.step(versions.serving(b.pinnedVersion));
+    }
+
     private void dequeued() {
         metrics.queueDepth.set(queued.decrementAndGet());
     }
 
-    /**
-     * Prefills the prompts of {@code as} as new rows of {@code b} in one pass, then copies each prompt's row for its
-     * other n-1 samples and samples everyone's first token. Rows are appended in slot order: first one row per
-     * request (the prefilled ones), then the copies.
-     */
-    private void start(List<Active> as, Batch b) {
-        Resident r = b.resident();
-        int first = b.cache.active();
-        int[][] prompts = new int[as.size()][];
-        for (int i = 0; i < prompts.length; i++) prompts[i] = as.get(i).request.promptIds();
-        float[][] logits = r.policy.prefillNew(b.cache, prompts); // [requests][V] after each prompt's last token
-        long now = System.nanoTime();
-        List<Row> placed = new ArrayList<>();
-        List<float[]> rowLogits = new ArrayList<>();
-        for (int i = 0; i < as.size(); i++) {
-            Active a = as.get(i);
-            a.samples = new Sample[a.request.params().n()];
-            a.remaining = a.request.params().n();
-            Row row = new Row(a, 0, new SplittableRandom(mix(a.seed, 0)));
-            b.rows.add(row);
-            placed.add(row);
-            rowLogits.add(logits[i]);
-            metrics.promptTokens.add(prompts[i].length);
-        }
-        for (int i = 0; i < as.size(); i++) {
-            Active a = as.get(i);
-            for (int s = 1; s < a.request.params().n(); s++) {
-                b.cache.copyRow(first + i, b.cache.active()); // n samples share the prompt's prefill
-                Row row = new Row(a, s, new SplittableRandom(mix(a.seed, s)));
-                b.rows.add(row);
-                placed.add(row);
-                rowLogits.add(logits[i]);
-            }
-            if (b.pinnedVersion != null) r.pinnedRows += a.request.params().n();
-            a.ttft = (now - a.submitted) / 1e9;
-            metrics.timeToFirstToken(a.ttft);
-        }
-        Sampler.Sampled[] drawn = draw(placed, rowLogits.toArray(new float[0][]));
-        for (int i = 0; i < placed.size(); i++) accept(placed.get(i), drawn[i], r.version);
-        removeFinished(b);
-    }
-
-    /** Per-sample stream: depends on (seed, index) only, never on what else shares the batch. */
-    private static long mix(long seed, int index) {
-        long z = seed + 0x9E3779B97F4A7C15L * (index + 1);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
-    private void step(Batch b) {
-        int rows = b.rows.size();
-        if (rows == 0) return;
-        Resident r = b.resident();
-        int[] tokens = new int[rows]; // [B] the last sampled token of each row, fed back
-        for (int i = 0; i < rows; i++) tokens[i] = b.rows.get(i).lastToken;
-        long t0 = System.nanoTime();
-        float[][] logits = r.policy.decode(b.cache, tokens); // [B][V]
-        metrics.decodeSteps.increment();
-        metrics.decodeSeconds.add((System.nanoTime() - t0) / 1e9);
-        Sampler.Sampled[] drawn = draw(b.rows, logits);
-        for (int i = 0; i < rows; i++) accept(b.rows.get(i), drawn[i], r.version);
-        removeFinished(b);
-    }
-
-    /** Each row's next token from its logits, {@code logits[i]} for {@code rows.get(i)}. */
-    private Sampler.Sampled[] draw(List<Row> rows, float[][] logits) {
-        Sampler.Sampled[] out = new Sampler.Sampled[rows.size()];
-        IntConsumer one = i -> {
-            Row row = rows.get(i);
-            out[i] = samplers.get().sample(logits[i], row.owner.request.params(), row.rng);
-        };
-        if (rows.size() < 2 || (long) rows.size() * config.vocabSize() < PARALLEL_SAMPLING_WORK) {
-            for (int i = 0; i < out.length; i++) one.accept(i);
-        } else {
-            samplingPool.submit(() -> IntStream.range(0, out.length).parallel().forEach(one)).join();
-        }
-        return out;
-    }
-
-    /** Records the row's sampled token and decides whether the row is done. */
-    private void accept(Row row, Sampler.Sampled s, long version) {
-        SamplingParams sp = row.owner.request.params();
-        row.add(s, version);
-        metrics.tokenSampled(version);
-        int t = s.token();
-        String reason = null;
-        if (!sp.ignoreEos() && eosIds.contains(t)) reason = "stop";
-        else if (sp.stopTokenIds().contains(t)) reason = "stop";
-        String delta = "";
-        if (row.stops != null || row.owner.listener != null) {
-            String text = tokenizer.decode(row.tokens(), true);
-            if (reason == null && row.stops != null) {
-                int at = row.stops.find(text, row.textLength);
-                if (at >= 0) {
-                    text = text.substring(0, at);
-                    reason = "stop";
-                }
-            }
-            row.textLength = text.length();
-            if (reason == null && row.size() >= sp.maxTokens()) reason = "length";
-            if (row.owner.listener != null) {
-                int safe = text.length();
-                if (reason == null) {
-                    safe -= row.holdBack;
-                    while (safe > 0 && text.charAt(safe - 1) == '\uFFFD') safe--; // incomplete UTF-8 so far
-                }
-                if (safe > row.emitted) {
-                    delta = text.substring(row.emitted, safe);
-                    row.emitted = safe;
-                }
-                if (reason == null) row.owner.listener.onToken(row.index, t, s.logprob(), version, s.topIds(), s.topLogprobs(), delta);
-                else {
-                    row.owner.listener.onToken(row.index, t, s.logprob(), version, s.topIds(), s.topLogprobs(), delta);
-                    row.finalText = text;
-                }
-            } else if (reason != null) {
-                row.finalText = text;
-            }
-        } else if (reason == null && row.size() >= sp.maxTokens()) {
-            reason = "length";
-        }
-        // a client that went away (future cancelled) frees its rows at once
-        if (reason == null && row.owner.future.isCancelled()) reason = "abort";
-        if (reason != null) row.finish = reason;
-    }
-
-    /** Finished rows leave; the last row moves into each gap so that active rows stay contiguous. */
-    private void removeFinished(Batch b) {
-        for (int i = b.rows.size() - 1; i >= 0; i--) {
-            Row row = b.rows.get(i);
-            if (row.finish == null) continue;
-            complete(row, row.finish);
-            int moved = b.cache.release(i);
-            Row last = b.rows.remove(b.rows.size() - 1);
-            if (moved >= 0) b.rows.set(i, last);
-            if (b.pinnedVersion != null) b.resident().pinnedRows--;
-        }
-    }
-
-    private void complete(Row row, String reason) {
-        Active a = row.owner;
-        String text = row.finalText != null ? row.finalText : tokenizer.decode(row.tokens(), true);
-        if (a.listener != null) a.listener.onFinish(row.index, reason, text.length() > row.emitted ? text.substring(row.emitted) : "");
-        a.samples[row.index] = row.toSample(text, reason);
-        if (--a.remaining == 0) {
-            a.future.complete(new Generation(List.of(a.samples), a.seed, a.request.promptIds().length, a.ttft,
-                    (System.nanoTime() - a.submitted) / 1e9));
-        }
-    }
-
-    private void evict() {
-        // keep the newest K; the live version is the newest
-        while (resident.size() > options.keepVersions()) {
-            Resident old = resident.firstEntry().getValue();
-            resident.remove(old.version);
-            old.evicted = true;
-            if (old.pinnedRows == 0) old.policy.close();
-            else evictedInUse.add(old);
-        }
-    }
-
-    private final List<Resident> evictedInUse = new ArrayList<>();
-
-    private void closeEvicted() {
-        for (Iterator<Resident> it = evictedInUse.iterator(); it.hasNext(); ) {
-            Resident r = it.next();
-            if (r.pinnedRows <= 0) {
-                r.policy.close();
-                it.remove();
-            }
-        }
-    }
-
     private void failRunning(Throwable t) {
-        List<Batch> all = new ArrayList<>(pinned.values());
-        all.add(live);
-        for (Batch b : all) {
-            for (Row row : b.rows) row.owner.future.completeExceptionally(t);
-            b.rows.clear();
-            b.cache.clear();
-        }
+        for (Batch b : allBatches()) b.fail(t);
         pinned.clear();
     }
 
     private void abortEverything() {
-        List<Batch> all = new ArrayList<>(pinned.values());
-        all.add(live);
-        for (Batch b : all) {
-            for (int i = b.rows.size() - 1; i >= 0; i--) complete(b.rows.get(i), "abort");
-            b.rows.clear();
-            b.cache.clear();
-        }
+        for (Batch b : allBatches()) b.abort();
         for (Active a : waiting) a.future.completeExceptionally(new IllegalStateException("the server shut down"));
         waiting.clear();
         Object o;
@@ -676,120 +439,10 @@ public final class GenerationEngine implements AutoCloseable {
         }
     }
 
-    // ------------------------------------------------------------------ state records
-
-    private final class Batch {
-        final Long pinnedVersion; // null: the live batch
-        final KvCache cache;      // [Bmax, KVH, Cap, hd] per layer
-        final List<Row> rows = new ArrayList<>(); // rows.get(i) lives in cache slot i
-
-        Batch(Long pinnedVersion, KvCache cache) {
-            this.pinnedVersion = pinnedVersion;
-            this.cache = cache;
-        }
-
-        Resident resident() {
-            if (pinnedVersion == null) return resident.get(liveVersion);
-            Resident r = resident.get(pinnedVersion);
-            if (r != null) return r;
-            for (Resident e : evictedInUse) if (e.version == pinnedVersion) return e;
-            throw new IllegalStateException("pinned version " + pinnedVersion + " lost its session");
-        }
-    }
-
-    private static final class Resident {
-        final long version;
-        final OrtPolicy policy;
-        volatile boolean evicted;
-        int pinnedRows; // rows of a pinned batch running on it (decode thread only)
-
-        Resident(long version, OrtPolicy policy) {
-            this.version = version;
-            this.policy = policy;
-        }
-    }
-
-    private static final class Active {
-        final GenerationRequest request;
-        final TokenListener listener;
-        final long seed;
-        final long submitted = System.nanoTime();
-        final CompletableFuture<Generation> future = new CompletableFuture<>();
-        Sample[] samples;
-        int remaining;
-        double ttft;
-
-        Active(GenerationRequest request, TokenListener listener, long seed) {
-            this.request = request;
-            this.listener = listener;
-            this.seed = seed;
-        }
-    }
-
-    private static final class Row {
-        final Active owner;
-        final int index;
-        final SplittableRandom rng;
-        final StopChecker stops;
-        final int holdBack; // characters withheld from streaming while they could begin a stop string
-        int[] tokens = new int[16];
-        float[] logprobs = new float[16];
-        long[] versions = new long[16];
-        int[][] topIds;
-        float[][] topLps;
-        int n;
-        int lastToken;
-        int textLength, emitted;
-        String finish, finalText;
-
-        Row(Active owner, int index, SplittableRandom rng) {
-            this.owner = owner;
-            this.index = index;
-            this.rng = rng;
-            List<String> s = owner.request.params().stop();
-            this.stops = s.isEmpty() ? null : new StopChecker(s);
-            int longest = 0;
-            for (String x : s) longest = Math.max(longest, x.length());
-            this.holdBack = Math.max(0, longest - 1);
-            if (owner.request.params().topLogprobs() > 0) {
-                topIds = new int[16][];
-                topLps = new float[16][];
-            }
-        }
-
-        void add(Sampler.Sampled s, long version) {
-            if (n == tokens.length) {
-                int c = n * 2;
-                tokens = Arrays.copyOf(tokens, c);
-                logprobs = Arrays.copyOf(logprobs, c);
-                versions = Arrays.copyOf(versions, c);
-                if (topIds != null) {
-                    topIds = Arrays.copyOf(topIds, c);
-                    topLps = Arrays.copyOf(topLps, c);
-                }
-            }
-            tokens[n] = s.token();
-            logprobs[n] = s.logprob();
-            versions[n] = version;
-            if (topIds != null) {
-                topIds[n] = s.topIds();
-                topLps[n] = s.topLogprobs();
-            }
-            n++;
-            lastToken = s.token();
-        }
-
-        int size() {
-            return n;
-        }
-
-        int[] tokens() {
-            return Arrays.copyOf(tokens, n);
-        }
-
-        Sample toSample(String text, String reason) {
-            return new Sample(index, Arrays.copyOf(tokens, n), Arrays.copyOf(logprobs, n), Arrays.copyOf(versions, n), text,
-                    reason, topIds == null ? null : Arrays.copyOf(topIds, n), topLps == null ? null : Arrays.copyOf(topLps, n));
-        }
+    /** The pinned batches, then the live one. */
+    private List<Batch> allBatches() {
+        List<Batch> all = new ArrayList<>(pinned.values());
+        all.add(live);
+        return all;
     }
 }

@@ -62,43 +62,12 @@ public final class LlamaGraph {
         return (float) (1.0 / Math.sqrt(c.headDim()));
     }
 
+    /** The whole decoder, in this node order: inputs and outputs, weights, embedding, the layers, lm_head. */
     public static ModelProto build(ModelConfig c, GraphOptions options) {
         OnnxGraphBuilder g = new OnnxGraphBuilder("vaco_" + c.modelType() + "_decoder");
-        int hd = c.headDim(), q = c.qDim(), kv = c.kvDim(), h = c.hiddenSize(), v = c.vocabSize();
-        int layers = c.numHiddenLayers();
         float eps = (float) c.rmsNormEps(); // HF adds the Python float to an fp32 tensor: it is rounded to fp32 too
-
-        // ---- inputs / outputs
-        g.input(INPUT_IDS, DataType.INT64, "B", "T");
-        g.input(LOGIT_IDX, DataType.INT64, "B", "P");
-        g.input(SEQLENS_K, DataType.INT32, "B");
-        g.input(TOTAL_SEQ_LEN, DataType.INT32);
-        for (int l = 0; l < layers; l++) {
-            g.input(pastKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
-            g.input(pastValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
-        }
-        g.output(LOGITS, DataType.FLOAT, "B", "P", (long) v);
-        for (int l = 0; l < layers; l++) {
-            g.output(presentKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
-            g.output(presentValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
-        }
-
-        // ---- external weights, HF names
-        var shapes = c.tensorShapes();
-        for (var e : shapes.entrySet()) {
-            String name = e.getKey();
-            boolean qkvPart = name.contains(".self_attn.q_proj.") || name.contains(".self_attn.k_proj.")
-                    || name.contains(".self_attn.v_proj.");
-            if (!(options.packedQkv() && qkvPart)) g.externalFloat(name, e.getValue());
-        }
-        if (options.packedQkv()) {
-            for (int l = 0; l < layers; l++) {
-                g.externalFloat(packedQkv(l, "weight"), q + 2L * kv, h);
-                if (c.qkvBias()) g.externalFloat(packedQkv(l, "bias"), q + 2L * kv);
-            }
-        }
-        g.externalFloat(COS_CACHE, c.maxPositionEmbeddings(), hd / 2);
-        g.externalFloat(SIN_CACHE, c.maxPositionEmbeddings(), hd / 2);
+        declareInputsOutputs(g, c);
+        declareWeights(g, c, options);
 
         // ---- shapes computed once: [B, T, -1] to enter GQA, [-1, X] to leave it
         String idsShape = g.op("Shape", List.of(INPUT_IDS));                                    // [2] = B, T
@@ -109,78 +78,150 @@ public final class LlamaGraph {
         String hidden = g.op("Gather", List.of("model.embed_tokens.weight", flatIds), Attr.i("axis", 0)); // [N, H]
         String normed = rmsNorm(g, options, hidden, "model.layers.0.input_layernorm.weight", eps);
 
-        boolean gqaRotary = options.gqaRotary(hd);
-        String[] rot = gqaRotary ? null : rotaryAtPositions(g, idsShape);
-
+        Rotary rotary = new Rotary(idsShape, options.gqaRotary(c.headDim())
+                ? null : rotaryAtPositions(g, idsShape));
+        int layers = c.numHiddenLayers();
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
-            // ---- attention: projections, then GQA (rotary on q and k unless done here, cache append, causal softmax, @V)
-            List<String> gqaInputs = new ArrayList<>();
-            String qkvBias = c.qkvBias() ? packedQkv(l, "bias") : null;
-            if (options.packedQkv() && gqaRotary) {
-                String qkv = gemm(g, normed, packedQkv(l, "weight"), qkvBias);                 // [N, q+2kv]
-                gqaInputs.add(g.op("Reshape", List.of(qkv, btAny)));                          // [B, T, q+2kv]
-                gqaInputs.add("");
-                gqaInputs.add("");
-            } else {
-                String[] qkv = new String[3];                                                 // [N, q], [N, kv], [N, kv]
-                if (options.packedQkv()) {
-                    String packed = gemm(g, normed, packedQkv(l, "weight"), qkvBias);
-                    List<String> parts = g.ops("Split", List.of(packed, g.constVector("qkv_split", q, kv, kv)), 3,
-                            Attr.i("axis", 1));
-                    for (int i = 0; i < 3; i++) qkv[i] = parts.get(i);
-                } else {
-                    String[] projs = {"q_proj", "k_proj", "v_proj"};
-                    for (int i = 0; i < 3; i++) {
-                        qkv[i] = gemm(g, normed, p + "self_attn." + projs[i] + ".weight",
-                                c.qkvBias() ? p + "self_attn." + projs[i] + ".bias" : null);
-                    }
-                }
-                if (!gqaRotary) {
-                    qkv[0] = rope(g, qkv[0], c.numAttentionHeads(), hd, idsShape, rot);
-                    qkv[1] = rope(g, qkv[1], c.numKeyValueHeads(), hd, idsShape, rot);
-                }
-                for (String x : qkv) gqaInputs.add(g.op("Reshape", List.of(x, btAny)));      // [B, T, q|kv]
-            }
-            gqaInputs.addAll(List.of(pastKey(l), pastValue(l), SEQLENS_K, TOTAL_SEQ_LEN));
-            if (gqaRotary) gqaInputs.addAll(List.of(COS_CACHE, SIN_CACHE));
-            String attn = g.fresh("attn");
-            g.nodeNamed(OnnxGraphBuilder.MS_DOMAIN, "GroupQueryAttention", gqaInputs,
-                    List.of(attn, presentKey(l), presentValue(l)),
-                    Attr.i("num_heads", c.numAttentionHeads()),
-                    Attr.i("kv_num_heads", c.numKeyValueHeads()),
-                    Attr.f("scale", options.packedQkv() ? 1.0f : queryScale(c)),
-                    Attr.i("do_rotary", gqaRotary ? 1 : 0),
-                    // 0 = rotate-half (GPT-NeoX / HF Llama): pairs (i, i + hd/2), not (2i, 2i+1)
-                    Attr.i("rotary_interleaved", 0));                                         // [B, T, q]
-            String attnFlat = g.op("Reshape", List.of(attn, g.constVector("rows_q", -1, q)));  // [N, q]
-            String o = gemm(g, attnFlat, p + "self_attn.o_proj.weight", c.oBias() ? p + "self_attn.o_proj.bias" : null);
+            String o = attention(g, c, options, l, normed, btAny, rotary);                     // [N, H]
 
             // ---- residual + post-attention norm, SwiGLU MLP
             String[] resNorm = skipRmsNorm(g, options, o, hidden, p + "post_attention_layernorm.weight", eps);
             hidden = resNorm[1];                                                               // [N, H] residual stream
-            String gate = gemm(g, resNorm[0], p + "mlp.gate_proj.weight", null);               // [N, I]
-            String up = gemm(g, resNorm[0], p + "mlp.up_proj.weight", null);                   // [N, I]
-            String silu = g.op("Mul", List.of(gate, g.op("Sigmoid", List.of(gate))));
-            String down = gemm(g, g.op("Mul", List.of(silu, up)), p + "mlp.down_proj.weight", null); // [N, H]
+            String down = mlp(g, p, resNorm[0]);                                               // [N, H]
 
             String nextNorm = l + 1 < layers ? "model.layers." + (l + 1) + ".input_layernorm.weight" : "model.norm.weight";
             String[] next = skipRmsNorm(g, options, down, hidden, nextNorm, eps);
             normed = next[0];
             hidden = next[1];
         }
+        lmHead(g, c, normed, btAny);
+        return g.build();
+    }
 
-        // ---- lm_head on the requested positions only
+    private static void declareInputsOutputs(OnnxGraphBuilder g, ModelConfig c) {
+        int layers = c.numHiddenLayers(), hd = c.headDim();
+        g.input(INPUT_IDS, DataType.INT64, "B", "T");
+        g.input(LOGIT_IDX, DataType.INT64, "B", "P");
+        g.input(SEQLENS_K, DataType.INT32, "B");
+        g.input(TOTAL_SEQ_LEN, DataType.INT32);
+        for (int l = 0; l < layers; l++) {
+            g.input(pastKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+            g.input(pastValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+        }
+        g.output(LOGITS, DataType.FLOAT, "B", "P", (long) c.vocabSize());
+        for (int l = 0; l < layers; l++) {
+            g.output(presentKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+            g.output(presentValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+        }
+    }
+
+    /** External weights under their HF names; with a packed q|k|v the separate projections give way to it. */
+    private static void declareWeights(OnnxGraphBuilder g, ModelConfig c, GraphOptions options) {
+        int q = c.qDim(), kv = c.kvDim(), h = c.hiddenSize(), hd = c.headDim();
+        var shapes = c.tensorShapes();
+        for (var e : shapes.entrySet()) {
+            String name = e.getKey();
+            boolean qkvPart = name.contains(".self_attn.q_proj.") || name.contains(".self_attn.k_proj.")
+                    || name.contains(".self_attn.v_proj.");
+            if (!(options.packedQkv() && qkvPart)) g.externalFloat(name, e.getValue());
+        }
+        if (options.packedQkv()) {
+            for (int l = 0; l < c.numHiddenLayers(); l++) {
+                g.externalFloat(packedQkv(l, "weight"), q + 2L * kv, h);
+                if (c.qkvBias()) g.externalFloat(packedQkv(l, "bias"), q + 2L * kv);
+            }
+        }
+        g.externalFloat(COS_CACHE, c.maxPositionEmbeddings(), hd / 2);
+        g.externalFloat(SIN_CACHE, c.maxPositionEmbeddings(), hd / 2);
+    }
+
+    /**
+     * Where rotary is applied: {@code cosSin} null when GQA does it ({@code do_rotary}), otherwise the tables at the
+     * new tokens' positions for {@link #rope}; {@code idsShape} is input_ids' shape [2] = B, T.
+     */
+    private record Rotary(String idsShape, String[] cosSin) {
+        boolean inGqa() { return cosSin == null; }
+    }
+
+    /**
+     * One attention block: q/k/v projections, then GQA (rotary on q and k unless done before it, cache append, causal
+     * softmax, @V), then o_proj. {@code normed} [N, H] is the layer's input norm; returns [N, H].
+     */
+    private static String attention(OnnxGraphBuilder g, ModelConfig c, GraphOptions options, int l, String normed,
+                                    String btAny, Rotary rotary) {
+        String p = "model.layers." + l + ".";
+        int q = c.qDim();
+        List<String> gqaInputs = new ArrayList<>(qkvForGqa(g, c, options, l, normed, btAny, rotary));
+        gqaInputs.addAll(List.of(pastKey(l), pastValue(l), SEQLENS_K, TOTAL_SEQ_LEN));
+        if (rotary.inGqa()) gqaInputs.addAll(List.of(COS_CACHE, SIN_CACHE));
+        String attn = g.fresh("attn");
+        g.nodeNamed(OnnxGraphBuilder.MS_DOMAIN, "GroupQueryAttention", gqaInputs,
+                List.of(attn, presentKey(l), presentValue(l)),
+                Attr.i("num_heads", c.numAttentionHeads()),
+                Attr.i("kv_num_heads", c.numKeyValueHeads()),
+                Attr.f("scale", options.packedQkv() ? 1.0f : queryScale(c)),
+                Attr.i("do_rotary", rotary.inGqa() ? 1 : 0),
+                // 0 = rotate-half (GPT-NeoX / HF Llama): pairs (i, i + hd/2), not (2i, 2i+1)
+                Attr.i("rotary_interleaved", 0));                                         // [B, T, q]
+        String attnFlat = g.op("Reshape", List.of(attn, g.constVector("rows_q", -1, q)));  // [N, q]
+        return gemm(g, attnFlat, p + "self_attn.o_proj.weight", c.oBias() ? p + "self_attn.o_proj.bias" : null);
+    }
+
+    /**
+     * GQA's first three inputs: the packed [B, T, q+2kv] projection and two empty names when GQA rotates and the
+     * weights are packed; otherwise q, k, v as [B, T, q|kv] each, rotated here unless GQA does it.
+     */
+    private static List<String> qkvForGqa(OnnxGraphBuilder g, ModelConfig c, GraphOptions options, int l, String normed,
+                                          String btAny, Rotary rotary) {
+        String p = "model.layers." + l + ".";
+        int q = c.qDim(), kv = c.kvDim(), hd = c.headDim();
+        String qkvBias = c.qkvBias() ? packedQkv(l, "bias") : null;
+        if (options.packedQkv() && rotary.inGqa()) {
+            String qkv = gemm(g, normed, packedQkv(l, "weight"), qkvBias);                 // [N, q+2kv]
+            return List.of(g.op("Reshape", List.of(qkv, btAny)), "", "");                  // [B, T, q+2kv]
+        }
+        String[] qkv = new String[3];                                                     // [N, q], [N, kv], [N, kv]
+        if (options.packedQkv()) {
+            String packed = gemm(g, normed, packedQkv(l, "weight"), qkvBias);
+            List<String> parts = g.ops("Split", List.of(packed, g.constVector("qkv_split", q, kv, kv)), 3,
+                    Attr.i("axis", 1));
+            for (int i = 0; i < 3; i++) qkv[i] = parts.get(i);
+        } else {
+            String[] projs = {"q_proj", "k_proj", "v_proj"};
+            for (int i = 0; i < 3; i++) {
+                qkv[i] = gemm(g, normed, p + "self_attn." + projs[i] + ".weight",
+                        c.qkvBias() ? p + "self_attn." + projs[i] + ".bias" : null);
+            }
+        }
+        if (!rotary.inGqa()) {
+            qkv[0] = rope(g, qkv[0], c.numAttentionHeads(), hd, rotary.idsShape(), rotary.cosSin());
+            qkv[1] = rope(g, qkv[1], c.numKeyValueHeads(), hd, rotary.idsShape(), rotary.cosSin());
+        }
+        List<String> out = new ArrayList<>();
+        for (String x : qkv) out.add(g.op("Reshape", List.of(x, btAny)));                 // [B, T, q|kv]
+        return out;
+    }
+
+    /** SwiGLU MLP: down(silu(gate(x)) * up(x)); x [N, H] -> [N, H], the gate and up activations [N, I]. */
+    private static String mlp(OnnxGraphBuilder g, String p, String x) {
+        String gate = gemm(g, x, p + "mlp.gate_proj.weight", null);                        // [N, I]
+        String up = gemm(g, x, p + "mlp.up_proj.weight", null);                            // [N, I]
+        String silu = g.op("Mul", List.of(gate, g.op("Sigmoid", List.of(gate))));
+        return gemm(g, g.op("Mul", List.of(silu, up)), p + "mlp.down_proj.weight", null); // [N, H]
+    }
+
+    /** lm_head on the requested positions only: {@code normed} [N, H] -> the {@code logits} output [B, P, V]. */
+    private static void lmHead(OnnxGraphBuilder g, ModelConfig c, String normed, String btAny) {
         String normed3 = g.op("Reshape", List.of(normed, btAny));                                  // [B, T, H]
         String idx3 = g.op("Unsqueeze", List.of(LOGIT_IDX, g.constVector("axis2", 2)));            // [B, P, 1]
         String picked = g.op("GatherND", List.of(normed3, idx3), Attr.i("batch_dims", 1));         // [B, P, H]
-        String pickedFlat = g.op("Reshape", List.of(picked, g.constVector("rows_h", -1, h)));      // [B*P, H]
+        String pickedFlat = g.op("Reshape", List.of(picked, g.constVector("rows_h", -1, c.hiddenSize()))); // [B*P, H]
         String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";      // [V, H]
         String logits = gemm(g, pickedFlat, head, null);                                           // [B*P, V]
         String bpAny = g.op("Concat", List.of(g.op("Shape", List.of(LOGIT_IDX)), g.constVector("minus1", -1)),
                 Attr.i("axis", 0));
         g.nodeNamed("", "Reshape", List.of(logits, bpAny), List.of(LOGITS));                       // [B, P, V]
-        return g.build();
     }
 
     /**

@@ -19,15 +19,54 @@ public final class Sampler {
     /** One sampled token. {@code topIds}/{@code topLogprobs} hold the requested alternatives, most likely first. */
     public record Sampled(int token, float logprob, int[] topIds, float[] topLogprobs) {}
 
+    /** [V] after {@link #logNormaliser}: the unnormalised probabilities e^(logits[i] / t - max / t). */
     private float[] scratch = new float[0];
+    /** Their sum, in double, as {@link #logNormaliser} left it: what {@link #draw} scales its uniform draw by. */
+    private double mass;
     private long[] keys = new long[0];
 
     public Sampled sample(float[] logits, SamplingParams p, SplittableRandom rng) {
         int v = logits.length;
+        double t = softmaxTemperature(p.temperature());
+        double lse = logNormaliser(logits, t);
+        int token = p.isGreedy() ? argmax(logits) : draw(scratch, mass, v, p, rng);
+        int k = p.topLogprobs();
+        int[] topIds = new int[k];
+        float[] topLp = new float[k];
+        if (k > 0) {
+            topK(logits, v, k, topIds, topLp);
+            for (int j = 0; j < k; j++) if (topIds[j] >= 0) topLp[j] = logprob(logits, topIds[j], t, lse);
+        }
+        return new Sampled(token, logprob(logits, token, t, lse), topIds, topLp);
+    }
+
+    /**
+     * {@code log_softmax(logits / T)[token]}, the log-prob {@link #sample} reports for {@code token} at this
+     * temperature (0 = greedy, reported at 1), to the bit: scoring given tokens (the canary) uses the sampler's
+     * arithmetic, so that it checks the weights, not two ways of rounding.
+     */
+    public float logprob(float[] logits, double temperature, int token) {
+        double t = softmaxTemperature(temperature);
+        return logprob(logits, token, t, logNormaliser(logits, t));
+    }
+
+    /** Greedy (T = 0) reports log-probs at temperature 1, the only informative choice. */
+    private static double softmaxTemperature(double temperature) {
+        return temperature == 0 ? 1.0 : temperature;
+    }
+
+    private static float logprob(float[] logits, int token, double t, double lse) {
+        return (float) (logits[token] / t - lse);
+    }
+
+    /**
+     * log sum_i e^(logits[i] / t), the log-softmax's normaliser. One pass of exp over the vocabulary (it dominates on
+     * 150k-token vocabularies): {@link #scratch} gets the unnormalised probabilities e^(logit / t - max / t) and
+     * {@link #mass} their sum, kept in double.
+     */
+    private double logNormaliser(float[] logits, double t) {
+        int v = logits.length;
         if (scratch.length < v) scratch = new float[v];
-        double t = p.isGreedy() ? 1.0 : p.temperature();
-        // One pass of exp over the vocabulary (it dominates on 150k-token vocabularies): scratch holds the
-        // unnormalised probabilities exp(logit / t - max), the normaliser is their sum, kept in double.
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < v; i++) max = Math.max(max, logits[i]);
         double m = max / t, sum = 0;
@@ -36,16 +75,8 @@ public final class Sampler {
             scratch[i] = e;
             sum += e;
         }
-        double lse = m + Math.log(sum);
-        int token = p.isGreedy() ? argmax(logits) : draw(scratch, sum, v, p, rng);
-        int k = p.topLogprobs();
-        int[] topIds = new int[k];
-        float[] topLp = new float[k];
-        if (k > 0) {
-            topK(logits, v, k, topIds, topLp);
-            for (int j = 0; j < k; j++) if (topIds[j] >= 0) topLp[j] = (float) (logits[topIds[j]] / t - lse);
-        }
-        return new Sampled(token, (float) (logits[token] / t - lse), topIds, topLp);
+        mass = sum;
+        return m + Math.log(sum);
     }
 
     private static final double LOG2E = 1.4426950408889634;
