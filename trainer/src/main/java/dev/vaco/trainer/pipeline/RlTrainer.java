@@ -284,7 +284,11 @@ public final class RlTrainer {
             return m;
         }
 
-        /** Push + canary + rollback (WeightSync); a rollback pushes again under the next number, shifting base by one. */
+        /**
+         * Push + canary + rollback, the one place new weights reach the servers: a fleet's staged activation and
+         * weight distribution, and an adapter-only push, go in {@link WeightSync#push}. A rollback pushes again under
+         * the next number (a version is never reused), shifting base by one.
+         */
         void pushAndVerify(Map<String, Double> m) throws Exception {
             long v = sync.push(base + step, cfg.pipeline().corruptPushAt() == step, m);
             base = v - step;
