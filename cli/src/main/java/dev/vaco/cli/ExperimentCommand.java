@@ -1,23 +1,11 @@
 package dev.vaco.cli;
 
-import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.vaco.datasets.PromptStyle;
-import dev.vaco.datasets.Prompts;
 import dev.vaco.model.ModelDir;
-import dev.vaco.model.ModelInit;
-import dev.vaco.model.Tokenizer;
-import dev.vaco.trainer.config.ConfigLoader;
-import dev.vaco.trainer.config.TrainConfig;
-import dev.vaco.trainer.experiment.LagSweep;
-import dev.vaco.learner.policy.Engines;
-import dev.vaco.learner.policy.TorchPolicy;
-import dev.vaco.trainer.pipeline.DataCursor;
-import dev.vaco.trainer.pipeline.RlTrainer;
 import dev.vaco.trainer.StopRequest;
-import dev.vaco.learner.Checkpoint;
-import dev.vaco.trainer.sft.WarmStart;
+import dev.vaco.trainer.config.ConfigLoader;
+import dev.vaco.trainer.experiment.LagSweep;
+import dev.vaco.trainer.experiment.SharedWarmStart;
+import dev.vaco.trainer.experiment.TimeToAccuracy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -26,9 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 @Command(name = "experiment", mixinStandardHelpOptions = true, description = "Experiments on the built-in task.",
@@ -109,7 +94,7 @@ final class ExperimentCommand implements Runnable {
             base.addAll(SWEEP);
             base.addAll(overrides);
             Path warm = out.resolve("warm-start");
-            if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) warmStart(ConfigLoader.load(base), warm);
+            if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) SharedWarmStart.train(ConfigLoader.load(base), warm, System.out);
             if (StopRequest.requested()) return GracefulStop.exitStatus();
             ModelDir.Loaded m = ModelDir.load(warm);
             int keep = lags.stream().mapToInt(Integer::intValue).max().orElse(0) + 3;
@@ -123,24 +108,6 @@ final class ExperimentCommand implements Runnable {
             System.out.printf("%d runs this process, %d of %d finished; %s%n%s", ran, results.size(), grid.size(),
                     report.resolve("results.md"), LagSweep.table(results));
             return StopRequest.requested() ? GracefulStop.exitStatus() : 0;
-        }
-
-        /** The one warm start every run of the grid begins from (the demo's, on the same task). */
-        static void warmStart(TrainConfig cfg, Path dir) throws Exception {
-            Path init = dir.resolveSibling(dir.getFileName() + "-init");
-            long seed = cfg.sft().seedOr(cfg.run().seed());
-            if (!Files.isRegularFile(init.resolve(ModelDir.CONFIG))) ModelInit.initTiny(init, seed);
-            ModelDir.Loaded m = ModelDir.load(init);
-            try (Tokenizer tok = Tokenizer.load(init);
-                 NDManager root = Engines.pytorch().newBaseManager();
-                 TorchPolicy policy = TorchPolicy.create(m.config(), m.weights())) {
-                DataCursor data = DataCursor.synthetic(seed, cfg.run().levelMix(), cfg.run().evalProblems());
-                Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
-                WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, System.out::println);
-                if (StopRequest.requested()) return; // a partial warm start is not saved: the next run redoes it
-                ModelDir.save(dir, m.config(), policy.exportWeights());
-                ModelDir.copyTokenizer(init, dir);
-            }
         }
     }
 
@@ -175,83 +142,12 @@ final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             try (GracefulStop ignored = GracefulStop.install()) {
-                return measure();
+                var settings = new TimeToAccuracy.Settings(out, etas, seeds, target, maxMinutes, warmStart,
+                        DemoCommand.DEFAULTS, overrides);
+                boolean done = new TimeToAccuracy(settings,
+                        (cfg, warm) -> TrainCommand.run(cfg, warm, List.of(), null, false), System.out).run();
+                return done ? 0 : GracefulStop.exitStatus();
             }
-        }
-
-        private int measure() throws Exception {
-            List<String> base = new ArrayList<>(DemoCommand.DEFAULTS);
-            base.addAll(List.of("run.eval_every=5", "run.checkpoint_every=0", "sft.steps=0", "sft.warmup_steps=0",
-                    "run.target_accuracy=" + target, "pipeline.max_minutes=" + maxMinutes));
-            base.addAll(overrides);
-            ObjectMapper json = new ObjectMapper();
-            StringBuilder table = new StringBuilder("| seed | eta | warm start | reached | steps | seconds to target | speed-up vs eta 0 |\n|---|---|---|---|---|---|---|\n");
-            Map<Integer, List<Double>> speedups = new TreeMap<>();
-            for (long seed : seeds) {
-                Path warm;
-                if (warmStart != null) {
-                    warm = Path.of(warmStart.replace("{seed}", Long.toString(seed)));
-                } else {
-                    List<String> w = new ArrayList<>(DemoCommand.DEFAULTS);
-                    w.addAll(overrides);
-                    w.add("run.seed=" + seed);
-                    TrainConfig cfg = ConfigLoader.load(w);
-                    // one directory per warm-start seed: with the demo's fixed sft.seed every seed shares one
-                    warm = out.resolve("warm-start-s" + cfg.sft().seedOr(seed));
-                    if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) LagSweepCommand.warmStart(cfg, warm);
-                    if (StopRequest.requested()) return GracefulStop.exitStatus();
-                }
-                Double sync = null;
-                for (int eta : etas) {
-                    Path dir = out.resolve("runs").resolve("eta" + eta + "-s" + seed);
-                    Path result = dir.resolve("time-to-accuracy.json");
-                    if (!Files.isRegularFile(result)) {
-                        List<String> o = new ArrayList<>(base);
-                        o.addAll(List.of("run.out_dir=" + dir, "run.model=" + warm, "run.seed=" + seed, "rollout.max_staleness=" + eta));
-                        System.out.printf("time-to-accuracy: seed %d, eta %d%n", seed, eta);
-                        // a run without its result was interrupted: a timing restarts from scratch, never resumes
-                        if (RlTrainer.holdsRun(dir)) Checkpoint.deleteTree(dir);
-                        RlTrainer.Result r = TrainCommand.run(ConfigLoader.load(o), warm, List.of(), null, false);
-                        if (r.stopped()) return GracefulStop.exitStatus();
-                        double rlStart = r.curve().get(0)[2];
-                        Double seconds = null;
-                        for (double[] p : r.curve()) {
-                            if (p[1] >= target) {
-                                seconds = p[2] - rlStart;
-                                break;
-                            }
-                        }
-                        var node = json.createObjectNode().put("seed", seed).put("eta", eta).put("target", target)
-                                .put("accuracy_before", r.accuracyBefore()).put("accuracy_after", r.accuracyAfter())
-                                .put("steps", r.steps()).put("reached", seconds != null)
-                                .put("seconds", seconds != null ? seconds : r.curve().get(r.curve().size() - 1)[2] - rlStart);
-                        Files.writeString(result, node.toPrettyString());
-                    }
-                    JsonNode j = json.readTree(result.toFile());
-                    double secs = j.path("seconds").asDouble();
-                    boolean reached = j.path("reached").asBoolean();
-                    if (eta == 0 && reached) sync = secs;
-                    String ratio = "";
-                    if (eta > 0 && sync != null && reached) {
-                        ratio = String.format(Locale.ROOT, "%.2fx", sync / secs);
-                        speedups.computeIfAbsent(eta, k -> new ArrayList<>()).add(sync / secs);
-                    }
-                    table.append(String.format(Locale.ROOT, "| %d | %d | %.1f%% | %s | %d | %s%.0f | %s |%n", seed, eta,
-                            100 * j.path("accuracy_before").asDouble(), reached ? "yes" : "no (" + String.format(Locale.ROOT,
-                                    "%.1f%%", 100 * j.path("accuracy_after").asDouble()) + ")", j.path("steps").asInt(),
-                            reached ? "" : ">", secs, ratio));
-                }
-            }
-            StringBuilder summary = new StringBuilder();
-            speedups.forEach((eta, l) -> summary.append(String.format(Locale.ROOT, "- eta = %d: %.2fx (mean over %d seeds; %s)%n",
-                    eta, l.stream().mapToDouble(Double::doubleValue).average().orElse(0), l.size(),
-                    l.stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).collect(java.util.stream.Collectors.joining(", ")))));
-            String md = String.format(Locale.ROOT, "# Time to %.0f%% held-out accuracy%n%n%s%nSpeed-up of asynchronous over synchronous "
-                    + "(time at eta = 0 / time at eta):%n%n%s", 100 * target, table, summary);
-            Files.createDirectories(out);
-            Files.writeString(out.resolve("results.md"), md);
-            System.out.print(md);
-            return 0;
         }
     }
 }

@@ -82,17 +82,9 @@ public final class Learner {
     public Map<String, Double> step(List<Rollout> rollouts, long learnerVersion) {
         Map<String, Double> m = new LinkedHashMap<>();
         float temperature = (float) config.temperature();
-        float[] rewards = new float[rollouts.size()];
-        int[] groups = new int[rollouts.size()];
-        for (int i = 0; i < rewards.length; i++) {
-            rewards[i] = rollouts.get(i).reward();
-            groups[i] = rollouts.get(i).group();
-        }
         rolloutMetrics(rollouts, m);
         try (NDManager mgr = root.newSubManager()) {
-            GroupAdvantages.Result adv = GroupAdvantages.compute(mgr, rewards, groups, config.objective().advantage(),
-                    config.objective().advantageEps(), config.objective().dropAllEqualGroups());
-            m.putAll(adv.metrics());
+            GroupAdvantages.Result adv = advantages(mgr, rollouts, m);
             List<Rollout> kept = new ArrayList<>();
             for (long r : adv.keptRows()) kept.add(rollouts.get((int) r));
             m.put("train/responses", (double) kept.size());
@@ -103,63 +95,97 @@ public final class Learner {
             TrainBatch b = TrainBatch.build(mgr, kept, learnerVersion, 0);
             m.put("train/tokens", (double) b.completionTokens());
             lagMetrics(b, m);
-            int n = b.rows();
-            long[] all = new long[n];
-            for (int i = 0; i < n; i++) all[i] = i;
-            // lT and entropy: no-grad passes (no collector open), chunked so that [rows, T, V] logits stay small
-            NDArray start = noGrad(b, all, temperature, true);                             // [2, N, T]
-            NDArray logpStart = start.get(0), entropy = start.get(1);                      // [N, T] each
-            m.put("policy/entropy", masked(entropy, b.mask()));
-            NDArray lagZero = b.lag().eq(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(b.mask());
-            m.put("mismatch/kl_k3", Diagnostics.mismatchKl(b.behaviour(), logpStart, lagZero));
-            // how far the lag has carried the learner from the behaviour policy, whatever the objective:
-            // mean 0.5 |exp(lT - lb) - 1| (the spec's sampled-ratio TV, anchored at the learner's start)
-            m.put("lag/tv", masked(logpStart.sub(b.behaviour()).exp().sub(1f).abs().mul(0.5f), b.mask()));
+            long[] all = new long[b.rows()];
+            for (int i = 0; i < all.length; i++) all[i] = i;
+            NDArray logpStart = startPass(b, all, temperature, m);
             PolicyBatch full = objective.beginIteration(
                     PolicyBatch.of(logpStart, logpStart, b.behaviour(), adv.advantages(), b.mask(), b.groupIds()));
-            Map<String, double[]> sums = new LinkedHashMap<>();
-            int updates = config.updatesPerBatch(), count = Math.min(config.minibatches(), n);
-            double loss = 0, gradNorm = 0;
-            int applied = 0, minibatches = 0;
-            for (int u = 0; u < updates; u++) {
-                for (long[] rows : Minibatches.split(n, count, config.seed() * 1_000_003L + iteration * 31 + u)) {
-                    ObjectiveResult r;
-                    double lossValue;
-                    try (NDScope scope = new NDScope();
-                         GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        scope.suppressNotUsedWarning();
-                        PolicyBatch mb = full.select(rows);
-                        NDArray[] in = b.select(rows);
-                        NDArray logp = policy.tokenLogProbs(in[0], in[1], temperature);   // [n, T], with gradient
-                        r = objective.loss(mb.withLogp(logp));
-                        gc.backward(r.loss());
-                        lossValue = r.loss().getFloat();
-                    }
-                    Optimiser.Report rep = optimiser.step(policy.parameters(), lossValue);
-                    loss += lossValue;
-                    gradNorm += rep.gradNorm();
-                    applied += rep.applied() ? 1 : 0;
-                    minibatches++;
-                    m.put("optim/lr", rep.lr());
-                    m.put("optim/skipped_steps", (double) rep.skipped());
-                    r.metrics().forEach((k, v) -> sums.computeIfAbsent(k, x -> new double[1])[0] += v);
-                }
-            }
-            final int mbCount = minibatches;
-            sums.forEach((k, v) -> m.put(k, v[0] / mbCount));
-            m.put("loss/mean", loss / minibatches);
-            m.put("optim/grad_norm", gradNorm / minibatches);
-            m.put("optim/applied", (double) applied);
-            // consecutive-policy KL(pi_T || pi_T+1) on the batch's tokens (fixed-point diagnostic), k3 estimator
-            NDArray logpEnd = noGrad(b, all, temperature, false);
-            NDArray d = logpEnd.sub(logpStart);                                               // log(pi_T+1 / pi_T)
-            m.put("policy/consecutive_kl", masked(d.exp().sub(d).sub(1f), b.mask()));
-            // first-order improvement of the iteration: mean A~ * (l_new - l_start) > 0 when the update moved the
-            // policy toward the responses with positive (aligned) advantage: a sign-error tripwire
-            m.put("policy/advantage_gain", masked(d.mul(full.tokenAdvantages()), b.mask()));
+            updates(b, full, temperature, m);
+            endMetrics(b, all, logpStart, full, temperature, m);
         }
         iteration++;
         return m;
+    }
+
+    /** Group-relative advantages from the rewards; the estimator's metrics go to {@code m}. */
+    private GroupAdvantages.Result advantages(NDManager mgr, List<Rollout> rollouts, Map<String, Double> m) {
+        float[] rewards = new float[rollouts.size()];
+        int[] groups = new int[rollouts.size()];
+        for (int i = 0; i < rewards.length; i++) {
+            rewards[i] = rollouts.get(i).reward();
+            groups[i] = rollouts.get(i).group();
+        }
+        GroupAdvantages.Result adv = GroupAdvantages.compute(mgr, rewards, groups, config.objective().advantage(),
+                config.objective().advantageEps(), config.objective().dropAllEqualGroups());
+        m.putAll(adv.metrics());
+        return adv;
+    }
+
+    /**
+     * {@code lT}, the learner's log-probs at the start of the iteration {@code [N, T]}, with the metrics read off
+     * that pass: entropy, inference/trainer mismatch on the lag-0 tokens, and the lag's TV.
+     */
+    private NDArray startPass(TrainBatch b, long[] all, float temperature, Map<String, Double> m) {
+        // lT and entropy: no-grad passes (no collector open), chunked so that [rows, T, V] logits stay small
+        NDArray start = noGrad(b, all, temperature, true);                             // [2, N, T]
+        NDArray logpStart = start.get(0), entropy = start.get(1);                      // [N, T] each
+        m.put("policy/entropy", masked(entropy, b.mask()));
+        NDArray lagZero = b.lag().eq(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(b.mask());
+        m.put("mismatch/kl_k3", Diagnostics.mismatchKl(b.behaviour(), logpStart, lagZero));
+        // how far the lag has carried the learner from the behaviour policy, whatever the objective:
+        // mean 0.5 |exp(lT - lb) - 1| (the spec's sampled-ratio TV, anchored at the learner's start)
+        m.put("lag/tv", masked(logpStart.sub(b.behaviour()).exp().sub(1f).abs().mul(0.5f), b.mask()));
+        return logpStart;
+    }
+
+    /** u updates over seeded minibatches: recompute {@code l}, loss, backward, clip, AdamW; averaged metrics. */
+    private void updates(TrainBatch b, PolicyBatch full, float temperature, Map<String, Double> m) {
+        int n = b.rows();
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        int updates = config.updatesPerBatch(), count = Math.min(config.minibatches(), n);
+        double loss = 0, gradNorm = 0;
+        int applied = 0, minibatches = 0;
+        for (int u = 0; u < updates; u++) {
+            for (long[] rows : Minibatches.split(n, count, config.seed() * 1_000_003L + iteration * 31 + u)) {
+                ObjectiveResult r;
+                double lossValue;
+                try (NDScope scope = new NDScope();
+                     GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    scope.suppressNotUsedWarning();
+                    PolicyBatch mb = full.select(rows);
+                    NDArray[] in = b.select(rows);
+                    NDArray logp = policy.tokenLogProbs(in[0], in[1], temperature);   // [n, T], with gradient
+                    r = objective.loss(mb.withLogp(logp));
+                    gc.backward(r.loss());
+                    lossValue = r.loss().getFloat();
+                }
+                Optimiser.Report rep = optimiser.step(policy.parameters(), lossValue);
+                loss += lossValue;
+                gradNorm += rep.gradNorm();
+                applied += rep.applied() ? 1 : 0;
+                minibatches++;
+                m.put("optim/lr", rep.lr());
+                m.put("optim/skipped_steps", (double) rep.skipped());
+                r.metrics().forEach((k, v) -> sums.computeIfAbsent(k, x -> new double[1])[0] += v);
+            }
+        }
+        final int mbCount = minibatches;
+        sums.forEach((k, v) -> m.put(k, v[0] / mbCount));
+        m.put("loss/mean", loss / minibatches);
+        m.put("optim/grad_norm", gradNorm / minibatches);
+        m.put("optim/applied", (double) applied);
+    }
+
+    /** After the updates: how far the iteration moved the policy, one more no-grad pass. */
+    private void endMetrics(TrainBatch b, long[] all, NDArray logpStart, PolicyBatch full, float temperature,
+                            Map<String, Double> m) {
+        // consecutive-policy KL(pi_T || pi_T+1) on the batch's tokens (fixed-point diagnostic), k3 estimator
+        NDArray logpEnd = noGrad(b, all, temperature, false);
+        NDArray d = logpEnd.sub(logpStart);                                               // log(pi_T+1 / pi_T)
+        m.put("policy/consecutive_kl", masked(d.exp().sub(d).sub(1f), b.mask()));
+        // first-order improvement of the iteration: mean A~ * (l_new - l_start) > 0 when the update moved the
+        // policy toward the responses with positive (aligned) advantage: a sign-error tripwire
+        m.put("policy/advantage_gain", masked(d.mul(full.tokenAdvantages()), b.mask()));
     }
 
     /** No-grad log-probs {@code [n, T]}, or with {@code entropy} log-probs and entropies {@code [2, n, T]}. */

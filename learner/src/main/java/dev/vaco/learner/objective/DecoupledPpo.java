@@ -26,14 +26,6 @@ import java.util.Map;
 public record DecoupledPpo(double eps, double epsHigh, double isCap, LossAggregation aggregation)
         implements Objective {
 
-    public DecoupledPpo {
-        if (!(eps > 0 && eps < 1)) {
-            throw new IllegalArgumentException("decoupled_ppo eps must be in (0, 1), found " + eps);
-        }
-        if (!(epsHigh > 0)) throw new IllegalArgumentException("decoupled_ppo eps_high must be > 0, found " + epsHigh);
-        if (!(isCap > 0)) throw new IllegalArgumentException("decoupled_ppo is_cap must be > 0, found " + isCap);
-    }
-
     @Override
     public String name() {
         return "decoupled_ppo";

@@ -28,12 +28,6 @@ import java.util.Map;
  */
 public record Grpo(double eps, double epsHigh, LossAggregation aggregation, double klCoef) implements Objective {
 
-    public Grpo {
-        if (!(eps > 0 && eps < 1)) throw new IllegalArgumentException("grpo eps must be in (0, 1), found " + eps);
-        if (!(epsHigh > 0)) throw new IllegalArgumentException("grpo eps_high must be > 0, found " + epsHigh);
-        if (!(klCoef >= 0)) throw new IllegalArgumentException("grpo kl_coef must be >= 0, found " + klCoef);
-    }
-
     @Override
     public String name() {
         return "grpo";

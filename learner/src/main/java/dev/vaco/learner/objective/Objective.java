@@ -12,6 +12,9 @@ import java.util.List;
  * (VACO's Align; identity elsewhere), then for each update and minibatch: recompute {@code logp}, {@code loss},
  * backward. Wrap each minibatch in an {@code NDScope}: the objectives create their intermediates in the manager of
  * {@code logp}.
+ *
+ * <p>The objectives take their parameters as given: each is validated once, in {@link ObjectiveConfig}, whose
+ * message names the config key.
  */
 public sealed interface Objective permits Vaco, PpoClip, Grpo, DecoupledPpo, TruncatedIsReinforce, Spo {
 

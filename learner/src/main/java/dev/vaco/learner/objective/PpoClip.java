@@ -23,11 +23,6 @@ import java.util.Map;
  */
 public record PpoClip(double eps, double epsHigh, LossAggregation aggregation) implements Objective {
 
-    public PpoClip {
-        if (!(eps > 0 && eps < 1)) throw new IllegalArgumentException("ppo_clip eps must be in (0, 1), found " + eps);
-        if (!(epsHigh > 0)) throw new IllegalArgumentException("ppo_clip eps_high must be > 0, found " + epsHigh);
-    }
-
     @Override
     public String name() {
         return "ppo_clip";

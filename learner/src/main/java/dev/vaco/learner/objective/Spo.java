@@ -19,10 +19,6 @@ import java.util.Map;
  */
 public record Spo(double eps, LossAggregation aggregation) implements Objective {
 
-    public Spo {
-        if (!(eps > 0)) throw new IllegalArgumentException("spo eps must be > 0, found " + eps);
-    }
-
     @Override
     public String name() {
         return "spo";

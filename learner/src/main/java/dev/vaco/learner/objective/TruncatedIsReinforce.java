@@ -19,10 +19,6 @@ import java.util.Map;
  */
 public record TruncatedIsReinforce(double isCap, LossAggregation aggregation) implements Objective {
 
-    public TruncatedIsReinforce {
-        if (!(isCap > 0)) throw new IllegalArgumentException("tis_reinforce is_cap must be > 0, found " + isCap);
-    }
-
     @Override
     public String name() {
         return "tis_reinforce";

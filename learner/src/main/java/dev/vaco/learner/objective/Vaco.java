@@ -44,12 +44,6 @@ import java.util.Map;
 public record Vaco(double delta, double rhoBar, TvAnchor anchor, TestScope scope, LossAggregation aggregation,
                    double klCoef) implements Objective {
 
-    public Vaco {
-        if (!(delta > 0)) throw new IllegalArgumentException("vaco delta must be > 0, found " + delta);
-        if (!(rhoBar > 0)) throw new IllegalArgumentException("vaco rho_bar must be > 0, found " + rhoBar);
-        if (!(klCoef >= 0)) throw new IllegalArgumentException("vaco kl_coef must be >= 0, found " + klCoef);
-    }
-
     public enum TvAnchor {
         BEHAVIOUR("behaviour"), LEARNER_START("learner-start");
 

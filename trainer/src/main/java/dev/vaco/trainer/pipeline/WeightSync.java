@@ -1,0 +1,149 @@
+package dev.vaco.trainer.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.vaco.datasets.Prompts;
+import dev.vaco.learner.policy.Engines;
+import dev.vaco.learner.policy.TorchPolicy;
+import dev.vaco.model.Tensor;
+import dev.vaco.model.Weights;
+import dev.vaco.model.wire.PolicyClient;
+import dev.vaco.trainer.config.PipelineConfig;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Verified weight sync: the learner's weights go to the rollout servers, canary prompts scored there and by the
+ * learner must agree, and a push that disagrees is rolled back to the last verified version.
+ *
+ * <p>Everything between "the learner has new weights" and "the servers sample with them" lives here: a rollout fleet's
+ * staged activation and weight distribution, and a LoRA run's adapter-only push, change this class and not the run.
+ */
+final class WeightSync {
+    /** A held-out prompt and its reference completion, scored token by token on both sides after each push. */
+    record Canary(int[] prompt, int[] completion) {}
+
+    private final RolloutCoordinator coord;
+    private final TorchPolicy policy;
+    private final List<Canary> canaries;
+    private final PipelineConfig pc;
+    private final float temperature;
+    private final PrintStream out;
+    /** What the servers hold and the canaries accepted: where a bad push rolls back to. */
+    private Weights verified;
+    private long verifiedVersion;
+
+    WeightSync(RolloutCoordinator coord, TorchPolicy policy, List<Canary> canaries, PipelineConfig pc, double temperature,
+               PrintStream out) {
+        this.coord = coord;
+        this.policy = policy;
+        this.canaries = canaries;
+        this.pc = pc;
+        this.temperature = (float) temperature;
+        this.out = out;
+    }
+
+    /** The first {@code n} held-out prompts that have a reference solution. */
+    static List<Canary> canaries(List<Prompts.Prompt> heldOut, Prompts prompts, int n) {
+        List<Canary> out = new ArrayList<>();
+        for (Prompts.Prompt p : heldOut) {
+            if (out.size() == n) break;
+            if (p.problem().solution() != null) out.add(new Canary(p.ids(), prompts.completionIds(p.problem())));
+        }
+        return out;
+    }
+
+    /** The version the servers sample with: the last push the canaries accepted. */
+    long verifiedVersion() {
+        return verifiedVersion;
+    }
+
+    /** The run's starting weights, published without a canary check: they are what the servers compare against. */
+    void publishStart(long version) throws InterruptedException {
+        verified = policy.exportWeights();
+        verifiedVersion = version;
+        coord.publish(verified, version, null);
+    }
+
+    /**
+     * Pushes the learner's weights as {@code version} and checks the canaries ({@code sync/*} metrics into {@code m}).
+     * {@code corrupt}: fault injection for tests, the pushed weights differ from the learner's.
+     *
+     * @return the version the servers now hold: {@code version}, or {@code version + 1} after a rollback
+     */
+    long push(long version, boolean corrupt, Map<String, Double> m) throws Exception {
+        Weights w = policy.exportWeights();
+        long v = version;
+        m.put("sync/push_s", coord.publish(w, v, corrupt ? x -> corrupt(w) : null));
+        double mismatch = canaryMismatch(v);
+        m.put("sync/canary_max_abs", mismatch);
+        if (mismatch > pc.canaryThreshold()) {
+            // Roll back to the last verified version, then push once more under a fresh number (a
+            // version number is never reused); a second mismatch is an engine bug: stop loudly.
+            coord.rollback(verifiedVersion, verified);
+            m.put("sync/rolled_back", 1.0);
+            out.printf("push of version %d rolled back to %d: canary mismatch %.2e > %.1e; pushing again as %d%n",
+                    v, verifiedVersion, mismatch, pc.canaryThreshold(), v + 1);
+            v++;
+            coord.publish(w, v, null);
+            double again = canaryMismatch(v);
+            m.put("sync/canary_max_abs_retry", again);
+            if (again > pc.canaryThreshold()) {
+                throw new IllegalStateException("the servers' log-probs differ from the learner's by " + again
+                        + " after a fresh push of version " + v + ": the inference engine and the trainer disagree");
+            }
+        }
+        verified = w;
+        verifiedVersion = v;
+        return v;
+    }
+
+    /** Largest |server - learner| log-prob over the canary tokens, at the version just pushed. */
+    private double canaryMismatch(long version) {
+        if (canaries.isEmpty()) return 0;
+        double worst = 0;
+        for (Canary c : canaries) {
+            float[] learner = learnerLogprobs(c);
+            for (PolicyClient server : coord.current()) {
+                float[] served;
+                try {
+                    served = server.score(c.prompt(), c.completion(), temperature, version).join();
+                } catch (CompletionException e) {
+                    continue; // a server that died since the push: the coordinator's health check takes it out
+                }
+                for (int i = 0; i < served.length; i++) worst = Math.max(worst, Math.abs(served[i] - learner[i]));
+            }
+        }
+        return worst;
+    }
+
+    private float[] learnerLogprobs(Canary c) {
+        int p = c.prompt().length, n = p + c.completion().length - 1;
+        int[] tokens = new int[n], targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = i < p ? c.prompt()[i] : c.completion()[i - p];
+            targets[i] = i + 1 < p ? c.prompt()[i + 1] : c.completion()[i + 1 - p];
+        }
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            NDArray t = m.create(tokens, new Shape(1, n));
+            NDArray y = m.create(targets, new Shape(1, n));
+            float[] all = policy.tokenLogProbs(t, y, temperature).toFloatArray();
+            float[] out = new float[c.completion().length];
+            System.arraycopy(all, p - 1, out, 0, out.length);
+            return out;
+        }
+    }
+
+    /** Fault injection for tests: the pushed weights differ from the learner's. */
+    private static Weights corrupt(Weights w) {
+        Weights c = w.copy();
+        Tensor norm = c.get("model.norm.weight");
+        for (int i = 0; i < norm.numel(); i++) norm.data().put(i, norm.get(i) * 1.5f);
+        return c;
+    }
+}
