@@ -1,4 +1,4 @@
-package dev.vaco.server.bench;
+package dev.vaco.bench;
 
 import ai.onnxruntime.OrtException;
 import dev.vaco.model.ModelConfig;
@@ -43,21 +43,21 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * cd /work/main
- * mvn -o -q -pl inference-server test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/is.cp -Dmdep.includeScope=test
- * CP=inference-server/target/classes:inference-server/target/test-classes:$(cat /tmp/is.cp)
+ * mvn -o -q -pl bench -am package -DskipTests
+ * CP=bench/target/classes:$(cat bench/target/classpath.txt)
  * # 1 + 3: tokens/s at concurrency 1, 8, 64 (tiny and ~25M), then the PyTorch eager baseline on the same model dirs
- * java -cp $CP dev.vaco.server.bench.ServingBench serving --models tiny,25m --torch
+ * java -cp $CP dev.vaco.bench.ServingBench serving --models tiny,25m --torch
  * # the RL shape: C sequences as C / 8 prompts of 8 samples each (a group shares its prompt's prefill)
- * java -cp $CP dev.vaco.server.bench.ServingBench serving --models 25m --levels 64 --n 8
+ * java -cp $CP dev.vaco.bench.ServingBench serving --models 25m --levels 64 --n 8
  * # 2: weight-swap time of the ~25M model, idle and under concurrency 8
- * java -cp $CP dev.vaco.server.bench.ServingBench swap [--no-spin]
+ * java -cp $CP dev.vaco.bench.ServingBench swap [--no-spin]
  * # 4: vaco at concurrency 1 on the Llama-3-tokenizer model dir that Jlama also runs (see docs/bench/serving.md)
  * # a weight push over 2 GB (0.54B parameters, fp32), through files on both sides; needs ~10 GB of RAM
- * java -XX:MaxRAMPercentage=75 -cp $CP dev.vaco.server.bench.ServingBench large-swap [DIR]
- * java -cp $CP dev.vaco.server.bench.ServingBench init-llama3 /tmp/jlama-bench/model
- * java -cp $CP dev.vaco.server.bench.ServingBench serving --dir /tmp/jlama-bench/model --levels 1 --prompt 15 --completion 128
+ * java -XX:MaxRAMPercentage=75 -cp $CP dev.vaco.bench.ServingBench large-swap [DIR]
+ * java -cp $CP dev.vaco.bench.ServingBench init-llama3 /tmp/jlama-bench/model
+ * java -cp $CP dev.vaco.bench.ServingBench serving --dir /tmp/jlama-bench/model --levels 1 --prompt 15 --completion 128
  * # the PyTorch baseline runs the same network: greedy continuations of the server and of the script agree
- * java -cp $CP dev.vaco.server.bench.ServingBench check-torch /tmp/vaco-serving-bench/25m
+ * java -cp $CP dev.vaco.bench.ServingBench check-torch /tmp/vaco-serving-bench/25m
  * </pre>
  *
  * Workload: prompts of random token ids (prompt {@code --prompt} tokens, default 64; request i uses seed i), temperature 1,
@@ -288,8 +288,7 @@ public final class ServingBench {
     }
 
     static Path torchScript() {
-        Path script = Path.of("inference-server/src/test/python/torch_generate_baseline.py");
-        return Files.isRegularFile(script) ? script : Path.of("src/test/python/torch_generate_baseline.py");
+        return BenchScripts.python("torch_generate_baseline.py");
     }
 
     static List<String> runTorch(Path dir, int prompt, int completion, int[] levels) throws Exception {
@@ -465,7 +464,7 @@ public final class ServingBench {
      * ceiling exactly as the engine benchmark measures it, so the two documents compare like with like.
      */
     static double matmulCeiling() throws OrtException {
-        return dev.vaco.server.engine.OrtBench.matmulCeiling();
+        return OrtBench.matmulCeiling();
     }
 
     /** Waits while the 1-minute load is above 2.5 (30 s polls, 10 minutes at most); returns the load measured under. */

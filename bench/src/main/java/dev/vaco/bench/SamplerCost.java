@@ -1,4 +1,4 @@
-package dev.vaco.server.bench;
+package dev.vaco.bench;
 
 import dev.vaco.server.sampling.NaiveSampling;
 import dev.vaco.server.sampling.Sampler;
@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * normal(0, 2) (a random-init model's are close to uniform, so the inverse-CDF walk goes ~half the vocabulary).
  *
  * <pre>
- * java -cp $CP dev.vaco.server.bench.SamplerCost
+ * java -cp $CP dev.vaco.bench.SamplerCost
  * </pre>
  */
 public final class SamplerCost {
