@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  */
 public final class SamplerCost {
     public static void main(String[] args) {
-        System.out.println("load: " + ServingBench.loadAverage1());
+        System.out.println("load: " + BenchMachine.loadAverage1());
         System.out.println("| V | temperature | vaco µs/token best | median | naive baseline µs/token best | median |");
         System.out.println("|---|---|---|---|---|---|");
         for (int v : new int[] {128, 32_000, 128_256}) {
