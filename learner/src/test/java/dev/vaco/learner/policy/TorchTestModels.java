@@ -9,8 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** Small random configurations covering the architecture switches, and weights that make every path matter. */
-final class TorchTestModels {
+/**
+ * Small random configurations covering the architecture switches, and weights that make every path matter. Public for
+ * the bench module's TrainBench (test-jar), which draws its batches with {@link #randomTokens}.
+ */
+public final class TorchTestModels {
     private TorchTestModels() {}
 
     // (type, V, H, I, L, NH, KVH, hd, eps, theta, maxPos, tied, attention_bias, bos, eos)
@@ -68,7 +71,7 @@ final class TorchTestModels {
         return Weights.validated(config, m, "test weights");
     }
 
-    static int[][] randomTokens(int vocab, int rows, int cols, long seed) {
+    public static int[][] randomTokens(int vocab, int rows, int cols, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         int[][] t = new int[rows][cols];
         for (int[] row : t) for (int i = 0; i < cols; i++) row[i] = r.nextInt(vocab);

@@ -1,4 +1,4 @@
-package dev.vaco.server.engine;
+package dev.vaco.bench;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnxruntime.OnnxTensor;
@@ -9,6 +9,11 @@ import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
+import dev.vaco.server.engine.EngineBenchSupport;
+import dev.vaco.server.engine.GraphOptions;
+import dev.vaco.server.engine.KvCache;
+import dev.vaco.server.engine.OrtPolicy;
+import dev.vaco.server.engine.PolicyOptions;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -21,10 +26,9 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * cd /work/main
- * mvn -o -q -pl inference-server test-compile
- * mvn -o -q -pl inference-server dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
- * java -cp inference-server/target/test-classes:inference-server/target/classes:$(cat /tmp/cp.txt) \
- *      dev.vaco.server.engine.OrtBench [--layouts | --headline | --profile | --attention]
+ * mvn -o -q -pl bench -am package -DskipTests
+ * java -cp bench/target/classes:$(cat bench/target/classpath.txt) \
+ *      dev.vaco.bench.OrtBench [--layouts | --headline | --profile | --attention]
  * </pre>
  * Throughput is the best (and median) of several short windows: the 2-core machine is shared with other builds,
  * and the best window is the one least disturbed by them.
@@ -98,7 +102,7 @@ public final class OrtBench {
         ModelConfig c = p.config();
         KvCache cache = p.newCache(batch, promptLen);
         int[][] prompts = new int[batch][];
-        for (int r = 0; r < batch; r++) prompts[r] = OrtTestModels.tokens(c, promptLen, r);
+        for (int r = 0; r < batch; r++) prompts[r] = EngineBenchSupport.tokens(c, promptLen, r);
         int rounds = batch == 1 ? 30 : 8;
         long[] times = new long[rounds];
         for (int round = -WARMUP; round < rounds; round++) {
@@ -120,7 +124,7 @@ public final class OrtBench {
         ModelConfig c = p.config();
         KvCache cache = p.newCache(batch, context + WARMUP + windows * steps);
         // one prefill shared by every row: the cost of a step does not depend on the cache contents
-        p.prefill(cache, 0, OrtTestModels.tokens(c, context, 99));
+        p.prefill(cache, 0, EngineBenchSupport.tokens(c, context, 99));
         for (int r = 1; r < batch; r++) cache.copyRow(0, r);
         SplittableRandom rnd = new SplittableRandom(5);
         int[] next = new int[batch];
@@ -176,7 +180,7 @@ public final class OrtBench {
         List<OrtPolicy> policies = new java.util.ArrayList<>();
         try {
             for (PolicyOptions o : layouts) policies.add(OrtPolicy.create(c, w, o));
-            int[] prompt = OrtTestModels.tokens(c, 64, 3);
+            int[] prompt = EngineBenchSupport.tokens(c, 64, 3);
             for (int round = 0; round < 6; round++) {
                 for (int i = 0; i < layouts.size(); i++) {
                     OrtPolicy p = policies.get(i);
@@ -220,7 +224,7 @@ public final class OrtBench {
         System.out.println("load average at start: " + loadAverage());
         try (OrtPolicy p = OrtPolicy.create(c, ModelInit.random(c, 1))) {
             KvCache cache = p.newCache(32, 64 + WARMUP + 40 * 6 + 1);
-            p.prefill(cache, 0, OrtTestModels.tokens(c, 64, 99));
+            p.prefill(cache, 0, EngineBenchSupport.tokens(c, 64, 99));
             for (int r = 1; r < 32; r++) cache.copyRow(0, r);
             int[] next = new int[32];
             for (int i = 0; i < WARMUP; i++) p.decode(cache, next);
@@ -244,7 +248,7 @@ public final class OrtBench {
      * Where a 25M decode step at batch 64 goes, at contexts across the serving benchmark's 64-256: the fastest of 15
      * steps per context, split by op type with ORT's own profiler (kernel times of that step). Attention's bytes are
      * the K and V rows it must read (fp32); compare its GB/s with the machine's read bandwidth
-     * ({@code src/test/c/membw.c}).
+     * ({@code bench/src/main/c/membw.c}).
      */
     private static void profile() throws Exception {
         ModelConfig c = ModelInit.benchConfig25m();
@@ -254,11 +258,11 @@ public final class OrtBench {
         System.out.println("load average at start: " + loadAverage());
         String trace;
         long[][] stepNanos = new long[contexts.length][steps];
-        try (OrtPolicy p = OrtPolicy.create(c, ModelInit.random(c, 1), PolicyOptions.DEFAULT,
-                so -> so.enableProfiling(dir.resolve("ort").toString()))) {
+        try (OrtPolicy p = EngineBenchSupport.createProfiled(c, ModelInit.random(c, 1), PolicyOptions.DEFAULT,
+                dir.resolve("ort").toString())) {
             for (int k = 0; k < contexts.length; k++) {
                 KvCache cache = p.newCache(batch, contexts[k] + WARMUP + steps);
-                p.prefill(cache, 0, OrtTestModels.tokens(c, contexts[k], 99));
+                p.prefill(cache, 0, EngineBenchSupport.tokens(c, contexts[k], 99));
                 for (int r = 1; r < batch; r++) cache.copyRow(0, r);
                 int[] next = new int[batch];
                 for (int i = 0; i < WARMUP; i++) p.decode(cache, next);
@@ -268,7 +272,7 @@ public final class OrtBench {
                     stepNanos[k][i] = System.nanoTime() - t0;
                 }
             }
-            trace = p.endProfiling();
+            trace = EngineBenchSupport.endProfiling(p);
         }
         double ceiling = matmulCeiling();
         // ORT's trace: "model_run" events (one per run(), in order), and "<node>_kernel_time" events inside them
@@ -341,19 +345,7 @@ public final class OrtBench {
     private static double attentionStep(OrtEnvironment env, DataType dt, int batch, int heads, int kvHeads, int hd,
                                         int layers, int ctx, int cap) throws OrtException {
         int packed = (heads + 2 * kvHeads) * hd;
-        OnnxGraphBuilder g = new OnnxGraphBuilder("gqa");
-        g.input("qkv", dt, (long) batch, 1L, (long) packed);
-        g.input("past_k", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
-        g.input("past_v", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
-        g.input("seqlens_k", DataType.INT32, (long) batch);
-        g.input("total_len", DataType.INT32);
-        g.nodeNamed(OnnxGraphBuilder.MS_DOMAIN, "GroupQueryAttention",
-                List.of("qkv", "", "", "past_k", "past_v", "seqlens_k", "total_len"), List.of("out", "present_k", "present_v"),
-                OnnxGraphBuilder.Attr.i("num_heads", heads), OnnxGraphBuilder.Attr.i("kv_num_heads", kvHeads),
-                OnnxGraphBuilder.Attr.f("scale", 1f));
-        g.output("out", dt, (long) batch, 1L, (long) heads * hd);
-        g.output("present_k", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
-        g.output("present_v", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        byte[] model = EngineBenchSupport.groupQueryAttentionModel(dt, batch, heads, kvHeads, hd, cap);
         ai.onnxruntime.OnnxJavaType type = dt == DataType.FLOAT ? ai.onnxruntime.OnnxJavaType.FLOAT
                 : ai.onnxruntime.OnnxJavaType.FLOAT16;
         int bytes = dt == DataType.FLOAT ? 4 : 2;
@@ -376,7 +368,7 @@ public final class OrtBench {
                 inputs.add(Map.of("qkv", qkv, "past_k", k, "past_v", v, "seqlens_k", sk, "total_len", total));
                 outputs.add(new java.util.LinkedHashMap<>(Map.of("present_k", k, "present_v", v))); // in place, as the engine
             }
-            try (OrtSession s = env.createSession(g.build().toByteArray(), so)) {
+            try (OrtSession s = env.createSession(model, so)) {
                 double best = Double.MAX_VALUE;
                 for (int step = 0; step < 30; step++) {
                     long t0 = System.nanoTime();
@@ -413,11 +405,6 @@ public final class OrtBench {
     private static double matmulOnce(int n) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         if (matmulSession == null) {
-            OnnxGraphBuilder g = new OnnxGraphBuilder("matmul");
-            g.input("a", DataType.FLOAT, (long) n, (long) n);
-            g.output("y", DataType.FLOAT, (long) n, (long) n);
-            g.externalFloat("b", n, n);
-            g.nodeNamed("", "MatMul", List.of("a", "b"), List.of("y"));
             FloatBuffer a = Tensor.allocate((long) n * n), b = Tensor.allocate((long) n * n);
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < n * n; i++) {
@@ -431,7 +418,7 @@ public final class OrtBench {
                 so.setIntraOpNumThreads(2);
                 so.setInterOpNumThreads(1);
                 so.addExternalInitializers(Map.of("b", bt));
-                matmulSession = env.createSession(g.build().toByteArray(), so);
+                matmulSession = env.createSession(EngineBenchSupport.matmulModel(n), so);
             }
         }
         double best = 0;
@@ -460,12 +447,7 @@ public final class OrtBench {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         double best = 0;
         for (int n : new int[] {1024, 2048}) {
-            OnnxGraphBuilder g = new OnnxGraphBuilder("matmul");
-            g.input("a", DataType.FLOAT, (long) n, (long) n);
-            g.output("y", DataType.FLOAT, (long) n, (long) n);
-            g.externalFloat("b", n, n);
-            g.nodeNamed("", "MatMul", List.of("a", "b"), List.of("y"));
-            byte[] model = g.build().toByteArray();
+            byte[] model = EngineBenchSupport.matmulModel(n);
             FloatBuffer a = Tensor.allocate((long) n * n), b = Tensor.allocate((long) n * n);
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < n * n; i++) {

@@ -1,4 +1,4 @@
-package dev.vaco.server.bench;
+package dev.vaco.bench;
 
 import dev.vaco.server.sampling.NaiveSampling;
 import dev.vaco.server.sampling.Sampler;
@@ -15,12 +15,12 @@ import java.util.SplittableRandom;
  * normal(0, 2) (a random-init model's are close to uniform, so the inverse-CDF walk goes ~half the vocabulary).
  *
  * <pre>
- * java -cp $CP dev.vaco.server.bench.SamplerCost
+ * java -cp $CP dev.vaco.bench.SamplerCost
  * </pre>
  */
 public final class SamplerCost {
     public static void main(String[] args) {
-        System.out.println("load: " + ServingBench.loadAverage1());
+        System.out.println("load: " + BenchMachine.loadAverage1());
         System.out.println("| V | temperature | vaco µs/token best | median | naive baseline µs/token best | median |");
         System.out.println("|---|---|---|---|---|---|");
         for (int v : new int[] {128, 32_000, 128_256}) {

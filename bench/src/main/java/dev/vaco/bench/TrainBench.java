@@ -1,4 +1,4 @@
-package dev.vaco.learner.policy;
+package dev.vaco.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -10,6 +10,10 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Weights;
 import dev.vaco.learner.optim.AdamW;
+import dev.vaco.learner.policy.Engines;
+import dev.vaco.learner.policy.PythonScripts;
+import dev.vaco.learner.policy.TorchPolicy;
+import dev.vaco.learner.policy.TorchTestModels;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,10 +32,10 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * cd /work/main
- * mvn -o -q -pl trainer test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/vaco-trainer-cp.txt
+ * mvn -o -q -pl bench -am package -DskipTests
  * java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=2 -Dai.djl.pytorch.num_interop_threads=1 \
- *   -cp trainer/target/classes:trainer/target/test-classes:$(cat /tmp/vaco-trainer-cp.txt) \
- *   dev.vaco.learner.policy.TrainBench --configs tiny,25m --seq 64,128 --batch 32 --warmup 2 --steps 5 --rounds 2
+ *   -cp bench/target/classes:$(cat bench/target/classpath.txt) \
+ *   dev.vaco.bench.TrainBench --configs tiny,25m --seq 64,128 --batch 32 --warmup 2 --steps 5 --rounds 2
  * </pre>
  *
  * <p>The machine is shared (other builds run alongside), so each (config, T) is measured in {@code --rounds} rounds,
@@ -174,8 +178,11 @@ public final class TrainBench {
         try (TorchPolicy policy = TorchPolicy.create(config, weights);
              NDManager inputs = Engines.pytorch().newBaseManager();
              AdamW adam = new AdamW(inputs, 0.9, 0.999, 1e-8, 0.01)) {
-            NDArray tok = NativeArrays.keep(inputs.create(tokens));
-            NDArray tgt = NativeArrays.keep(inputs.create(targets));
+            // kept out of any open NDScope, as the learner's NativeArrays.keep does (package-private there)
+            NDArray tok = inputs.create(tokens);
+            NDArray tgt = inputs.create(targets);
+            NDScope.unregister(tok);
+            NDScope.unregister(tgt);
             double first = Double.NaN, last = Double.NaN;
             double[][] phases = new double[steps][3];
             for (int i = 0; i < warmup + steps; i++) {
@@ -205,7 +212,7 @@ public final class TrainBench {
 
     static double pythonBaseline(ModelConfig config, Weights weights, int[][] seq, int warmup, int steps, int threads)
             throws IOException, InterruptedException {
-        String reason = PythonReferenceTest.PythonScripts.torchUnavailableReason();
+        String reason = PythonScripts.torchUnavailableReason();
         if (reason != null) {
             System.out.println("python baseline skipped: " + reason);
             return Double.NaN;
@@ -217,8 +224,8 @@ public final class TrainBench {
             Files.writeString(batch, Arrays.stream(seq)
                     .map(r -> Arrays.stream(r).mapToObj(Integer::toString).collect(Collectors.joining(" ")))
                     .collect(Collectors.joining("\n")) + "\n");
-            String out = PythonReferenceTest.PythonScripts.run(List.of(PythonReferenceTest.PYTHON,
-                    PythonReferenceTest.PythonScripts.path("train_step_baseline.py").toString(), dir.toString(),
+            String out = PythonScripts.run(List.of(PythonScripts.PYTHON,
+                    BenchScripts.python("train_step_baseline.py").toString(), dir.toString(),
                     batch.toString(), Integer.toString(warmup), Integer.toString(steps), Integer.toString(threads)),
                     // Debian's torch 1.13 runs its GEMMs in OpenBLAS (BLAS_INFO=generic), whose pthread pool ignores
                     // torch.set_num_threads and takes every core: pin it to the same thread count.

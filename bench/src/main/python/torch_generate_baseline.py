@@ -8,7 +8,7 @@ Llama forward (RMSNorm, rotate-half RoPE, GQA, SwiGLU, tied lm_head), batched: o
 Prints one JSON line per batch size: generated tokens/s including the prefill (comparable to the server's closed-loop
 figure; median and best of the timed generations, repeated for at least --min-seconds) and decode-only tokens/s.
 
-    /usr/bin/python3 inference-server/src/test/python/torch_generate_baseline.py \
+    /usr/bin/python3 bench/src/main/python/torch_generate_baseline.py \
         --model-dir /tmp/vaco-serving-bench/25m --batches 1,8,64 --prompt-len 64 --new-tokens 192
 
 Debian's torch (/usr/bin/python3, not the python3 on PATH), 2 threads. Needs libopenblas0-pthread.

@@ -2,7 +2,7 @@
  * Read bandwidth of main memory with two threads (the attention of a batched decode step streams the KV cache, so
  * this, not the matmul ceiling, bounds it). Each thread sums its half of a 512 MB buffer with AVX-512 loads.
  *
- *   gcc -O2 -mavx512f -pthread inference-server/src/test/c/membw.c -o /tmp/membw && /tmp/membw
+ *   gcc -O2 -mavx512f -pthread bench/src/main/c/membw.c -o /tmp/membw && /tmp/membw
  */
 #include <immintrin.h>
 #include <pthread.h>

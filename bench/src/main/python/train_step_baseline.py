@@ -15,7 +15,9 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# hf_llama_ref.py stays beside the learner test that compares logits with it (learner/src/test/python)
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(_here, "..", "..", "..", "..", "learner", "src", "test", "python"))
 import hf_llama_ref  # noqa: E402
 
 

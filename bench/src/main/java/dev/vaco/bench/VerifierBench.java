@@ -1,7 +1,12 @@
-package dev.vaco.reward;
+package dev.vaco.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vaco.reward.AnswerExtractor;
+import dev.vaco.reward.SharedData;
+import dev.vaco.reward.Verdict;
+import dev.vaco.reward.Verifier;
+import dev.vaco.reward.VerifierConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +18,7 @@ import java.util.List;
  * themselves (so every comparison goes through extraction, parsing and equivalence, and should be CORRECT).
  *
  * <p>Not a test; run as documented in docs/bench/reward.md:
- * {@code taskset -c 0 java -cp <classpath> dev.vaco.reward.VerifierBench [passes]}
+ * {@code taskset -c 0 java -cp <classpath> dev.vaco.bench.VerifierBench [passes]}
  */
 public final class VerifierBench {
 

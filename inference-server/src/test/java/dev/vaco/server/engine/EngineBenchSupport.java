@@ -1,0 +1,68 @@
+package dev.vaco.server.engine;
+
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnxruntime.OrtException;
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.Weights;
+
+import java.util.List;
+
+/**
+ * What the engine benchmark ({@code dev.vaco.bench.OrtBench}, bench module) needs from this package's package-private
+ * parts: the graph writer, the session hook that turns on ORT's profiler, and the test models' prompts. It lives in the
+ * test-jar so that the engine's public API does not widen for a benchmark.
+ */
+public final class EngineBenchSupport {
+    private EngineBenchSupport() {}
+
+    /** {@code n} random token ids of {@code c}'s vocabulary from {@code seed} (as the engine tests use). */
+    public static int[] tokens(ModelConfig c, int n, long seed) {
+        return OrtTestModels.tokens(c, n, seed);
+    }
+
+    /** A policy whose session records ORT's profile into files named {@code prefix}*. */
+    public static OrtPolicy createProfiled(ModelConfig c, Weights w, PolicyOptions options, String prefix) {
+        return OrtPolicy.create(c, w, options, so -> so.enableProfiling(prefix));
+    }
+
+    /** Ends the profiling of {@link #createProfiled} and returns the trace file. */
+    public static String endProfiling(OrtPolicy p) throws OrtException {
+        return p.endProfiling();
+    }
+
+    /**
+     * {@code y = a b} for n x n fp32 matrices: input {@code a}, output {@code y}, and {@code b} an external initializer
+     * (to be handed over from memory, so ORT prepacks it as it does the model's weights).
+     */
+    public static byte[] matmulModel(int n) {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("matmul");
+        g.input("a", DataType.FLOAT, (long) n, (long) n);
+        g.output("y", DataType.FLOAT, (long) n, (long) n);
+        g.externalFloat("b", n, n);
+        g.nodeNamed("", "MatMul", List.of("a", "b"), List.of("y"));
+        return g.build().toByteArray();
+    }
+
+    /**
+     * One {@code com.microsoft:GroupQueryAttention} node as the engine's decode step runs it (packed q|k|v of one
+     * token per row, scale 1, K/V buffers of {@code cap} positions), in {@code dt}: inputs {@code qkv, past_k, past_v,
+     * seqlens_k, total_len}, outputs {@code out, present_k, present_v}.
+     */
+    public static byte[] groupQueryAttentionModel(DataType dt, int batch, int heads, int kvHeads, int hd, int cap) {
+        int packed = (heads + 2 * kvHeads) * hd;
+        OnnxGraphBuilder g = new OnnxGraphBuilder("gqa");
+        g.input("qkv", dt, (long) batch, 1L, (long) packed);
+        g.input("past_k", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        g.input("past_v", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        g.input("seqlens_k", DataType.INT32, (long) batch);
+        g.input("total_len", DataType.INT32);
+        g.nodeNamed(OnnxGraphBuilder.MS_DOMAIN, "GroupQueryAttention",
+                List.of("qkv", "", "", "past_k", "past_v", "seqlens_k", "total_len"), List.of("out", "present_k", "present_v"),
+                OnnxGraphBuilder.Attr.i("num_heads", heads), OnnxGraphBuilder.Attr.i("kv_num_heads", kvHeads),
+                OnnxGraphBuilder.Attr.f("scale", 1f));
+        g.output("out", dt, (long) batch, 1L, (long) heads * hd);
+        g.output("present_k", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        g.output("present_v", dt, (long) batch, (long) kvHeads, (long) cap, (long) hd);
+        return g.build().toByteArray();
+    }
+}
