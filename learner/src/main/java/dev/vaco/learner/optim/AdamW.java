@@ -54,14 +54,8 @@ public final class AdamW implements AutoCloseable {
      */
     public record State(Map<String, Long> steps, Map<String, float[]> expAvg, Map<String, float[]> expAvgSq) {}
 
+    /** The hyper-parameters are {@code optim.*} keys, validated once where they are read: {@link OptimConfig}. */
     public AdamW(NDManager parent, double beta1, double beta2, double eps, double weightDecay) {
-        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("AdamW betas must be in [0, 1), found " + beta1 + ", " + beta2);
-        }
-        if (!(eps > 0) || !(weightDecay >= 0)) {
-            throw new IllegalArgumentException("AdamW needs eps > 0 and weight decay >= 0, found " + eps + ", "
-                    + weightDecay);
-        }
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
