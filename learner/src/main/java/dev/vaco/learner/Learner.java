@@ -52,14 +52,22 @@ public final class Learner {
     }
 
     private final TorchPolicy policy;
+    /** The frozen policy of the KL term ({@code objective.kl_coef > 0}), or null: no reference pass at all. */
+    private final TorchPolicy reference;
     private final Objective objective;
     private final Optimiser optimiser;
     private final Settings config;
     private final NDManager root;
     private long iteration;
 
-    public Learner(TorchPolicy policy, Objective objective, Optimiser optimiser, Settings config, NDManager root) {
+    /**
+     * @param reference the KL term's reference policy (verl's "ref": the weights RL started from), frozen, or null
+     *                  when the objective has no KL term
+     */
+    public Learner(TorchPolicy policy, TorchPolicy reference, Objective objective, Optimiser optimiser, Settings config,
+                   NDManager root) {
         this.policy = policy;
+        this.reference = reference;
         this.objective = objective;
         this.optimiser = optimiser;
         this.config = config;
@@ -98,8 +106,10 @@ public final class Learner {
             long[] all = new long[b.rows()];
             for (int i = 0; i < all.length; i++) all[i] = i;
             NDArray logpStart = startPass(b, all, temperature, m);
-            PolicyBatch full = objective.beginIteration(
-                    PolicyBatch.of(logpStart, logpStart, b.behaviour(), adv.advantages(), b.mask(), b.groupIds()));
+            PolicyBatch start = PolicyBatch.of(logpStart, logpStart, b.behaviour(), adv.advantages(), b.mask(), b.groupIds());
+            // log pi_ref [N, T], once per iteration: the reference is frozen, so every minibatch reads the same values
+            if (reference != null) start = start.withReference(noGrad(reference, b, all, temperature, false));
+            PolicyBatch full = objective.beginIteration(start);
             updates(b, full, temperature, m);
             endMetrics(b, all, logpStart, full, temperature, m);
         }
@@ -127,7 +137,7 @@ public final class Learner {
      */
     private NDArray startPass(TrainBatch b, long[] all, float temperature, Map<String, Double> m) {
         // lT and entropy: no-grad passes (no collector open), chunked so that [rows, T, V] logits stay small
-        NDArray start = noGrad(b, all, temperature, true);                             // [2, N, T]
+        NDArray start = noGrad(policy, b, all, temperature, true);                             // [2, N, T]
         NDArray logpStart = start.get(0), entropy = start.get(1);                      // [N, T] each
         m.put("policy/entropy", masked(entropy, b.mask()));
         NDArray lagZero = b.lag().eq(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(b.mask());
@@ -180,7 +190,7 @@ public final class Learner {
     private void endMetrics(TrainBatch b, long[] all, NDArray logpStart, PolicyBatch full, float temperature,
                             Map<String, Double> m) {
         // consecutive-policy KL(pi_T || pi_T+1) on the batch's tokens (fixed-point diagnostic), k3 estimator
-        NDArray logpEnd = noGrad(b, all, temperature, false);
+        NDArray logpEnd = noGrad(policy, b, all, temperature, false);
         NDArray d = logpEnd.sub(logpStart);                                               // log(pi_T+1 / pi_T)
         m.put("policy/consecutive_kl", masked(d.exp().sub(d).sub(1f), b.mask()));
         // first-order improvement of the iteration: mean A~ * (l_new - l_start) > 0 when the update moved the
@@ -188,8 +198,8 @@ public final class Learner {
         m.put("policy/advantage_gain", masked(d.mul(full.tokenAdvantages()), b.mask()));
     }
 
-    /** No-grad log-probs {@code [n, T]}, or with {@code entropy} log-probs and entropies {@code [2, n, T]}. */
-    private NDArray noGrad(TrainBatch b, long[] rows, float temperature, boolean entropy) {
+    /** {@code policy}'s no-grad log-probs {@code [n, T]}, or with {@code entropy} log-probs and entropies {@code [2, n, T]}. */
+    private static NDArray noGrad(TorchPolicy policy, TrainBatch b, long[] rows, float temperature, boolean entropy) {
         int chunk = 16;
         List<NDArray> parts = new ArrayList<>();
         for (int s = 0; s < rows.length; s += chunk) {

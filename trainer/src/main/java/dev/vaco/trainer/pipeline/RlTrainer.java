@@ -119,6 +119,8 @@ public final class RlTrainer {
                 }
                 r.report();
                 return r.result(r.exportFinalModel(), false);
+            } finally {
+                if (r.reference != null) r.reference.close();
             }
         }
     }
@@ -152,7 +154,10 @@ public final class RlTrainer {
         final DataCursor data;
         final List<Prompts.Prompt> heldOut = new ArrayList<>();
         final List<WeightSync.Canary> canaries;
-        final Learner learner;
+        /** Made once the starting weights are known (after the warm start or the resume): they are the KL reference. */
+        Learner learner;
+        /** The KL term's frozen reference policy, when {@code objective.kl_coef > 0}; closed with the run. */
+        TorchPolicy reference;
         final int batch = cfg.rollout().promptsPerStep();
         final int eta = Math.max(cfg.rollout().maxStaleness(), cfg.rollout().lag());
         final long totalGroups = (long) cfg.run().steps() * batch;
@@ -180,7 +185,6 @@ public final class RlTrainer {
             this.data = cursor(cfg.run().seed());
             for (Problem p : data.heldOut()) heldOut.add(prompts.build(p));
             this.canaries = WeightSync.canaries(heldOut, prompts, cfg.pipeline().canaryPrompts());
-            this.learner = new Learner(policy, Objective.create(cfg.objective()), optimiser, learnerSettings(cfg), root);
         }
 
         /** With {@code --resume}: restores the newest checkpoint and the ledger's untrained groups; false if none. */
@@ -227,6 +231,8 @@ public final class RlTrainer {
         /** Publishes the starting weights, checkpoints a fresh run at step 0, reissues the ledger's untrained groups. */
         void startRollouts(RolloutCoordinator coord, boolean resumed) throws Exception {
             this.coord = coord;
+            reference = referencePolicy(resumed);
+            learner = new Learner(policy, reference, Objective.create(cfg.objective()), optimiser, learnerSettings(cfg), root);
             sync = new WeightSync(coord, policy, canaries, cfg.pipeline(), cfg.rollout().temperature(), out);
             publishedStep = step;
             sync.publishStart(base + step);
@@ -237,6 +243,21 @@ public final class RlTrainer {
                 if (e.scored() != null) coord.restoreScored(g);
                 else coord.issue(g);
             }
+        }
+
+        /**
+         * The KL term's reference, as verl's: the weights RL starts from (after the warm start), frozen. A fresh run
+         * copies the policy now; a resumed one reads them back from the step-0 checkpoint every run writes.
+         */
+        private TorchPolicy referencePolicy(boolean resumed) throws IOException {
+            if (cfg.objective().klCoef() == 0) return null;
+            if (!resumed) return TorchPolicy.create(model.config(), policy.exportWeights());
+            Path start = runDir.resolve("checkpoints").resolve("step-0");
+            if (!Files.isRegularFile(start.resolve(Checkpoint.STATE))) {
+                throw new IOException(start + ": objective.kl_coef > 0 needs the run's step-0 checkpoint (the KL reference)"
+                        + " to resume, and it is missing");
+            }
+            return TorchPolicy.create(model.config(), ModelDir.load(start).weights());
         }
 
         /**

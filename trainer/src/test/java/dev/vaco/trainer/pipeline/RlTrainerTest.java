@@ -104,6 +104,32 @@ class RlTrainerTest {
         }
     }
 
+    /**
+     * {@code objective.kl_coef > 0} once passed validation and then failed at the first minibatch (no reference pass).
+     * The reference is the policy RL started from: the first step's KL to it is exactly 0 (same weights, same engine),
+     * it grows once the policy has moved, and a resumed run reads the same reference back from the step-0 checkpoint.
+     */
+    @Test
+    void klToTheStartingPolicyTrainsAndResumes() throws Exception {
+        Path run = dir.resolve("kl");
+        try (Server s = server(4); PolicyClient c = client(s)) {
+            String[] kl = {"rollout.max_staleness=0", "objective.name=grpo", "objective.kl_coef=0.04"};
+            assertThat(train(overrides(run, 2, kl), List.of(c), false).steps()).isEqualTo(2);
+            assertThat(train(overrides(run, 3, kl), List.of(c), true).steps()).isEqualTo(3);
+            List<JsonNode> steps = steps(run);
+            assertThat(steps).hasSize(3);
+            assertThat(steps.get(0).path("kl/ref").asDouble(Double.NaN)).isZero();
+            for (int i = 1; i < steps.size(); i++) {
+                double k = steps.get(i).path("kl/ref").asDouble(Double.NaN);
+                assertThat(k).as("kl/ref at step %d", i + 1).isFinite().isGreaterThanOrEqualTo(0);
+                if (steps.get(i - 1).path("policy/consecutive_kl").asDouble() > 0) {
+                    assertThat(k).as("the policy moved at step %d, so its KL to the start is positive", i).isPositive();
+                }
+            }
+            assertThat(Ledger.trainedCounts(run.resolve("ledger.jsonl")).values()).containsOnly(1);
+        }
+    }
+
     @Test
     void withEtaTwoNoTrainedTokenLagsMoreThanTwo() throws Exception {
         Path run = dir.resolve("eta2");
