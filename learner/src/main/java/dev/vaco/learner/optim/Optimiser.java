@@ -14,6 +14,8 @@ public final class Optimiser implements AutoCloseable {
     private final AdamW adamW;
     private final WarmupCosine schedule;
     private final double maxGradNorm;
+    /** Optimiser steps per step of the schedule: the RL phase's schedule counts learner steps ({@link #from}). */
+    private final int perScheduleStep;
     private final NonFiniteGuard guard = new NonFiniteGuard();
     private long applied;
 
@@ -26,18 +28,31 @@ public final class Optimiser implements AutoCloseable {
     public record Report(boolean applied, double gradNorm, double lr, long skipped) {}
 
     public Optimiser(AdamW adamW, WarmupCosine schedule, double maxGradNorm) {
+        this(adamW, schedule, maxGradNorm, 1);
+    }
+
+    private Optimiser(AdamW adamW, WarmupCosine schedule, double maxGradNorm, int perScheduleStep) {
+        if (perScheduleStep < 1) throw new IllegalArgumentException("perScheduleStep must be >= 1, found " + perScheduleStep);
         this.adamW = adamW;
         this.schedule = schedule;
         this.maxGradNorm = maxGradNorm;
+        this.perScheduleStep = perScheduleStep;
     }
 
-    public static Optimiser from(NDManager manager, OptimConfig c, int totalSteps) {
-        return new Optimiser(AdamW.from(manager, c), WarmupCosine.from(c, totalSteps), c.maxGradNorm());
+    /**
+     * The RL phase's optimiser: {@code optim.warmup_steps} and the horizon count learner steps, and the lr stays the
+     * same for the {@code perLearnerStep} optimiser steps (updates per batch x minibatches) of one learner step, as
+     * verl's scheduler steps once per training step. (It used to advance per optimiser step over a horizon of learner
+     * steps: with u = 4 the lr reached its floor a quarter of the way through the run.)
+     */
+    public static Optimiser from(NDManager manager, OptimConfig c, int learnerSteps, int perLearnerStep) {
+        WarmupCosine schedule = new WarmupCosine(c.lr(), c.warmupSteps(), learnerSteps, c.minLrRatio());
+        return new Optimiser(AdamW.from(manager, c), schedule, c.maxGradNorm(), perLearnerStep);
     }
 
     public Report step(Map<String, NDArray> parameters, double loss) {
         double norm = Gradients.globalNorm(parameters);
-        double lr = schedule.lr(applied);
+        double lr = schedule.lr(applied / perScheduleStep);
         if (!guard.admit(loss, norm, parameters)) return new Report(false, norm, lr, guard.skipped());
         Gradients.scaleToNorm(parameters, norm, maxGradNorm);
         adamW.step(parameters, lr);

@@ -1,7 +1,5 @@
 package dev.vaco.learner.optim;
 
-import dev.vaco.learner.optim.OptimConfig;
-
 /**
  * Learning rate at optimiser step {@code s} (0-based): linear warm-up to {@code peakLr}, then cosine decay to
  * {@code peakLr * minLrRatio} at {@code totalSteps}, constant after.
@@ -28,10 +26,6 @@ public record WarmupCosine(double peakLr, int warmupSteps, int totalSteps, doubl
         if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
             throw new IllegalArgumentException("minLrRatio must be in [0, 1], found " + minLrRatio);
         }
-    }
-
-    public static WarmupCosine from(OptimConfig c, int totalSteps) {
-        return new WarmupCosine(c.lr(), c.warmupSteps(), totalSteps, c.minLrRatio());
     }
 
     public double lr(long step) {

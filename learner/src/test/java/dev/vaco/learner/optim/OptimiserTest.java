@@ -45,6 +45,32 @@ class OptimiserTest {
         assertThat(new WarmupCosine(1e-3, 0, 10, 0).lr(0)).isCloseTo(1e-3, within(1e-12));
     }
 
+    /** The RL schedule counts learner steps: with 4 optimiser steps per learner step it ends where the run ends. */
+    @Test
+    void theRlScheduleSpansTheRunWhateverTheOptimiserStepsPerLearnerStep() {
+        OptimConfig c = withWarmup(OptimConfig.defaults(), 2);
+        int learnerSteps = 10, perStep = 4;
+        WarmupCosine byLearnerStep = new WarmupCosine(c.lr(), 2, learnerSteps, c.minLrRatio());
+        try (NDManager m = NDManager.newBaseManager();
+             Optimiser opt = Optimiser.from(m, c, learnerSteps, perStep)) {
+            Map<String, NDArray> params = Map.of("p", Params.leaf(m, new float[] {1, 2, 3}, new Shape(3)));
+            for (int s = 0; s < learnerSteps; s++) {
+                for (int k = 0; k < perStep; k++) {
+                    Params.backwardWithGradients(params, Map.of("p", new float[] {0.1f, 0.2f, 0.3f}));
+                    double lr = opt.step(params, 0.5).lr();
+                    // every optimiser step of learner step s runs at the learner-step schedule's lr(s)
+                    assertThat(lr).as("learner step %d, update %d", s, k).isCloseTo(byLearnerStep.lr(s), within(1e-12));
+                }
+            }
+            assertThat(opt.appliedSteps()).isEqualTo((long) learnerSteps * perStep);
+        }
+    }
+
+    private static OptimConfig withWarmup(OptimConfig c, int warmup) {
+        return new OptimConfig(c.lr(), c.beta1(), c.beta2(), c.eps(), c.weightDecay(), c.maxGradNorm(), warmup,
+                c.minLrRatio(), c.minibatches());
+    }
+
     @Test
     void guardSkipsANonFiniteStepWithoutTouchingParametersOrState() {
         try (NDManager m = NDManager.newBaseManager();

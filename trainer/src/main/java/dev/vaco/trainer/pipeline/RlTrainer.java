@@ -88,7 +88,8 @@ public final class RlTrainer {
              Verifier verifier = new Verifier(VerifierConfig.strictDefaults());
              NDManager root = Engines.pytorch().newBaseManager();
              TorchPolicy policy = createPolicy(model);
-             Optimiser optimiser = Optimiser.from(root, cfg.optim(), cfg.run().steps());
+             Optimiser optimiser = Optimiser.from(root, cfg.optim(), cfg.run().steps(),
+                     cfg.rollout().updatesPerBatch() * cfg.optim().minibatches());
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
              Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"))) {
             Run r = new Run(t0, runDir, model, tok, verifier, root, policy, optimiser, telemetry, ledger);
