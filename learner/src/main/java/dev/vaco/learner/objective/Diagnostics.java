@@ -10,9 +10,10 @@ public final class Diagnostics {
     private Diagnostics() {}
 
     /**
-     * Mismatch KL between the inference engine and the trainer on the same policy version, k3 estimator
-     * ({@code is/mismatch_kl}): {@code mean(exp(lb - lT) - (lb - lT) - 1)} over tokens with lag 0. It must be ~0 when
-     * both engines agree; a rise is the early warning of a numerical mismatch.
+     * Mismatch KL(pi_b || pi_T) between the inference engine and the trainer on the same policy version, by Schulman's
+     * k3 estimator on the tokens the engine sampled: with r = pi_T / pi_b = exp(lT - lb), {@code mean(r - 1 - log r)}
+     * over tokens with lag 0 (unbiased because E_b[r] = 1; the earlier exp(lb - lT) form was non-negative but biased).
+     * It must be ~0 when both engines agree; a rise is the early warning of a numerical mismatch.
      *
      * @param logpBehaviour [N, T] lb
      * @param logpStart     [N, T] lT
@@ -20,7 +21,7 @@ public final class Diagnostics {
      * @return the mean, or 0 when no token has lag 0
      */
     public static double mismatchKl(NDArray logpBehaviour, NDArray logpStart, NDArray lagZeroMask) {
-        NDArray d = logpBehaviour.sub(logpStart);                 // [N, T] lb - lT
+        NDArray d = logpStart.sub(logpBehaviour);                 // [N, T] log r = lT - lb
         return Tokens.mean(d.exp().sub(d).sub(1f), lagZeroMask);
     }
 

@@ -57,7 +57,7 @@ class PolicyBatchTest {
             double sum = 0, n = 0;
             for (int i = 0; i < in.n; i++) {
                 for (int j = 0; j < in.t; j++) {
-                    double d = in.logpBehaviour[i][j] - in.logpStart[i][j];
+                    double d = in.logpStart[i][j] - in.logpBehaviour[i][j]; // log r, r = pi_T / pi_b
                     sum += in.mask[i][j] * (Math.exp(d) - d - 1);
                     n += in.mask[i][j];
                 }
