@@ -24,7 +24,7 @@ import java.util.concurrent.CompletionException;
  * the servers keep the last verified version: the push is "rolled back" before it was ever live.
  *
  * <p>Everything between "the learner has new weights" and "the servers sample with them" lives here: a rollout fleet's
- * staged activation and weight distribution, and a LoRA run's adapter-only push, change this class and not the run.
+ * weight distribution and a LoRA run's adapter-only push change this class and not the run.
  */
 final class WeightSync {
     /** A held-out prompt and its reference completion, scored token by token on both sides after each push. */
