@@ -37,7 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Versions: unpinned rows share the <em>live</em> batch, which always runs the newest weights; a swap happens
  * between two decode steps, keeps every KV cache (computed by older weights; the per-token version tags say so) and
  * tags later tokens with the new version. A request pinned to an older resident version runs in a batch of its own
- * with that version's session. The last {@code keepVersions} versions stay resident.
+ * with that version's session. The last {@code keepVersions} versions stay resident. A version may also be
+ * <em>staged</em> ({@link #stage}): resident and scoreable, sampling nothing until {@link #activate} (or discarded by
+ * {@link #drop}), so that a push is checked before any token comes from it.
  *
  * <p>This class is the scheduler: the inbox, admission and the loop. What it schedules lives elsewhere: a
  * {@link Batch} runs its rows (prefill, decode step, finished rows), {@link PolicyVersions} keeps the resident
@@ -140,6 +142,12 @@ public final class GenerationEngine implements AutoCloseable {
 
     public List<Long> residentVersions() { return versions.versions(); }
 
+    /** Versions pushed with staging and not yet activated or dropped: scoreable when pinned, never sampled from. */
+    public List<Long> stagedVersions() { return versions.stagedVersions(); }
+
+    /** The latest versions dropped before going live, or rolled back. */
+    public List<Long> droppedVersions() { return versions.droppedVersions(); }
+
     /** Rows (concurrent sequences) of the live batch and of each pinned version's batch, as the KV budget allows. */
     public int liveRows() { return kv.liveRows(); }
 
@@ -198,6 +206,11 @@ public final class GenerationEngine implements AutoCloseable {
             throw new InvalidRequestException("n", "n must be at most " + rows + " (rows per batch"
                     + (request.pinnedVersion() != null ? " of a pinned version" : "") + "), found " + sp.n());
         }
+        if (request.pinnedVersion() != null && versions.isStaged(request.pinnedVersion())) {
+            // a staged version has passed no check yet: it may be scored (the canary) but must not sample a token
+            throw new InvalidRequestException(409, "policy_version", "policy_version " + request.pinnedVersion()
+                    + " is staged, not live: it can be scored (POST /v1/score) but samples nothing until activated");
+        }
         if (request.pinnedVersion() != null && !versions.isResident(request.pinnedVersion())) {
             throw new InvalidRequestException("policy_version", "policy_version " + request.pinnedVersion()
                     + " is not resident; resident versions: " + residentVersions());
@@ -215,12 +228,32 @@ public final class GenerationEngine implements AutoCloseable {
      * @return completes with the seconds from call to swap, once the new version samples
      */
     public CompletableFuture<Double> publish(Weights weights, long version) {
+        return install(weights, version, true);
+    }
+
+    /**
+     * Makes {@code weights} resident as {@code version} without making it live: requests pinned to it may be scored
+     * ({@link #score}) but nothing samples from it until {@link #activate}; {@link #drop} discards it. The number is
+     * spent either way (versions only increase).
+     *
+     * @return completes with the seconds from call to the session being resident
+     */
+    public CompletableFuture<Double> stage(Weights weights, long version) {
+        if (versions.stagedVersions().size() >= options.keepVersions()) { // early, before a session is built for nothing
+            throw new InvalidRequestException(409, "version", "already " + options.keepVersions() + " staged versions "
+                    + stagedVersions() + ": activate or drop one first");
+        }
+        return install(weights, version, false);
+    }
+
+    private CompletableFuture<Double> install(Weights weights, long version, boolean makeLive) {
         long t0 = System.nanoTime();
         CompletableFuture<Double> done = new CompletableFuture<>();
         versions.claim(version, () -> {
             OrtPolicy policy = OrtPolicy.create(config, weights, options.policy());
             command(() -> {
-                versions.makeLive(version, policy);
+                if (makeLive) versions.makeLive(version, policy);
+                else versions.stage(version, policy);
                 double s = (System.nanoTime() - t0) / 1e9;
                 metrics.weightUpdates.increment();
                 metrics.weightUpdateSeconds.add(s);
@@ -230,23 +263,39 @@ public final class GenerationEngine implements AutoCloseable {
         return done;
     }
 
+    /** Makes the staged {@code version} live from the next decode step (already live: nothing changes). */
+    public CompletableFuture<Long> activate(long version) {
+        return versionCommand(() -> versions.activate(version), version);
+    }
+
+    /** Discards the staged {@code version}: it never sampled a token, and its number is not reused. */
+    public CompletableFuture<Long> drop(long version) {
+        return versionCommand(() -> versions.drop(version), version);
+    }
+
+    /** Runs a change of the resident set on the decode thread; completes with {@code version} once done. */
+    private CompletableFuture<Long> versionCommand(Runnable change, long version) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        command(() -> {
+            change.run();
+            done.complete(version);
+        }, done);
+        return done;
+    }
+
     /**
      * Makes the resident {@code version} live again and drops every newer version (a push that failed its canary
      * check). Later pushes must still use numbers above the highest ever published, so no tag is ever reused.
      */
     public CompletableFuture<Long> rollback(long version) {
-        CompletableFuture<Long> done = new CompletableFuture<>();
         if (!versions.isResident(version)) {
-            done.completeExceptionally(new InvalidRequestException("version", "version " + version
+            return CompletableFuture.failedFuture(new InvalidRequestException("version", "version " + version
                     + " is not resident; resident: " + residentVersions()));
-            return done;
         }
-        command(() -> {
+        return versionCommand(() -> {
             versions.rollBackTo(version);
             metrics.weightRollbacks.increment();
-            done.complete(version);
-        }, done);
-        return done;
+        }, version);
     }
 
     /**

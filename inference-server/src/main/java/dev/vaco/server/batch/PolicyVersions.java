@@ -8,20 +8,27 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 
 /**
- * The register of resident policy versions: which ORT session is live, which older ones stay for pinned requests, and
- * when a session may be closed. Kept apart from the scheduler because its rules (versions only increase, the newest K
- * stay, a session closes only once no pinned row runs on it) hold whatever the batching does.
+ * The register of resident policy versions: which ORT session is live, which older ones stay for pinned requests, which
+ * newer ones are <em>staged</em> (resident and scoreable, but sampling nothing until activated), and when a session may
+ * be closed. Kept apart from the scheduler because its rules (versions only increase, the newest K non-staged stay, a
+ * staged version never samples, a session closes only once no pinned row runs on it) hold whatever the batching does.
  *
  * <p>Threads: the resident set is read from any thread (request validation, {@link #versions()}); it changes only on
- * the decode thread ({@link #makeLive}, {@link #rollBackTo}), as does every {@link Resident#pinnedRows} count.
+ * the decode thread ({@link #makeLive}, {@link #stage}, {@link #activate}, {@link #drop}, {@link #rollBackTo}), as
+ * does every {@link Resident#pinnedRows} count.
  * {@link #claim} runs on the publishing thread.
  */
 final class PolicyVersions {
     private final ConcurrentSkipListMap<Long, Resident> resident = new ConcurrentSkipListMap<>();
     private final int keep;
     private final ServerMetrics metrics;
+    /** Resident but not live: scoreable when pinned, never sampled from. Always above the live version. */
+    private final ConcurrentSkipListSet<Long> staged = new ConcurrentSkipListSet<>();
+    /** The latest versions dropped or rolled back (bounded): so that activating one names what happened to it. */
+    private final ConcurrentSkipListSet<Long> dropped = new ConcurrentSkipListSet<>();
     private volatile long live;
     private final Object publishLock = new Object();
     private long highestPublished; // guarded by publishLock: versions only increase
@@ -45,6 +52,16 @@ final class PolicyVersions {
 
     boolean isResident(long version) { return resident.containsKey(version); }
 
+    /** Staged version numbers, oldest first. */
+    List<Long> stagedVersions() { return new ArrayList<>(staged); }
+
+    boolean isStaged(long version) { return staged.contains(version); }
+
+    /** Versions dropped or rolled back lately (the newest {@value #DROPPED_REMEMBERED}), oldest first. */
+    List<Long> droppedVersions() { return new ArrayList<>(dropped); }
+
+    private static final int DROPPED_REMEMBERED = 64;
+
     /** The resident {@code version}, or null. */
     Resident get(long version) { return resident.get(version); }
 
@@ -65,26 +82,92 @@ final class PolicyVersions {
         }
     }
 
-    /** Decode thread: {@code version} becomes live; versions beyond the newest K are evicted. */
+    /** Decode thread: {@code version} becomes live at once (a push without staging); see {@link #activate}. */
     void makeLive(long version, OrtPolicy policy) {
         resident.put(version, new Resident(version, policy));
+        goLive(version);
+    }
+
+    /**
+     * Decode thread: {@code version} becomes resident but not live. The staged set is bounded by K so that a client
+     * that stages and never activates or drops cannot fill the memory with sessions.
+     */
+    void stage(long version, OrtPolicy policy) {
+        if (staged.size() >= keep) {
+            policy.close();
+            throw new InvalidRequestException(409, "version", "already " + staged.size() + " staged versions " + staged
+                    + " (at most " + keep + "): activate or drop one first");
+        }
+        staged.add(version); // before it is resident: a reader that sees it resident also sees it staged
+        resident.put(version, new Resident(version, policy));
+        metrics.weightStaged.increment();
+        metrics.stagedVersions.set(staged.size());
+    }
+
+    /** Decode thread: the staged {@code version} becomes live; the live version itself is accepted again (a retry). */
+    void activate(long version) {
+        if (version == live && !staged.contains(version)) return;
+        requireStaged(version, "activate");
+        if (version < live) {
+            throw new InvalidRequestException(409, "version", "staged version " + version + " is below the live version "
+                    + live + " and can never be live: drop it");
+        }
+        goLive(version);
+        metrics.weightActivations.increment();
+    }
+
+    /** Decode thread: the staged {@code version} is discarded; it never sampled a token. Dropping it again is a no-op. */
+    void drop(long version) {
+        if (dropped.contains(version) && !resident.containsKey(version)) return;
+        requireStaged(version, "drop");
+        retire(resident.get(version));
+    }
+
+    private void requireStaged(long version, String what) {
+        if (staged.contains(version)) return;
+        String why = dropped.contains(version) ? "was dropped or rolled back"
+                : version == live ? "is the live version (POST /v1/weights/rollback goes back to an older one)"
+                : resident.containsKey(version) ? "is an older resident version, not a staged one"
+                : "is not resident; staged versions: " + staged;
+        throw new InvalidRequestException(resident.containsKey(version) || dropped.contains(version) ? 409 : 404, "version",
+                "cannot " + what + " version " + version + ": it " + why);
+    }
+
+    /**
+     * {@code version} (resident) is live from the next decode step; staged versions below it can never be live and
+     * are dropped; the newest K non-staged versions stay.
+     */
+    private void goLive(long version) {
+        staged.remove(version);
+        metrics.stagedVersions.set(staged.size());
         live = version;
         metrics.policyVersion.set(version);
-        // keep the newest K; the live version is the newest
-        while (resident.size() > keep) retire(resident.firstEntry().getValue());
+        for (Long older : new ArrayList<>(staged.headSet(version))) retire(resident.get(older));
+        List<Long> kept = new ArrayList<>(resident.keySet());
+        kept.removeAll(staged);
+        for (int i = 0; i < kept.size() - keep; i++) retire(resident.get(kept.get(i)));
     }
 
     /** Decode thread: the resident {@code version} becomes live again and every newer version is dropped. */
     void rollBackTo(long version) {
         if (!resident.containsKey(version)) throw new InvalidRequestException("version", "version " + version + " was evicted");
-        for (Long newer : new ArrayList<>(resident.tailMap(version, false).keySet())) retire(resident.get(newer));
-        live = version;
+        if (staged.contains(version)) {
+            throw new InvalidRequestException(409, "version", "version " + version + " is staged: POST /v1/weights/activate makes it live");
+        }
+        live = version; // first: the versions retired below are then above it, and remembered as rolled back
         metrics.policyVersion.set(version);
+        for (Long newer : new ArrayList<>(resident.tailMap(version, false).keySet())) retire(resident.get(newer));
     }
 
     /** Leaves the resident set; its session closes now, or when its pinned batch drains. */
     private void retire(Resident r) {
         resident.remove(r.version);
+        if (r.version > live || staged.contains(r.version)) { // never live, or rolled back: remembered as dropped
+            if (staged.remove(r.version)) metrics.weightDrops.increment();
+            dropped.add(r.version);
+            while (dropped.size() > DROPPED_REMEMBERED) dropped.pollFirst();
+            metrics.stagedVersions.set(staged.size());
+        }
         r.evicted = true;
         if (r.pinnedRows == 0) r.policy.close();
         else evictedInUse.add(r);

@@ -29,7 +29,7 @@ final class HttpErrors {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) t = t.getCause();
         if (t instanceof InvalidRequestException e) {
             metrics.badRequests.increment();
-            send(ctx, 400, "invalid_request_error", e.getMessage(), e.field());
+            send(ctx, e.status(), e.status() == 404 ? "not_found_error" : "invalid_request_error", e.getMessage(), e.field());
         } else if (t instanceof ModelFormatException e) {
             metrics.badRequests.increment();
             send(ctx, 400, "invalid_request_error", e.getMessage(), "body");

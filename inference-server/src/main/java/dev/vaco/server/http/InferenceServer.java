@@ -39,10 +39,16 @@ import java.util.concurrent.Callable;
  * POST /v1/chat/completions    OpenAI chat completions, prompt rendered with the model's chat template
  * POST /v1/generate            RL endpoint: token ids, behaviour log-probs and policy version of every token
  * POST /v1/score               log-probs of given completion tokens at a resident version (the weight-sync canary)
- * PUT  /v1/weights?version=N   new weights (safetensors body), bearer token required
- * POST /v1/weights/rollback   make an older resident version live again ({"version": N}), bearer token required
- * GET  /v1/weights/version     live and resident versions
+ * PUT  /v1/weights?version=N   new weights (safetensors body), live at once; bearer token required
+ * PUT  /v1/weights?version=N&amp;activate=false   stage them: resident, scoreable pinned, sampling nothing
+ * POST /v1/weights/activate    make a staged version live ({"version": N}), bearer token required
+ * POST /v1/weights/drop        discard a staged version ({"version": N}), bearer token required
+ * POST /v1/weights/rollback    make an older resident version live again ({"version": N}), bearer token required
+ * GET  /v1/weights/version     live, resident, staged and recently dropped versions
  * </pre>
+ *
+ * Staging exists so that a trainer can check a push (score canaries pinned to it) before any token is sampled by it:
+ * generation pinned to a staged version is refused (409), only {@code /v1/score} may use it.
  */
 public final class InferenceServer extends VerticleBase {
     /**
@@ -99,7 +105,9 @@ public final class InferenceServer extends VerticleBase {
         router.post("/v1/generate").handler(json).handler(rl::generate);
         router.post("/v1/score").handler(json).handler(rl::score);
         router.put("/v1/weights").handler(this::putWeights);
-        router.post("/v1/weights/rollback").handler(json).handler(this::rollback);
+        router.post("/v1/weights/rollback").handler(json).handler(ctx -> changeVersion(ctx, engine::rollback));
+        router.post("/v1/weights/activate").handler(json).handler(ctx -> changeVersion(ctx, engine::activate));
+        router.post("/v1/weights/drop").handler(json).handler(ctx -> changeVersion(ctx, engine::drop));
         router.get("/v1/weights/version").handler(this::version);
         router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "not_found_error",
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), null));
@@ -146,11 +154,18 @@ public final class InferenceServer extends VerticleBase {
     }
 
     private void version(RoutingContext ctx) {
-        ctx.json(new JsonObject().put("version", engine.liveVersion())
-                .put("resident", new JsonArray(engine.residentVersions())));
+        ctx.json(versions());
     }
 
-    private void rollback(RoutingContext ctx) {
+    private JsonObject versions() {
+        return new JsonObject().put("version", engine.liveVersion())
+                .put("resident", new JsonArray(engine.residentVersions()))
+                .put("staged", new JsonArray(engine.stagedVersions()))
+                .put("dropped", new JsonArray(engine.droppedVersions()));
+    }
+
+    /** Rollback, activation and drop: a body {"version": N}, the change on the decode thread, the versions after it. */
+    private void changeVersion(RoutingContext ctx, java.util.function.LongFunction<java.util.concurrent.CompletableFuture<Long>> change) {
         if (!authorized(ctx)) return;
         long version;
         try {
@@ -163,8 +178,8 @@ public final class InferenceServer extends VerticleBase {
             HttpErrors.fail(ctx, e, metrics);
             return;
         }
-        Future.fromCompletionStage(engine.rollback(version), ctx.vertx().getOrCreateContext())
-                .onSuccess(v -> ctx.json(new JsonObject().put("version", v).put("resident", new JsonArray(engine.residentVersions()))))
+        Future.fromCompletionStage(change.apply(version), ctx.vertx().getOrCreateContext())
+                .onSuccess(v -> ctx.json(versions()))
                 .onFailure(t -> HttpErrors.fail(ctx, t, metrics));
     }
 
@@ -176,7 +191,8 @@ public final class InferenceServer extends VerticleBase {
         if (!ok) {
             metrics.weightUpdatesRejected.increment();
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            HttpErrors.send(ctx, 401, "authentication_error", "PUT /v1/weights needs 'Authorization: Bearer <token>'", "Authorization");
+            HttpErrors.send(ctx, 401, "authentication_error", ctx.request().method() + " " + ctx.request().path()
+                    + " needs 'Authorization: Bearer <token>'", "Authorization");
             return false;
         }
         return true;
@@ -190,7 +206,9 @@ public final class InferenceServer extends VerticleBase {
         if (!authorized(ctx)) return;
         String v = ctx.request().getParam("version");
         long version;
+        boolean activate;
         try {
+            activate = activateParam(ctx.request().getParam("activate"));
             if (v == null) throw new InvalidRequestException("version", "query parameter 'version' (an integer) is required");
             try {
                 version = Long.parseLong(v);
@@ -222,13 +240,19 @@ public final class InferenceServer extends VerticleBase {
         }).onSuccess(up -> blocking(ctx, () -> {
             try {
                 Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
-                return engine.publish(w, version).get();
+                return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
             } finally {
                 up.discard();
             }
-        }).onSuccess(seconds -> ctx.json(new JsonObject().put("version", version).put("swap_seconds", seconds)
-                .put("resident", new JsonArray(engine.residentVersions()))))
+        }).onSuccess(seconds -> ctx.json(versions().put("version", version).put("live", activate).put("swap_seconds", seconds)))
           .onFailure(t -> metrics.weightUpdatesRejected.increment()));
+    }
+
+    /** {@code ?activate=}: absent or true = live at once (the behaviour before staging existed), false = staged. */
+    private static boolean activateParam(String a) {
+        if (a == null || a.equals("true")) return true;
+        if (a.equals("false")) return false;
+        throw new InvalidRequestException("activate", "activate must be true or false, found '" + a + "'");
     }
 
     /** A received weight upload: in memory, or spooled to a temporary file (deleted once parsed). */

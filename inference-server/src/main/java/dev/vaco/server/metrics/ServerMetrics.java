@@ -26,6 +26,10 @@ public final class ServerMetrics {
     public final LongAdder weightUpdates = new LongAdder();
     public final LongAdder weightUpdatesRejected = new LongAdder();
     public final LongAdder weightRollbacks = new LongAdder();
+    public final LongAdder weightStaged = new LongAdder();       // pushes staged (resident, not live)
+    public final LongAdder weightActivations = new LongAdder();  // staged versions made live
+    public final LongAdder weightDrops = new LongAdder();        // staged versions discarded without sampling
+    public final AtomicLong stagedVersions = new AtomicLong();
     public final DoubleAdder weightUpdateSeconds = new DoubleAdder();
     public final AtomicLong policyVersion = new AtomicLong();
     private final Map<Long, LongAdder> tokensByVersion = new ConcurrentHashMap<>();
@@ -71,6 +75,10 @@ public final class ServerMetrics {
         counter(s, "vaco_weight_updates_total", "Weight pushes applied.", weightUpdates.sum());
         counter(s, "vaco_weight_updates_rejected_total", "Weight pushes refused (bad auth, bad body, bad shapes).", weightUpdatesRejected.sum());
         counter(s, "vaco_weight_rollbacks_total", "Rollbacks to an older resident version.", weightRollbacks.sum());
+        counter(s, "vaco_weight_staged_total", "Weight pushes staged: resident and scoreable, not live.", weightStaged.sum());
+        counter(s, "vaco_weight_activations_total", "Staged versions made live.", weightActivations.sum());
+        counter(s, "vaco_weight_drops_total", "Staged versions discarded before sampling a token.", weightDrops.sum());
+        gauge(s, "vaco_staged_versions", "Versions staged now.", stagedVersions.get());
         counter(s, "vaco_weight_update_seconds_total", "Time from upload received to new session live.", weightUpdateSeconds.sum());
         s.append("# HELP vaco_time_to_first_token_seconds Time from request to its first sampled token.\n");
         s.append("# TYPE vaco_time_to_first_token_seconds histogram\n");

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The trainer's and evaluator's side of the inference server's RL routes: {@code POST /v1/generate},
- * {@code POST /v1/score}, {@code PUT /v1/weights}, {@code GET /health}. Only wire records cross this boundary,
+ * {@code POST /v1/score}, {@code PUT /v1/weights} (live at once, or staged and then activated or dropped),
+ * {@code GET /health}. Only wire records cross this boundary,
  * never engine code, so a server may run in this process or on another machine.
  *
  * <p>A 429 (queue full) is retried after the server's {@code Retry-After}; any other failure is returned as a
@@ -130,27 +131,40 @@ public final class PolicyClient implements AutoCloseable {
         });
     }
 
-    /** Pushes a full set of weights as {@code version}; returns the server's swap time in seconds. */
+    /** Pushes a full set of weights as {@code version}, live at once; returns the server's swap time in seconds. */
     public double pushWeights(Weights weights, long version) throws IOException, InterruptedException {
+        return upload(weights, version, true);
+    }
+
+    /**
+     * Pushes a full set of weights as {@code version}, staged: resident and scoreable when pinned, but sampling nothing
+     * until {@link #activate}; {@link #drop} discards them. Returns the server's time to a resident session.
+     */
+    public double stageWeights(Weights weights, long version) throws IOException, InterruptedException {
+        return upload(weights, version, false);
+    }
+
+    private double upload(Weights weights, long version, boolean live) throws IOException, InterruptedException {
         Map<String, String> md = Map.of("format", "pt");
+        String query = "v1/weights?version=" + version + (live ? "" : "&activate=false");
         if (Safetensors.imageSize(weights.tensors(), md, Safetensors.DType.F32) <= inMemoryPushMax) {
             ByteBuffer image = Safetensors.toBytes(weights.tensors(), md, Safetensors.DType.F32);
             byte[] body = new byte[image.remaining()];
             image.get(body);
-            return push(HttpRequest.BodyPublishers.ofByteArray(body), version);
+            return push(HttpRequest.BodyPublishers.ofByteArray(body), query);
         }
         // too large for one array: written to a file first, then sent from it with its Content-Length
         Path tmp = Files.createTempFile("vaco-push-", ".safetensors");
         try {
             Safetensors.write(tmp, weights.tensors(), md, Safetensors.DType.F32);
-            return push(HttpRequest.BodyPublishers.ofFile(tmp), version);
+            return push(HttpRequest.BodyPublishers.ofFile(tmp), query);
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
-    private double push(HttpRequest.BodyPublisher body, long version) throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(base.resolve("v1/weights?version=" + version))
+    private double push(HttpRequest.BodyPublisher body, String query) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve(query))
                 .header("Authorization", "Bearer " + weightsToken).header("content-type", "application/octet-stream")
                 .timeout(Duration.ofMinutes(5)).PUT(body).build();
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -158,11 +172,25 @@ public final class PolicyClient implements AutoCloseable {
         return JSON.readTree(r.body()).path("swap_seconds").doubleValue();
     }
 
-    /** Makes an older resident version live again (a push that failed its canary check). */
+    /** Makes an older resident version live again (an operator's undo; a trainer drops a bad staged push instead). */
     public void rollback(long version) throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(base.resolve("v1/weights/rollback"))
+        changeVersion("v1/weights/rollback", version);
+    }
+
+    /** Makes a staged version live (the live version again: a no-op, so a retried activation is harmless). */
+    public void activate(long version) throws IOException, InterruptedException {
+        changeVersion("v1/weights/activate", version);
+    }
+
+    /** Discards a staged version, which never sampled a token (dropping it again is a no-op). */
+    public void drop(long version) throws IOException, InterruptedException {
+        changeVersion("v1/weights/drop", version);
+    }
+
+    private void changeVersion(String path, long version) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve(path))
                 .header("Authorization", "Bearer " + weightsToken).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"version\": " + version + "}")).build();
+                .timeout(Duration.ofMinutes(1)).POST(HttpRequest.BodyPublishers.ofString("{\"version\": " + version + "}")).build();
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
     }
@@ -189,12 +217,22 @@ public final class PolicyClient implements AutoCloseable {
         return JSON.readTree(r.body()).path("data").path(0).path("max_model_len").intValue();
     }
 
+    /** What {@code GET /v1/weights/version} reports: the live version and the staged ones, oldest first. */
+    public record ServedVersions(long live, List<Long> staged) {}
+
     /** The live policy version the server reports. */
     public long liveVersion() throws IOException, InterruptedException {
+        return versions().live();
+    }
+
+    public ServedVersions versions() throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
-        return JSON.readTree(r.body()).path("version").longValue();
+        JsonNode j = JSON.readTree(r.body());
+        List<Long> staged = new ArrayList<>();
+        for (JsonNode v : j.path("staged")) staged.add(v.longValue());
+        return new ServedVersions(j.path("version").longValue(), staged);
     }
 
     private CompletableFuture<JsonNode> postJson(String path, String body, int attempt) {

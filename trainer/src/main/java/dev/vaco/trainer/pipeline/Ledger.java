@@ -24,12 +24,14 @@ import java.util.TreeMap;
 /**
  * The durable record of every group's life: {@code admit} (problem, prompt ids, seed, pinned version), {@code scored}
  * (every sample with its tokens, behaviour log-probs, versions and reward), {@code trained} (at which learner step),
- * and {@code resume} markers. One JSON object per line in {@code ledger.jsonl}, appended and written through to the
+ * {@code resume} markers, and the policy versions rejected ({@code dropped} before going live, or {@code rollback}). One JSON object per line in {@code ledger.jsonl}, appended and written through to the
  * operating system before the call returns, so a killed trainer (kill -9) loses nothing that was acknowledged.
  *
  * <p>Exactly once: a step's {@code trained} lines are written <em>before</em> its checkpoint. A resume from the
  * checkpoint of step s appends {@code resume s}, which voids every {@code trained} line of a step after s (those
  * updates were lost with the process, so their groups must be trained again); {@link #replay} applies that rule.
+ * A rejected version voids the scored samples of every untrained group with a token it sampled: those groups are
+ * sampled again, never trained.
  */
 public final class Ledger implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,6 +80,12 @@ public final class Ledger implements AutoCloseable {
         write(b.toString());
     }
 
+    /** Policy {@code version} was rejected: {@code event} is {@code dropped} (never live) or {@code rollback}. */
+    public synchronized void rejected(long version, String event) {
+        if (!event.equals("dropped") && !event.equals("rollback")) throw new IllegalArgumentException("unknown event " + event);
+        append(JSON.createObjectNode().put("e", event).put("v", version));
+    }
+
     public synchronized void resume(int step) {
         append(JSON.createObjectNode().put("e", "resume").put("step", step));
     }
@@ -103,6 +111,7 @@ public final class Ledger implements AutoCloseable {
         if (!Files.isRegularFile(file)) return groups;
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         Map<Long, Integer> trained = new LinkedHashMap<>();
+        java.util.Set<Long> rejected = new java.util.HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i);
             if (l.isBlank()) continue;
@@ -138,6 +147,7 @@ public final class Ledger implements AutoCloseable {
                     groups.put(g, new Entry(g, e.problem(), e.prompt(), e.seed(), e.pinnedVersion(), rs, null));
                 }
                 case "trained" -> trained.put(g, o.path("step").asInt());
+                case "dropped", "rollback" -> rejected.add(o.path("v").asLong());
                 case "resume" -> {
                     int s = o.path("step").asInt();
                     trained.values().removeIf(step -> step > s);
@@ -149,6 +159,9 @@ public final class Ledger implements AutoCloseable {
             Entry e = groups.get(g);
             if (e != null) groups.put(g, new Entry(g, e.problem(), e.prompt(), e.seed(), e.pinnedVersion(), e.scored(), step));
         });
+        if (!rejected.isEmpty()) groups.replaceAll((g, e) -> e.trainedAtStep() == null && e.scored() != null
+                && e.scored().stream().anyMatch(r -> sampledBy(r, rejected))
+                ? new Entry(g, e.problem(), e.prompt(), e.seed(), e.pinnedVersion(), null, null) : e);
         return groups;
     }
 
@@ -176,6 +189,11 @@ public final class Ledger implements AutoCloseable {
         Map<Long, Integer> counts = new TreeMap<>();
         steps.forEach((g, list) -> counts.put(g, list.size()));
         return counts;
+    }
+
+    private static boolean sampledBy(Rollout r, java.util.Set<Long> versions) {
+        for (long v : r.versions()) if (versions.contains(v)) return true;
+        return false;
     }
 
     private static String text(JsonNode n, String f) {

@@ -307,9 +307,9 @@ public final class RlTrainer {
         }
 
         /**
-         * Push + canary + rollback, the one place new weights reach the servers: a fleet's staged activation and
-         * weight distribution, and an adapter-only push, go in {@link WeightSync#push}. A rollback pushes again under
-         * the next number (a version is never reused), shifting base by one.
+         * Stage + canary + activate (or drop), the one place new weights reach the servers ({@link WeightSync#push}):
+         * weight distribution and an adapter-only push go there too. A dropped push is staged again under the next
+         * number (a version is never reused), shifting base by one.
          */
         void pushAndVerify(Map<String, Double> m) throws Exception {
             long v = sync.push(base + step, cfg.pipeline().corruptPushAt() == step, m);

@@ -18,7 +18,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongFunction;
 
 /**
  * Keeps groups in flight against one or more inference servers and hands scored groups to the learner.
@@ -31,7 +30,13 @@ import java.util.function.LongFunction;
  *
  * <p>Load goes to the healthy server with the fewest requests in flight. A request that fails (connection refused,
  * 5xx, timeout) is re-issued on another server with the same seed and pin, and its server is marked unhealthy until
- * its {@code /health} answers again, when it first receives the current weights.
+ * its {@code /health} answers again, when it first receives the current weights, live at once.
+ *
+ * <p>New weights are staged on every server ({@link #stage}), checked by the caller against the staged version, and
+ * only then made live everywhere ({@link #activate}) or discarded ({@link #drop}). A version that is dropped or rolled
+ * back is <em>rejected</em>: the ledger says so, and a group with any token sampled by it is never trained but
+ * re-issued with the same seed and pin (with staging a dropped version samples nothing; a rollback is what this
+ * rule is for).
  */
 public final class RolloutCoordinator implements AutoCloseable {
     /** A group in the pipeline: G samples of one prompt. */
@@ -45,6 +50,7 @@ public final class RolloutCoordinator implements AutoCloseable {
         final AtomicInteger inFlight = new AtomicInteger();
         volatile boolean healthy = true;
         volatile long servedVersion = -1;
+        volatile long stagedVersion = -1;
 
         Backend(PolicyClient client) {
             this.client = client;
@@ -62,9 +68,11 @@ public final class RolloutCoordinator implements AutoCloseable {
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong generatedTokens = new AtomicLong();
     private volatile Weights currentWeights;
-    private volatile long currentVersion = -1;   // the newest version pushed (or rolled back to)
+    private volatile long currentVersion = -1;   // the live version: last activated (or rolled back to)
     private volatile long publishedVersion = -1; // the newest version every healthy server has confirmed
     private volatile Throwable fatal;
+    /** Versions dropped or rolled back: no token they sampled is trained. */
+    private final java.util.Set<Long> rejected = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public RolloutCoordinator(List<PolicyClient> servers, Sampling sampling, Verifier verifier, Ledger ledger) {
         if (servers.isEmpty()) throw new IllegalArgumentException("at least one inference server is needed");
@@ -131,6 +139,11 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     private void score(Group g, PolicyClient.GenerateResponse resp) {
         try {
+            if (sampledByRejected(resp.samples().stream().map(PolicyClient.Completion::policyVersions).toList())) {
+                retries.incrementAndGet();
+                send(g, 0); // same seed and pin, on whatever serves now
+                return;
+            }
             List<Rollout> rs = new ArrayList<>();
             for (PolicyClient.Completion c : resp.samples()) {
                 Verdict v = verifier.verifyGold(g.problem().goldAnswer(), c.text());
@@ -179,42 +192,104 @@ public final class RolloutCoordinator implements AutoCloseable {
     }
 
     /**
-     * Pushes {@code weights} as {@code version} to every healthy server, in parallel; a server that is down gets them
-     * when it comes back. Returns the slowest server-side swap time.
+     * Pushes {@code weights} as {@code version} to every healthy server, in parallel, live at once (the run's starting
+     * weights, which nothing checks); a server that is down gets them when it comes back. Returns the slowest
+     * server-side swap time.
      */
-    public double publish(Weights weights, long version, LongFunction<Weights> corrupt) throws InterruptedException {
+    public double publish(Weights weights, long version) throws InterruptedException {
         currentWeights = weights;
         currentVersion = version;
+        double worst = onEveryHealthy(version, b -> {
+            double s = b.client.pushWeights(weights, version);
+            b.servedVersion = version;
+            return s;
+        });
+        publishedVersion = version;
+        return worst;
+    }
+
+    /**
+     * Stages {@code weights} as {@code version} on every healthy server, in parallel: resident and scoreable when
+     * pinned ({@link #staged}), sampling nothing. Returns the slowest server-side time to a resident session.
+     */
+    public double stage(Weights weights, long version) throws InterruptedException {
+        return onEveryHealthy(version, b -> {
+            double s = b.client.stageWeights(weights, version);
+            b.stagedVersion = version;
+            return s;
+        });
+    }
+
+    /**
+     * Makes the staged {@code version} (the caller has checked it) live on every server that staged it; a healthy
+     * server that did not is marked down, so that the health check first pushes it this version, live at once.
+     */
+    public void activate(long version, Weights weights) throws InterruptedException {
+        currentWeights = weights; // first: a server coming back from now on is brought to this version
+        currentVersion = version;
+        for (Backend b : backends) if (b.healthy && b.stagedVersion != version) b.healthy = false;
+        onEveryHealthy(version, b -> {
+            b.client.activate(version);
+            b.servedVersion = version;
+            b.stagedVersion = -1;
+            return 0.0;
+        });
+        publishedVersion = version;
+    }
+
+    /** Discards the staged {@code version} everywhere (it failed its check) and rejects it. */
+    public void drop(long version) throws InterruptedException {
+        onEveryHealthy(version, b -> {
+            if (b.stagedVersion == version) b.client.drop(version);
+            b.stagedVersion = -1;
+            return 0.0;
+        });
+        reject(version, "dropped");
+    }
+
+    /** The healthy servers holding {@code version} staged: where its canaries are scored. */
+    public List<PolicyClient> staged(long version) {
+        List<PolicyClient> out = new ArrayList<>();
+        for (Backend b : backends) if (b.healthy && b.stagedVersion == version) out.add(b.client);
+        return out;
+    }
+
+    /** One weight operation on a server; a failure marks it down (the health check brings it up to date). */
+    private interface WeightOp {
+        double apply(Backend b) throws Exception;
+    }
+
+    /** Runs {@code op} on every healthy server in parallel; returns the largest result of those that succeeded. */
+    private double onEveryHealthy(long version, WeightOp op) {
         List<CompletableFuture<Double>> fs = new ArrayList<>();
         for (Backend b : backends) {
             if (!b.healthy) continue;
-            fs.add(CompletableFuture.supplyAsync(() -> push(b, corrupt == null ? weights : corrupt.apply(version), version)));
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return op.apply(b);
+                } catch (Exception e) {
+                    b.healthy = false;
+                    throw new IllegalStateException("version " + version + " on " + b.client.base() + ": " + e.getMessage(), e);
+                }
+            }));
         }
         double worst = 0;
         for (CompletableFuture<Double> f : fs) {
             try {
                 worst = Math.max(worst, f.join());
             } catch (RuntimeException e) {
-                // push() marked that server unhealthy; it is brought up to date when it recovers
+                // that server is marked down; it is brought up to date when it recovers
             }
         }
-        publishedVersion = version;
         return worst;
     }
 
-    private double push(Backend b, Weights w, long version) {
-        try {
-            double s = b.client.pushWeights(w, version);
-            b.servedVersion = version;
-            return s;
-        } catch (Exception e) {
-            b.healthy = false;
-            throw new IllegalStateException("push of version " + version + " to " + b.client.base() + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    /** Makes {@code version} live again on every server (a push that failed its canary check). */
+    /**
+     * Makes {@code version} live again on every server and rejects every newer version that was live (an undo after
+     * a later failure: groups with tokens from those versions are re-issued, never trained).
+     */
     public void rollback(long version, Weights weightsOfVersion) throws Exception {
+        long from = currentVersion;
         currentWeights = weightsOfVersion;
         currentVersion = version;
         publishedVersion = version;
@@ -223,6 +298,39 @@ public final class RolloutCoordinator implements AutoCloseable {
             b.client.rollback(version);
             b.servedVersion = version;
         }
+        for (long v = version + 1; v <= from; v++) reject(v, "rollback");
+    }
+
+    /**
+     * Records {@code version} as rejected ({@code event}: dropped or rollback) and re-issues every ready group with a
+     * token it sampled. Runs on the scoring thread, which is where groups become ready, so none slips past.
+     */
+    private void reject(long version, String event) {
+        ledger.rejected(version, event);
+        rejected.add(version);
+        try {
+            scoring.submit(() -> {
+                List<Group> tainted = new ArrayList<>();
+                for (Group g : ready) {
+                    if (sampledByRejected(g.rollouts().stream().map(Rollout::versions).toList())) tainted.add(g);
+                }
+                for (Group g : tainted) {
+                    if (!ready.remove(g)) continue;
+                    inFlightGroups.incrementAndGet();
+                    send(new Group(g.index(), g.problem(), g.prompt(), g.seed(), g.pinnedVersion(), null), 0);
+                }
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            fatal = e.getCause();
+        }
+    }
+
+    private boolean sampledByRejected(List<long[]> versionsPerSample) {
+        if (rejected.isEmpty()) return false;
+        for (long[] vs : versionsPerSample) for (long v : vs) if (rejected.contains(v)) return true;
+        return false;
     }
 
     /** Servers used for canaries and evaluation: the healthy ones serving the current version. */
@@ -246,16 +354,28 @@ public final class RolloutCoordinator implements AutoCloseable {
             if (b.healthy) continue;
             if (!b.client.healthy()) continue;
             try {
-                if (currentWeights != null && b.servedVersion != currentVersion) {
-                    long live = b.client.liveVersion();
-                    if (live < currentVersion) b.client.pushWeights(currentWeights, currentVersion);
-                    b.servedVersion = currentVersion;
-                }
+                if (currentWeights != null) bringUpToDate(b);
                 b.healthy = true;
             } catch (Exception e) {
                 b.healthy = false;
             }
         }
+    }
+
+    /**
+     * A server that comes back gets the live version, live at once (activated if it holds it staged, else pushed), and
+     * loses any other staged version: what it missed while down was never verified there.
+     */
+    private void bringUpToDate(Backend b) throws Exception {
+        long version = currentVersion;
+        PolicyClient.ServedVersions sv = b.client.versions();
+        for (long s : sv.staged()) if (s != version) b.client.drop(s);
+        if (sv.live() < version) {
+            if (sv.staged().contains(version)) b.client.activate(version);
+            else b.client.pushWeights(currentWeights, version);
+        }
+        b.servedVersion = version;
+        b.stagedVersion = -1;
     }
 
     private void checkFatal() {

@@ -18,11 +18,13 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 
 /**
- * Verified weight sync: the learner's weights go to the rollout servers, canary prompts scored there and by the
- * learner must agree, and a push that disagrees is rolled back to the last verified version.
+ * Verified weight sync: the learner's weights are staged on the rollout servers (resident, sampling nothing), canary
+ * prompts scored there against the staged version and by the learner must agree, and only then is the version made
+ * live everywhere. A push that disagrees is dropped everywhere (it never samples a token, and the ledger says so) and
+ * the servers keep the last verified version: the push is "rolled back" before it was ever live.
  *
  * <p>Everything between "the learner has new weights" and "the servers sample with them" lives here: a rollout fleet's
- * staged activation and weight distribution, and a LoRA run's adapter-only push, change this class and not the run.
+ * weight distribution and a LoRA run's adapter-only push change this class and not the run.
  */
 final class WeightSync {
     /** A held-out prompt and its reference completion, scored token by token on both sides after each push. */
@@ -34,8 +36,7 @@ final class WeightSync {
     private final PipelineConfig pc;
     private final float temperature;
     private final PrintStream out;
-    /** What the servers hold and the canaries accepted: where a bad push rolls back to. */
-    private Weights verified;
+    /** The version the servers sample with, the last the canaries accepted. */
     private long verifiedVersion;
 
     WeightSync(RolloutCoordinator coord, TorchPolicy policy, List<Canary> canaries, PipelineConfig pc, double temperature,
@@ -65,51 +66,52 @@ final class WeightSync {
 
     /** The run's starting weights, published without a canary check: they are what the servers compare against. */
     void publishStart(long version) throws InterruptedException {
-        verified = policy.exportWeights();
         verifiedVersion = version;
-        coord.publish(verified, version, null);
+        coord.publish(policy.exportWeights(), version);
     }
 
     /**
-     * Pushes the learner's weights as {@code version} and checks the canaries ({@code sync/*} metrics into {@code m}).
-     * {@code corrupt}: fault injection for tests, the pushed weights differ from the learner's.
+     * Stages the learner's weights as {@code version}, checks the canaries against the staged version and then makes
+     * it live ({@code sync/*} metrics into {@code m}). {@code corrupt}: fault injection for tests, the pushed weights
+     * differ from the learner's.
      *
-     * @return the version the servers now hold: {@code version}, or {@code version + 1} after a rollback
+     * @return the version the servers now sample with: {@code version}, or {@code version + 1} after a rejected push
      */
     long push(long version, boolean corrupt, Map<String, Double> m) throws Exception {
         Weights w = policy.exportWeights();
         long v = version;
-        m.put("sync/push_s", coord.publish(w, v, corrupt ? x -> corrupt(w) : null));
+        m.put("sync/push_s", coord.stage(corrupt ? corrupt(w) : w, v));
         double mismatch = canaryMismatch(v);
         m.put("sync/canary_max_abs", mismatch);
         if (mismatch > pc.canaryThreshold()) {
-            // Roll back to the last verified version, then push once more under a fresh number (a
-            // version number is never reused); a second mismatch is an engine bug: stop loudly.
-            coord.rollback(verifiedVersion, verified);
+            // Drop it everywhere (the servers still sample with the last verified version), then stage once more under
+            // a fresh number (a version number is never reused); a second mismatch is an engine bug: stop loudly.
+            coord.drop(v);
             m.put("sync/rolled_back", 1.0);
-            out.printf("push of version %d rolled back to %d: canary mismatch %.2e > %.1e; pushing again as %d%n",
-                    v, verifiedVersion, mismatch, pc.canaryThreshold(), v + 1);
+            out.printf("push of version %d dropped before going live (the servers keep %d): canary mismatch %.2e > %.1e;"
+                    + " pushing again as %d%n", v, verifiedVersion, mismatch, pc.canaryThreshold(), v + 1);
             v++;
-            coord.publish(w, v, null);
+            coord.stage(w, v);
             double again = canaryMismatch(v);
             m.put("sync/canary_max_abs_retry", again);
             if (again > pc.canaryThreshold()) {
+                coord.drop(v);
                 throw new IllegalStateException("the servers' log-probs differ from the learner's by " + again
                         + " after a fresh push of version " + v + ": the inference engine and the trainer disagree");
             }
         }
-        verified = w;
+        coord.activate(v, w);
         verifiedVersion = v;
         return v;
     }
 
-    /** Largest |server - learner| log-prob over the canary tokens, at the version just pushed. */
+    /** Largest |server - learner| log-prob over the canary tokens, at the staged version just pushed. */
     private double canaryMismatch(long version) {
         if (canaries.isEmpty()) return 0;
         double worst = 0;
         for (Canary c : canaries) {
             float[] learner = learnerLogprobs(c);
-            for (PolicyClient server : coord.current()) {
+            for (PolicyClient server : coord.staged(version)) {
                 float[] served;
                 try {
                     served = server.score(c.prompt(), c.completion(), temperature, version).join();

@@ -180,7 +180,25 @@ class RlTrainerTest {
             assertThat(steps.get(1).path("sync/canary_max_abs").asDouble()).isGreaterThan(1e-3);
             assertThat(steps.get(0).has("sync/rolled_back")).isFalse();
             assertThat(steps.get(2).has("sync/rolled_back")).isFalse();
-            assertThat(s.metrics().weightRollbacks.sum()).isEqualTo(1);
+            // staged, checked, dropped: the corrupt version never went live, so the server had nothing to roll back
+            assertThat(s.metrics().weightRollbacks.sum()).isZero();
+            assertThat(s.metrics().weightDrops.sum()).isEqualTo(1);
+            List<Long> dropped = new ArrayList<>();
+            for (String l : Files.readAllLines(run.resolve("ledger.jsonl"))) {
+                JsonNode j = new ObjectMapper().readTree(l);
+                if (j.path("e").asText().equals("dropped")) dropped.add(j.path("v").asLong());
+            }
+            assertThat(dropped).hasSize(1);
+            long corrupt = dropped.get(0);
+            assertThat(s.engine().droppedVersions()).contains(corrupt);
+            assertThat(s.metrics().render()).doesNotContain("version=\"" + corrupt + "\"");
+            // no token of any trained group was sampled by it; the version after it did sample and was trained on
+            List<Long> trainedVersions = new ArrayList<>();
+            for (Ledger.Entry e : Ledger.replay(run.resolve("ledger.jsonl")).values()) {
+                if (e.trainedAtStep() == null) continue;
+                for (var r : e.scored()) for (long v : r.versions()) trainedVersions.add(v);
+            }
+            assertThat(trainedVersions).isNotEmpty().doesNotContain(corrupt).contains(corrupt + 1);
         }
     }
 
