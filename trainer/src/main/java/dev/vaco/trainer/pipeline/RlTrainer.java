@@ -91,6 +91,8 @@ public final class RlTrainer {
              Optimiser optimiser = Optimiser.from(root, cfg.optim(), cfg.run().steps());
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
              Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"))) {
+            if (ledger.tornBytesRepaired() > 0) out.printf("ledger.jsonl: cut a torn last line of %d bytes (a write cut"
+                    + " short by a kill; never acknowledged)%n", ledger.tornBytesRepaired());
             Run r = new Run(t0, runDir, model, tok, verifier, root, policy, optimiser, telemetry, ledger);
             boolean resumed = r.resumeFromCheckpoint(resume);
             if (!resumed && !r.warmStart()) return r.result(null, true);
