@@ -40,7 +40,7 @@ import java.util.Map;
  *
  * <pre>
  *   admit group g while g < (p + eta + 1) * B  -->  servers sample G responses (per-token log-prob and version)
- *        --> verifier scores them --> ledger --> ready queue --> learner takes B groups oldest first (or exactly
+ *        --> verifier scores them --> ledger --> ready queue --> learner takes the B oldest untrained groups in admission order (or exactly
  *        batch b with injected lag) --> update --> every k steps: push weights, check canaries, admit more
  * </pre>
  *
@@ -263,7 +263,7 @@ public final class RlTrainer {
             return base + Math.max(0, b - cfg.rollout().lag());
         }
 
-        /** The next batch: the B oldest ready groups, or with injected lag exactly groups [sB, (s+1)B). */
+        /** The next batch: the B oldest untrained groups (waiting for them: the staleness bound), or with injected lag exactly groups [sB, (s+1)B). */
         Batch collect(long s0) throws InterruptedException {
             List<RolloutCoordinator.Group> groups = cfg.rollout().lag() > 0
                     ? coord.takeRange((long) step * batch, (long) (step + 1) * batch)
