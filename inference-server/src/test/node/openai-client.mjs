@@ -1,9 +1,10 @@
 // Drives a running vaco server with the official OpenAI client: completions and chat, streaming and not.
 // Usage: node openai-client.mjs BASE_URL MODEL   (prints one JSON object with what the client received)
+// The API key is the client's usual $OPENAI_API_KEY (the server's --api-key), "unused" when unset.
 import OpenAI from "openai";
 
 const [baseURL, model] = process.argv.slice(2);
-const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
+const client = new OpenAI({ baseURL, apiKey: process.env.OPENAI_API_KEY || "unused", maxRetries: 0 });
 
 const completion = await client.completions.create({ model, prompt: "12+30=", max_tokens: 12, seed: 5, logprobs: 2 });
 

@@ -40,6 +40,10 @@ final class EvalCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
+    @Option(names = "--api-key", defaultValue = "${env:VACO_API_KEY}",
+            description = "API key of --server (its --api-key), sent as 'Authorization: Bearer KEY' (default: $VACO_API_KEY).")
+    String apiKey;
+
     @Option(names = "--tokenizer", description = "Directory with tokenizer.json (with --server; default: none, required).")
     Path tokenizerDir;
 
@@ -130,7 +134,7 @@ final class EvalCommand implements Callable<Integer> {
                         s = new EvalRun(client, verifier, cfg).run(built, out, System.out);
                     }
                 } else {
-                    try (PolicyClient client = new PolicyClient(target.server, null)) {
+                    try (PolicyClient client = new PolicyClient(target.server, null, apiKey)) {
                         s = new EvalRun(client, verifier, cfg).run(built, out, System.out);
                     }
                 }

@@ -33,6 +33,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Bearer token for PUT /v1/weights (default: $VACO_WEIGHTS_TOKEN, else a random one, printed).")
     String weightsToken;
 
+    @Option(names = "--api-key", defaultValue = "${env:VACO_API_KEY}",
+            description = "Require 'Authorization: Bearer KEY' on every /v1 route but the weight routes (vLLM's flag; "
+                    + "default: $VACO_API_KEY, else open). /health and /metrics stay open.")
+    String apiKey;
+
     @Option(names = "--max-num-seqs", defaultValue = "64", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
     int maxRows;
 
@@ -61,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
         if (generated) weightsToken = HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
-        Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max),
+        Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max).withApiKey(apiKey),
                 new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads), maxModelLen,
                         kvCacheBytes));
         var c = server.engine().config();
@@ -72,6 +77,7 @@ final class ServeCommand implements Callable<Integer> {
                 e.contextLength(), dev.vaco.server.engine.KvCache.bytesPerRow(c, e.contextLength()) * (double) e.liveRows() / 1e9,
                 e.pinnedRows());
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
+        if (apiKey != null) System.out.println("API key required on /v1 (--api-key; not printed)");
         // SIGTERM / Ctrl-C: close the server here, not in a shutdown hook, where ONNX Runtime's own hook could release
         // its environment under the requests still finishing (see GracefulStop)
         CountDownLatch stopped = new CountDownLatch(1);

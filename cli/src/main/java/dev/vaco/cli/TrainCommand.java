@@ -33,6 +33,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weights-token", defaultValue = "${env:VACO_WEIGHTS_TOKEN}", description = "Bearer token of --server.")
     String token;
 
+    @Option(names = "--api-key", defaultValue = "${env:VACO_API_KEY}",
+            description = "API key of --server (its --api-key), sent as 'Authorization: Bearer KEY' (default: $VACO_API_KEY).")
+    String apiKey;
+
     @Option(names = "--resume", description = "Continue from the newest checkpoint in run.out_dir.")
     boolean resume;
 
@@ -52,7 +56,7 @@ final class TrainCommand implements Callable<Integer> {
             ModelInit.initTiny(modelDir, cfg.sft().seedOr(cfg.run().seed()));
         }
         try (GracefulStop ignored = GracefulStop.install()) {
-            RlTrainer.Result r = run(cfg, modelDir, servers, token, resume);
+            RlTrainer.Result r = run(cfg, modelDir, servers, token, apiKey, resume);
             if (r.stopped()) return GracefulStop.exitStatus();
             System.out.printf("held-out greedy accuracy: %.1f%% before RL -> %.1f%% after %d steps (%.0f s); model: %s%n",
                     100 * r.accuracyBefore(), 100 * r.accuracyAfter(), r.steps(), r.seconds(), r.finalModel());
@@ -60,8 +64,14 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** Runs the trainer against {@code servers}, or against one embedded server on loopback when none is given. */
+    /** {@link #run(TrainConfig, Path, List, String, String, boolean)} against servers without an API key. */
     static RlTrainer.Result run(TrainConfig cfg, Path modelDir, List<URI> servers, String token, boolean resume) throws Exception {
+        return run(cfg, modelDir, servers, token, null, resume);
+    }
+
+    /** Runs the trainer against {@code servers}, or against one embedded server on loopback when none is given. */
+    static RlTrainer.Result run(TrainConfig cfg, Path modelDir, List<URI> servers, String token, String apiKey, boolean resume)
+            throws Exception {
         // must be set before the PyTorch engine loads: generation and learning share the cores deliberately
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -69,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
         if (!servers.isEmpty()) {
             if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
             List<PolicyClient> clients = new ArrayList<>();
-            for (URI u : servers) clients.add(new PolicyClient(u, token));
+            for (URI u : servers) clients.add(new PolicyClient(u, token, apiKey));
             try {
                 return new RlTrainer(cfg, modelDir, clients, System.out).run(resume);
             } finally {

@@ -49,15 +49,20 @@ import java.util.concurrent.Callable;
  *
  * Staging exists so that a trainer can check a push (score canaries pinned to it) before any token is sampled by it:
  * generation pinned to a staged version is refused (409), only {@code /v1/score} may use it.
+ *
+ * With {@link Settings#apiKey} (vLLM's {@code --api-key}) every /v1 route but the weight routes needs
+ * {@code Authorization: Bearer KEY} ({@link ApiKeyAuth}); /health and /metrics stay open.
  */
 public final class InferenceServer extends VerticleBase {
     /**
      * @param weightsToken      bearer token that guards PUT /v1/weights
      * @param inMemoryUploadMax weight uploads with a larger Content-Length are spooled to a temporary file instead of
      *                          one array (Java arrays stop at 2 GB: an fp32 model of ~0.5B parameters)
+     * @param apiKey            vLLM's {@code --api-key}: every other /v1 route needs {@code Authorization: Bearer
+     *                          apiKey}; null: open
      */
     public record Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes,
-                           long inMemoryUploadMax) {
+                           long inMemoryUploadMax, String apiKey) {
         /** Uploads up to the largest array in memory, larger ones through a file. */
         public static final long ARRAY_MAX = Integer.MAX_VALUE - 8;
 
@@ -67,6 +72,17 @@ public final class InferenceServer extends VerticleBase {
             if (inMemoryUploadMax < 0 || inMemoryUploadMax > ARRAY_MAX) {
                 throw new IllegalArgumentException("inMemoryUploadMax must be in [0, " + ARRAY_MAX + "], found " + inMemoryUploadMax);
             }
+            if (apiKey != null && apiKey.isBlank()) throw new IllegalArgumentException("--api-key must not be blank");
+        }
+
+        public Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes,
+                        long inMemoryUploadMax) {
+            this(host, port, modelName, weightsToken, maxWeightBytes, inMemoryUploadMax, null);
+        }
+
+        /** The same settings with {@code --api-key} (null: none). */
+        public Settings withApiKey(String key) {
+            return new Settings(host, port, modelName, weightsToken, maxWeightBytes, inMemoryUploadMax, key);
         }
 
         public Settings(String host, int port, String modelName, String weightsToken, long maxWeightBytes) {
@@ -97,6 +113,7 @@ public final class InferenceServer extends VerticleBase {
     public Future<?> start() {
         Router router = Router.router(vertx);
         BodyHandler json = BodyHandler.create(false).setBodyLimit(MAX_JSON_BYTES);
+        if (settings.apiKey() != null) router.route("/v1/*").handler(new ApiKeyAuth(settings.apiKey(), metrics));
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(this::metrics);
         router.get("/v1/models").handler(this::models);

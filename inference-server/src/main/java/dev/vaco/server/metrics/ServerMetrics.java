@@ -19,6 +19,8 @@ public final class ServerMetrics {
     public final LongAdder requests = new LongAdder();
     public final LongAdder rejected429 = new LongAdder();
     public final LongAdder badRequests = new LongAdder();
+    /** /v1 requests refused with 401 for a missing or wrong API key ({@code --api-key}). */
+    public final LongAdder unauthorized = new LongAdder();
     public final LongAdder promptTokens = new LongAdder();
     public final LongAdder generatedTokens = new LongAdder();
     public final LongAdder decodeSteps = new LongAdder();
@@ -61,6 +63,7 @@ public final class ServerMetrics {
         counter(s, "vaco_requests_total", "Generation requests accepted.", requests.sum());
         counter(s, "vaco_requests_rejected_total", "Requests refused with 429 (queue full).", rejected429.sum());
         counter(s, "vaco_bad_requests_total", "Requests refused with 4xx for bad input.", badRequests.sum());
+        counter(s, "vaco_unauthorized_requests_total", "/v1 requests refused with 401 (missing or wrong API key).", unauthorized.sum());
         counter(s, "vaco_prompt_tokens_total", "Prompt tokens prefilled.", promptTokens.sum());
         counter(s, "vaco_generation_tokens_total", "Tokens sampled.", generatedTokens.sum());
         double up = (System.nanoTime() - startNanos) / 1e9;

@@ -26,10 +26,12 @@ class OpenAiClientTest {
         assumeTrue(new ProcessBuilder("node", "--version").start().waitFor() == 0, "node is not on PATH");
         Path dir = Files.createTempDirectory("vaco-openai");
         ModelInit.initTiny(dir, 5);
-        try (Server server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 64L << 20),
-                GenerationEngine.Options.DEFAULT)) {
-            Process p = new ProcessBuilder("node", script.toString(), "http://127.0.0.1:" + server.port() + "/v1", "tiny")
-                    .redirectErrorStream(true).start();
+        // with --api-key: the official client sends it as OpenAI's own server expects (Authorization: Bearer)
+        try (Server server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 64L << 20)
+                .withApiKey("sk-node-key"), GenerationEngine.Options.DEFAULT)) {
+            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), "http://127.0.0.1:" + server.port() + "/v1", "tiny");
+            pb.environment().put("OPENAI_API_KEY", "sk-node-key");
+            Process p = pb.redirectErrorStream(true).start();
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
             String out = new String(p.getInputStream().readAllBytes()).trim();
             assertThat(p.exitValue()).as(out).isZero();

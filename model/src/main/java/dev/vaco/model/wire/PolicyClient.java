@@ -40,6 +40,7 @@ public final class PolicyClient implements AutoCloseable {
 
     private final URI base;
     private final String weightsToken;
+    private final String apiKey; // null: the server was started without --api-key
     private final HttpClient http;
     private final ScheduledExecutorService retries;
     private final long inMemoryPushMax;
@@ -53,8 +54,18 @@ public final class PolicyClient implements AutoCloseable {
      *                        (Java arrays stop at 2 GB: an fp32 model of ~0.5B parameters)
      */
     public PolicyClient(URI base, String weightsToken, long inMemoryPushMax) {
+        this(base, weightsToken, null, inMemoryPushMax);
+    }
+
+    /** A client of a server started with {@code --api-key apiKey} (null: none), sent on every route but the weight routes. */
+    public PolicyClient(URI base, String weightsToken, String apiKey) {
+        this(base, weightsToken, apiKey, Integer.MAX_VALUE - 8);
+    }
+
+    public PolicyClient(URI base, String weightsToken, String apiKey, long inMemoryPushMax) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.weightsToken = weightsToken;
+        this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         this.inMemoryPushMax = inMemoryPushMax;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -211,7 +222,7 @@ public final class PolicyClient implements AutoCloseable {
 
     /** The server's context length in tokens (prompt plus completion), from {@code GET /v1/models}. */
     public int contextLength() throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/models")).GET().build(),
+        HttpResponse<String> r = http.send(withKey(HttpRequest.newBuilder(base.resolve("v1/models"))).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
         return JSON.readTree(r.body()).path("data").path(0).path("max_model_len").intValue();
@@ -236,7 +247,7 @@ public final class PolicyClient implements AutoCloseable {
     }
 
     private CompletableFuture<JsonNode> postJson(String path, String body, int attempt) {
-        HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).header("content-type", "application/json")
+        HttpRequest req = withKey(HttpRequest.newBuilder(base.resolve(path))).header("content-type", "application/json")
                 .timeout(Duration.ofMinutes(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
         return http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenCompose(r -> {
             if (r.statusCode() == 429 && attempt < MAX_429_RETRIES) {
@@ -254,6 +265,11 @@ public final class PolicyClient implements AutoCloseable {
                 throw new CompletionException(e);
             }
         });
+    }
+
+    /** The API key goes with every request but the weight routes, which carry the weights token instead (vLLM's split). */
+    private HttpRequest.Builder withKey(HttpRequest.Builder b) {
+        return apiKey == null ? b : b.header("Authorization", "Bearer " + apiKey);
     }
 
     private static String errorMessage(String body) {

@@ -32,17 +32,65 @@ import java.util.TreeMap;
  * updates were lost with the process, so their groups must be trained again); {@link #replay} applies that rule.
  * A rejected version voids the scored samples of every untrained group with a token it sampled: those groups are
  * sampled again, never trained.
+ *
+ * <p>A torn write: a kill in the middle of an append leaves a last line without its {@code '\n'}. Opening the ledger
+ * truncates that partial line away before anything is appended (see {@link #repairTornTail}); any other line that is
+ * not a JSON object is corruption, and reading the file refuses it naming the file and line.
  */
 public final class Ledger implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
     private final FileChannel channel;
+    private final long tornBytes;
 
     public Ledger(Path file) throws IOException {
         this.file = file;
         Files.createDirectories(file.getParent());
+        this.tornBytes = repairTornTail(file);
         this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Cuts a torn last line (one without its {@code '\n'}) off {@code file}; returns how many bytes were cut (0 if the
+     * file ends cleanly or does not exist).
+     *
+     * <p>Truncation, not "terminate the line and skip it on replay": an append is acknowledged only when
+     * {@link #write} returns, and it returns after the whole line <em>including</em> its {@code '\n'} reached the
+     * operating system. Bytes after the last {@code '\n'} therefore belong to a call that never returned, so cutting
+     * them loses nothing acknowledged: a torn {@code admit} was never issued (the resumed run admits that number
+     * again), a torn {@code scored} is sampled again, and a torn {@code trained} belongs to a step whose checkpoint was
+     * never written (the {@code resume} marker voids that step anyway). Terminating instead would leave a malformed
+     * line in the middle of the file once more lines follow, indistinguishable from real corruption.
+     */
+    static long repairTornTail(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) return 0;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            long end = size;
+            // scan back in chunks to the last '\n'; a torn line is at most one record long
+            ByteBuffer chunk = ByteBuffer.allocate(8192);
+            scan:
+            while (end > 0) {
+                int n = (int) Math.min(chunk.capacity(), end);
+                chunk.clear().limit(n);
+                while (chunk.hasRemaining()) {
+                    if (ch.read(chunk, end - n + chunk.position()) < 0) throw new IOException(file + ": shrank while read");
+                }
+                for (int i = n - 1; i >= 0; i--, end--) {
+                    if (chunk.get(i) == '\n') break scan;
+                }
+            }
+            if (end == size) return 0;
+            ch.truncate(end);
+            ch.force(true);
+            return size - end;
+        }
+    }
+
+    /** Bytes of a torn last line cut off when this ledger was opened (0: the file ended cleanly). */
+    public long tornBytesRepaired() {
+        return tornBytes;
     }
 
     /** A group as the ledger knows it after replay. */
@@ -105,23 +153,20 @@ public final class Ledger implements AutoCloseable {
         }
     }
 
-    /** Replays {@code file}: every admitted group with its scored samples and effective trained step. A torn last line is ignored. */
+    /**
+     * Replays {@code file}: every admitted group with its scored samples and effective trained step. A torn last line
+     * (no {@code '\n'}: a kill mid-write that no {@link Ledger} has repaired yet) is ignored; a malformed line anywhere
+     * else is refused.
+     */
     public static Map<Long, Entry> replay(Path file) throws IOException {
         Map<Long, Entry> groups = new TreeMap<>();
         if (!Files.isRegularFile(file)) return groups;
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<JsonNode> records = records(file);
         Map<Long, Integer> trained = new LinkedHashMap<>();
         java.util.Set<Long> rejected = new java.util.HashSet<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String l = lines.get(i);
-            if (l.isBlank()) continue;
-            JsonNode o;
-            try {
-                o = JSON.readTree(l);
-            } catch (IOException e) {
-                if (i == lines.size() - 1) break; // torn by a kill mid-write
-                throw new IOException(file + ": line " + (i + 1) + " is not valid JSON", e);
-            }
+        for (int i = 0; i < records.size(); i++) {
+            JsonNode o = records.get(i);
+            if (o == null) continue;
             long g = o.path("g").asLong();
             switch (o.path("e").asText()) {
                 case "admit" -> {
@@ -168,14 +213,8 @@ public final class Ledger implements AutoCloseable {
     /** How many times each group was trained in the surviving history (for audits and tests). */
     public static Map<Long, Integer> trainedCounts(Path file) throws IOException {
         Map<Long, List<Integer>> steps = new LinkedHashMap<>();
-        for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            if (l.isBlank()) continue;
-            JsonNode o;
-            try {
-                o = JSON.readTree(l);
-            } catch (IOException e) {
-                continue;
-            }
+        for (JsonNode o : records(file)) {
+            if (o == null) continue;
             switch (o.path("e").asText()) {
                 case "admit" -> steps.putIfAbsent(o.path("g").asLong(), new ArrayList<>());
                 case "trained" -> steps.computeIfAbsent(o.path("g").asLong(), k -> new ArrayList<>()).add(o.path("step").asInt());
@@ -194,6 +233,38 @@ public final class Ledger implements AutoCloseable {
     private static boolean sampledBy(Rollout r, java.util.Set<Long> versions) {
         for (long v : r.versions()) if (versions.contains(v)) return true;
         return false;
+    }
+
+    /**
+     * The file's records, one per line (null for a blank line, so that index + 1 is the line number). A line that is
+     * not a JSON object is refused naming the file and line, except a last line without its {@code '\n'}: that is a
+     * torn write, left out.
+     */
+    static List<JsonNode> records(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        boolean tornTail = bytes.length > 0 && bytes[bytes.length - 1] != '\n';
+        String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n", -1);
+        // split leaves an empty string after a final '\n'; a torn file's last element is the partial line
+        int count = tornTail ? lines.length : lines.length - 1;
+        List<JsonNode> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String l = lines[i];
+            if (l.isBlank()) {
+                out.add(null);
+                continue;
+            }
+            JsonNode o = null;
+            try {
+                o = JSON.readTree(l);
+            } catch (IOException e) {
+                // not JSON: judged below
+            }
+            if (o != null && o.isObject()) out.add(o);
+            else if (tornTail && i == count - 1) out.add(null);
+            else throw new IOException(file + ": line " + (i + 1) + " is not a JSON object (the ledger is corrupt here;"
+                        + " only a last line cut short by a kill is repaired)");
+        }
+        return out;
     }
 
     private static String text(JsonNode n, String f) {

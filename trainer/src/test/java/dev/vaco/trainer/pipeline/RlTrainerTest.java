@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -144,6 +145,53 @@ class RlTrainerTest {
             Map<Long, Integer> counts = Ledger.trainedCounts(run.resolve("ledger.jsonl"));
             assertThat(counts).hasSize(12);
             assertThat(counts.values()).containsOnly(1);
+        }
+    }
+
+    @Test
+    void aSlowGroupIsNotOvertakenPastTheStalenessBound() throws Exception {
+        Path run = dir.resolve("slow");
+        AtomicBoolean first = new AtomicBoolean(true);
+        // the first rollout request (n = group size 4; evaluation and canaries ask for 1) is answered only once the
+        // server holds the weights of learner step 2 (version 3), so a "first ready" learner trains it at step 3 or
+        // later, lag >= 2; a learner that waits for it is released after 15 s
+        try (Server s = server(6);
+             DelayingProxy proxy = new DelayingProxy(s.port(),
+                     (path, body) -> path.endsWith("/generate") && body.contains("\"n\":4") && first.getAndSet(false),
+                     () -> s.engine().liveVersion() >= 3, 15_000);
+             PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + proxy.port()), "tok")) {
+            train(overrides(run, 6, "rollout.max_staleness=1"), List.of(c), false);
+            assertThat(proxy.delayed()).isEqualTo(1);
+            List<JsonNode> steps = steps(run);
+            assertThat(steps).hasSize(6);
+            for (JsonNode j : steps) assertThat(j.path("lag/max").asDouble()).as("step %s", j.path("step")).isLessThanOrEqualTo(1);
+
+            // independently, from the files: a group trained at step S was trained by the learner's version before
+            // S (metrics' version after S, minus one); its lag is that minus each token's behaviour version
+            Map<Integer, Long> learnerVersion = new java.util.HashMap<>();
+            for (JsonNode j : steps) learnerVersion.put(j.path("step").asInt(), j.path("version").asLong() - 1);
+            ObjectMapper json = new ObjectMapper();
+            Map<Long, long[]> versions = new java.util.HashMap<>();
+            Map<Long, Integer> trainedAt = new java.util.HashMap<>();
+            for (String l : Files.readAllLines(run.resolve("ledger.jsonl"))) {
+                JsonNode o = json.readTree(l);
+                long g = o.path("g").asLong();
+                switch (o.path("e").asText()) {
+                    case "scored" -> versions.put(g, o.findValues("versions").stream().flatMap(v -> {
+                        List<Long> vs = new ArrayList<>();
+                        v.forEach(x -> vs.add(x.asLong()));
+                        return vs.stream();
+                    }).mapToLong(Long::longValue).toArray());
+                    case "trained" -> assertThat(trainedAt.put(g, o.path("step").asInt())).as("group %d trained twice", g).isNull();
+                    default -> { }
+                }
+            }
+            assertThat(trainedAt).hasSize(12);
+            long maxLag = 0;
+            for (var e : trainedAt.entrySet()) {
+                for (long v : versions.get(e.getKey())) maxLag = Math.max(maxLag, learnerVersion.get(e.getValue()) - v);
+            }
+            assertThat(maxLag).as("no trained token lags more than eta = 1").isLessThanOrEqualTo(1);
         }
     }
 
