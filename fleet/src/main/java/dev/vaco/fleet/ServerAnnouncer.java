@@ -62,7 +62,11 @@ public final class ServerAnnouncer implements AutoCloseable {
         if (now.equals(last) && !stale) return;
         last = now;
         lastWrite = System.nanoTime();
-        map.put(node.nodeId(), now.toJson());
+        try {
+            map.put(node.nodeId(), now.toJson());
+        } catch (RuntimeException e) {
+            // this member is no longer in the cluster (it was terminated): there is nobody left to tell
+        }
     }
 
     /** Withdraws the announcement, so the trainer stops sending here before the server drains and stops. */

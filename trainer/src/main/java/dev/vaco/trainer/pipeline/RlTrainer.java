@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vaco.datasets.Problem;
+import dev.vaco.fleet.FleetView;
 import dev.vaco.datasets.PromptStyle;
 import dev.vaco.datasets.Prompts;
 import dev.vaco.trainer.eval.EvalRun;
@@ -64,12 +65,21 @@ public final class RlTrainer {
     private final Path modelDir;
     private final List<PolicyClient> servers;
     private final PrintStream out;
+    private FleetView fleet;
+    private String fleetToken;
 
     public RlTrainer(TrainConfig cfg, Path modelDir, List<PolicyClient> servers, PrintStream out) {
         this.cfg = cfg;
         this.modelDir = modelDir;
         this.servers = servers;
         this.out = out;
+    }
+
+    /** Follows the servers of a cluster during the run: those that join are added, those that leave removed. */
+    public RlTrainer following(FleetView fleet, String weightsToken) {
+        this.fleet = fleet;
+        this.fleetToken = weightsToken;
+        return this;
     }
 
     /**
@@ -95,7 +105,8 @@ public final class RlTrainer {
             boolean resumed = r.resumeFromCheckpoint(resume);
             if (!resumed && !r.warmStart()) return r.result(null, true);
             try (RolloutCoordinator coord = new RolloutCoordinator(servers, new RolloutCoordinator.Sampling(
-                    cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger)) {
+                    cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger);
+                 FleetFollower ignored = FleetFollower.follow(fleet, coord, fleetToken, out)) {
                 r.startRollouts(coord, resumed);
                 r.evaluateStart();
                 r.admit();

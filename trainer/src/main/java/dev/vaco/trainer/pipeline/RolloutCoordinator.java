@@ -10,7 +10,9 @@ import dev.vaco.learner.Rollout;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.net.URI;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
@@ -32,6 +34,10 @@ import java.util.function.LongFunction;
  * <p>Load goes to the healthy server with the fewest requests in flight. A request that fails (connection refused,
  * 5xx, timeout) is re-issued on another server with the same seed and pin, and its server is marked unhealthy until
  * its {@code /health} answers again, when it first receives the current weights.
+ *
+ * <p>The server set may change during the run ({@link #addServer}, {@link #removeServer}; a cluster's members, see
+ * {@link FleetFollower}): a server added takes no load until it holds the current weights, and the requests in flight on
+ * a server removed fail over as above.
  */
 public final class RolloutCoordinator implements AutoCloseable {
     /** A group in the pipeline: G samples of one prompt. */
@@ -51,7 +57,8 @@ public final class RolloutCoordinator implements AutoCloseable {
         }
     }
 
-    private final List<Backend> backends = new ArrayList<>();
+    /** Read by every callback, changed by the fleet's membership: copy on write. */
+    private final List<Backend> backends = new CopyOnWriteArrayList<>();
     private final Sampling sampling;
     private final Verifier verifier;
     private final Ledger ledger;
@@ -117,6 +124,25 @@ public final class RolloutCoordinator implements AutoCloseable {
             retries.incrementAndGet();
             health.schedule(() -> send(g, attempt + 1), Math.min(1000, 50L << Math.min(attempt, 4)), TimeUnit.MILLISECONDS);
         });
+    }
+
+    /**
+     * Adds a server that joined mid-run. It starts unhealthy, so the health check first brings it to the current
+     * weights (pushes them unless it already serves that version) and only then does it take groups.
+     */
+    public void addServer(PolicyClient client) {
+        for (Backend b : backends) if (b.client.base().equals(client.base())) return;
+        Backend b = new Backend(client);
+        b.healthy = false;
+        backends.add(b);
+    }
+
+    /**
+     * Removes the server at {@code base} (it left the cluster): no new request goes there; requests in flight on it
+     * complete, or fail and are re-issued elsewhere with the same seed and pin.
+     */
+    public void removeServer(URI base) {
+        backends.removeIf(b -> b.client.base().equals(base));
     }
 
     private Backend pick() {
@@ -246,12 +272,16 @@ public final class RolloutCoordinator implements AutoCloseable {
             if (b.healthy) continue;
             if (!b.client.healthy()) continue;
             try {
-                if (currentWeights != null && b.servedVersion != currentVersion) {
+                // one consistent (weights, version): a publish() running meanwhile must not mix the two
+                Weights w = currentWeights;
+                long v = currentVersion;
+                if (w != null && b.servedVersion != v) {
                     long live = b.client.liveVersion();
-                    if (live < currentVersion) b.client.pushWeights(currentWeights, currentVersion);
-                    b.servedVersion = currentVersion;
+                    if (live < v) b.client.pushWeights(w, v);
+                    b.servedVersion = v;
                 }
-                b.healthy = true;
+                // a newer version published meanwhile: catch up on the next round before taking load
+                b.healthy = w == currentWeights;
             } catch (Exception e) {
                 b.healthy = false;
             }
