@@ -1,11 +1,16 @@
 package dev.vaco.cli;
 
+import dev.vaco.fleet.ClusterConfig;
+import dev.vaco.fleet.ClusterNode;
+import dev.vaco.fleet.ServerAnnouncement;
+import dev.vaco.fleet.ServerAnnouncer;
 import dev.vaco.model.ModelDir;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -60,8 +65,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
     @Override
     public Integer call() throws Exception {
+        ClusterConfig clusterConfig = cluster.config(); // a bad flag fails before the model loads
         boolean generated = weightsToken == null || weightsToken.isBlank();
         if (generated) weightsToken = HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
@@ -78,14 +87,43 @@ final class ServeCommand implements Callable<Integer> {
                 e.pinnedRows());
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
         if (apiKey != null) System.out.println("API key required on /v1 (--api-key; not printed)");
+        Announced announced = clusterConfig.enabled() ? announce(clusterConfig, server, served) : null;
         // SIGTERM / Ctrl-C: close the server here, not in a shutdown hook, where ONNX Runtime's own hook could release
         // its environment under the requests still finishing (see GracefulStop)
         CountDownLatch stopped = new CountDownLatch(1);
         try (GracefulStop ignored = GracefulStop.install(stopped::countDown)) {
             stopped.await();
             System.out.println("vaco serve: shutting down (finishing running requests)");
+            if (announced != null) announced.close(); // the trainer stops sending here before the server drains
             server.close();
         }
         return GracefulStop.exitStatus();
+    }
+
+    /** The cluster member and its announcement; closing withdraws the announcement, then leaves. */
+    private record Announced(ClusterNode node, ServerAnnouncer announcer) implements AutoCloseable {
+        @Override
+        public void close() {
+            announcer.close();
+            node.close();
+        }
+    }
+
+    /** Joins the cluster and announces this server: its URL, model, capacity and versions, kept current. */
+    private Announced announce(ClusterConfig config, Server server, String served) {
+        ClusterNode node = ClusterNode.join(config);
+        // a server bound to every interface is announced at the address the cluster reaches this member at
+        boolean wildcard = host.equals("0.0.0.0") || host.equals("::");
+        String url = "http://" + (wildcard ? node.address() : host) + ":" + server.port();
+        var e = server.engine();
+        ServerAnnouncer a = ServerAnnouncer.start(node, () -> new ServerAnnouncement(node.nodeId(), url, served, maxRows,
+                e.liveVersion(), e.residentVersions()));
+        System.out.printf("cluster %s: member %s at %s:%d, announced as %s (%d members)%n", config.name(), node.nodeId(),
+                node.address(), config.port(), url, node.members().size());
+        if (url.contains("//127.") && !node.address().startsWith("127.")) {
+            System.out.println("warning: this server listens on loopback only; members on other machines cannot reach "
+                    + url + " (serve with --host 0.0.0.0 or this machine's address)");
+        }
+        return new Announced(node, a);
     }
 }

@@ -1,5 +1,8 @@
 package dev.vaco.cli;
 
+import dev.vaco.fleet.ClusterNode;
+import dev.vaco.fleet.FleetView;
+import dev.vaco.fleet.ServerAnnouncement;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
@@ -7,12 +10,14 @@ import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.pipeline.RlTrainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -43,8 +48,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--print-config", description = "Print the resolved configuration and exit.")
     boolean printConfig;
 
+    @Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
+    /** How long a trainer in a cluster waits for cluster.min_servers servers to announce themselves. */
+    static final Duration SERVER_WAIT = Duration.ofMinutes(5);
+
     @Override
     public Integer call() throws Exception {
+        overrides.addAll(cluster.overrides()); // the flags are cluster.* keys, validated with the rest
         TrainConfig cfg = configFile != null ? ConfigLoader.load(configFile, overrides) : ConfigLoader.load(overrides);
         if (printConfig) {
             System.out.println(ConfigLoader.toJson(cfg));
@@ -76,6 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         if (!resume) RlTrainer.refuseEarlierRun(Path.of(cfg.run().outDir())); // before any server starts
+        if (cfg.cluster().enabled()) return runInCluster(cfg, modelDir, servers, token, resume);
         if (!servers.isEmpty()) {
             if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
             List<PolicyClient> clients = new ArrayList<>();
@@ -86,12 +99,36 @@ final class TrainCommand implements Callable<Integer> {
                 clients.forEach(PolicyClient::close);
             }
         }
+        // the embedded default stays one process, never in a cluster
         ModelDir.Loaded m = ModelDir.load(modelDir);
         try (EmbeddedServer e = EmbeddedServer.start(modelDir, m, cfg.run().model(), Math.max(4, cfg.rollout().lag() + 3),
                 cfg.pipeline().serverThreads())) {
             System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", e.server().port(),
                     m.config().parameterCount());
             return new RlTrainer(cfg, modelDir, List.of(e.client()), System.out).run(resume);
+        }
+    }
+
+    /**
+     * Joins the cluster, waits for {@code cluster.min_servers} servers, and runs against the cluster's servers as they
+     * come and go ({@code --server} URLs are used as well).
+     */
+    private static RlTrainer.Result runInCluster(TrainConfig cfg, Path modelDir, List<URI> servers, String token,
+                                                 boolean resume) throws Exception {
+        if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --cluster");
+        try (ClusterNode node = ClusterNode.join(cfg.cluster()); FleetView fleet = FleetView.open(node)) {
+            System.out.printf("cluster %s: member %s at %s:%d; waiting for %d inference server(s)%n", cfg.cluster().name(),
+                    node.nodeId(), node.address(), cfg.cluster().port(), cfg.cluster().minServers());
+            List<PolicyClient> clients = new ArrayList<>();
+            for (URI u : servers) clients.add(new PolicyClient(u, token));
+            for (ServerAnnouncement a : fleet.awaitServers(cfg.cluster().minServers(), SERVER_WAIT)) {
+                clients.add(new PolicyClient(URI.create(a.url()), token));
+            }
+            try {
+                return new RlTrainer(cfg, modelDir, clients, System.out).following(fleet, token).run(resume);
+            } finally {
+                clients.forEach(PolicyClient::close);
+            }
         }
     }
 }

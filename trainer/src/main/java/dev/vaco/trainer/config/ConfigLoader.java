@@ -90,6 +90,12 @@ public final class ConfigLoader {
                     .filter(f -> f != null).collect(Collectors.joining("."));
             Throwable root = e;
             while (root.getCause() != null) root = root.getCause();
+            // a section from another module (cluster.* is the fleet's) names its own key: "cluster.members: ..."
+            String msg = root instanceof IllegalArgumentException ? String.valueOf(root.getMessage()) : "";
+            int colon = msg.indexOf(": ");
+            if (!path.isEmpty() && colon > 0 && msg.startsWith(path + ".")) {
+                throw new ConfigException(msg.substring(0, colon), msg.substring(colon + 2));
+            }
             throw new ConfigException(path.isEmpty() ? "(config)" : path,
                     root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage());
         } catch (JsonProcessingException e) {

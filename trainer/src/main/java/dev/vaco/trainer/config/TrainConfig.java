@@ -1,5 +1,6 @@
 package dev.vaco.trainer.config;
 
+import dev.vaco.fleet.ClusterConfig;
 import dev.vaco.learner.optim.OptimConfig;
 import dev.vaco.learner.objective.ObjectiveConfig;
 import static dev.vaco.learner.config.ConfigException.require;
@@ -14,7 +15,8 @@ public record TrainConfig(
         RolloutConfig rollout,
         SftConfig sft,
         RunConfig run,
-        PipelineConfig pipeline) {
+        PipelineConfig pipeline,
+        ClusterConfig cluster) {
 
     public TrainConfig {
         require(objective != null, "objective", "a section", null);
@@ -23,12 +25,13 @@ public record TrainConfig(
         require(sft != null, "sft", "a section", null);
         require(run != null, "run", "a section", null);
         require(pipeline != null, "pipeline", "a section", null);
+        require(cluster != null, "cluster", "a section", null);
         require(optim.warmupSteps() < run.steps(), "optim.warmup_steps",
                 "fewer than run.steps = " + run.steps(), optim.warmupSteps());
     }
 
     public static TrainConfig defaults() {
         return new TrainConfig(ObjectiveConfig.defaults(), OptimConfig.defaults(), RolloutConfig.defaults(),
-                SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults());
+                SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults(), ClusterConfig.defaults());
     }
 }

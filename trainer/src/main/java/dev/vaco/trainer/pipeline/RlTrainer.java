@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vaco.datasets.Problem;
+import dev.vaco.fleet.FleetView;
 import dev.vaco.datasets.PromptStyle;
 import dev.vaco.datasets.Prompts;
 import dev.vaco.trainer.eval.EvalRun;
@@ -64,12 +65,21 @@ public final class RlTrainer {
     private final Path modelDir;
     private final List<PolicyClient> servers;
     private final PrintStream out;
+    private FleetView fleet;
+    private String fleetToken;
 
     public RlTrainer(TrainConfig cfg, Path modelDir, List<PolicyClient> servers, PrintStream out) {
         this.cfg = cfg;
         this.modelDir = modelDir;
         this.servers = servers;
         this.out = out;
+    }
+
+    /** Follows the servers of a cluster during the run: those that join are added, those that leave removed. */
+    public RlTrainer following(FleetView fleet, String weightsToken) {
+        this.fleet = fleet;
+        this.fleetToken = weightsToken;
+        return this;
     }
 
     /**
@@ -87,7 +97,7 @@ public final class RlTrainer {
         try (Tokenizer tok = Tokenizer.load(modelDir);
              Verifier verifier = new Verifier(VerifierConfig.strictDefaults());
              NDManager root = Engines.pytorch().newBaseManager();
-             TorchPolicy policy = createPolicy(model);
+             TorchPolicy policy = LearnerSetup.policy(model);
              Optimiser optimiser = Optimiser.from(root, cfg.optim(), cfg.run().steps(),
                      cfg.rollout().updatesPerBatch() * cfg.optim().minibatches());
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
@@ -98,7 +108,8 @@ public final class RlTrainer {
             boolean resumed = r.resumeFromCheckpoint(resume);
             if (!resumed && !r.warmStart()) return r.result(null, true);
             try (RolloutCoordinator coord = new RolloutCoordinator(servers, new RolloutCoordinator.Sampling(
-                    cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger)) {
+                    cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger);
+                 FleetFollower ignored = FleetFollower.follow(fleet, coord, fleetToken, out)) {
                 r.startRollouts(coord, resumed);
                 r.evaluateStart();
                 r.admit();
@@ -126,14 +137,6 @@ public final class RlTrainer {
                 if (r.reference != null) r.reference.close();
             }
         }
-    }
-
-    /**
-     * The policy the run trains, from the starting model's weights. LoRA adapters attach here; a checkpoint then
-     * restores and a push (WeightSync) carries only the adapter.
-     */
-    private static TorchPolicy createPolicy(ModelDir.Loaded model) {
-        return TorchPolicy.create(model.config(), model.weights());
     }
 
     /** One learner step's input: the rollouts of whole groups, their group numbers, and the wait for them. */
@@ -234,8 +237,9 @@ public final class RlTrainer {
         /** Publishes the starting weights, checkpoints a fresh run at step 0, reissues the ledger's untrained groups. */
         void startRollouts(RolloutCoordinator coord, boolean resumed) throws Exception {
             this.coord = coord;
-            reference = referencePolicy(resumed);
-            learner = new Learner(policy, reference, Objective.create(cfg.objective()), optimiser, learnerSettings(cfg), root);
+            reference = LearnerSetup.reference(cfg, model, policy, runDir, resumed);
+            learner = new Learner(policy, reference, Objective.create(cfg.objective()), optimiser,
+                    LearnerSetup.settings(cfg), root);
             sync = new WeightSync(coord, policy, canaries, cfg.pipeline(), cfg.rollout().temperature(), out);
             publishedStep = step;
             sync.publishStart(base + step);
@@ -246,21 +250,6 @@ public final class RlTrainer {
                 if (e.scored() != null) coord.restoreScored(g);
                 else coord.issue(g);
             }
-        }
-
-        /**
-         * The KL term's reference, as verl's: the weights RL starts from (after the warm start), frozen. A fresh run
-         * copies the policy now; a resumed one reads them back from the step-0 checkpoint every run writes.
-         */
-        private TorchPolicy referencePolicy(boolean resumed) throws IOException {
-            if (cfg.objective().klCoef() == 0) return null;
-            if (!resumed) return TorchPolicy.create(model.config(), policy.exportWeights());
-            Path start = runDir.resolve("checkpoints").resolve("step-0");
-            if (!Files.isRegularFile(start.resolve(Checkpoint.STATE))) {
-                throw new IOException(start + ": objective.kl_coef > 0 needs the run's step-0 checkpoint (the KL reference)"
-                        + " to resume, and it is missing");
-            }
-            return TorchPolicy.create(model.config(), ModelDir.load(start).weights());
         }
 
         /**
@@ -485,11 +474,5 @@ public final class RlTrainer {
         } catch (NumberFormatException e) {
             return 0;
         }
-    }
-
-    /** The parts of the run's configuration a learner step reads. */
-    static Learner.Settings learnerSettings(TrainConfig cfg) {
-        return new Learner.Settings(cfg.objective(), cfg.rollout().temperature(), cfg.rollout().updatesPerBatch(),
-                cfg.optim().minibatches(), cfg.run().seed());
     }
 }

@@ -10,10 +10,12 @@ import dev.vaco.learner.Rollout;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.net.URI;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
@@ -52,6 +54,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * back is <em>rejected</em>: the ledger says so, and a group with any token sampled by it is never trained but
  * re-issued with the same seed and pin (with staging a dropped version samples nothing; a rollback is what this
  * rule is for).
+ *
+ * <p>The server set may change during the run ({@link #addServer}, {@link #removeServer}; a cluster's members, see
+ * {@link FleetFollower}): a server added takes no load until it holds the current weights, and the requests in flight on
+ * a server removed fail over as above.
  */
 public final class RolloutCoordinator implements AutoCloseable {
     /** A group in the pipeline: G samples of one prompt. */
@@ -72,7 +78,8 @@ public final class RolloutCoordinator implements AutoCloseable {
         }
     }
 
-    private final List<Backend> backends = new ArrayList<>();
+    /** Read by every callback, changed by the fleet's membership: copy on write. */
+    private final List<Backend> backends = new CopyOnWriteArrayList<>();
     private final Sampling sampling;
     private final Verifier verifier;
     private final Ledger ledger;
@@ -143,6 +150,25 @@ public final class RolloutCoordinator implements AutoCloseable {
             retries.incrementAndGet();
             health.schedule(() -> send(g, attempt + 1), Math.min(1000, 50L << Math.min(attempt, 4)), TimeUnit.MILLISECONDS);
         });
+    }
+
+    /**
+     * Adds a server that joined mid-run. It starts unhealthy, so the health check first brings it to the current
+     * weights (pushes them unless it already serves that version) and only then does it take groups.
+     */
+    public void addServer(PolicyClient client) {
+        for (Backend b : backends) if (b.client.base().equals(client.base())) return;
+        Backend b = new Backend(client);
+        b.healthy = false;
+        backends.add(b);
+    }
+
+    /**
+     * Removes the server at {@code base} (it left the cluster): no new request goes there; requests in flight on it
+     * complete, or fail and are re-issued elsewhere with the same seed and pin.
+     */
+    public void removeServer(URI base) {
+        backends.removeIf(b -> b.client.base().equals(base));
     }
 
     private Backend pick() {
@@ -389,8 +415,11 @@ public final class RolloutCoordinator implements AutoCloseable {
             if (b.healthy) continue;
             if (!b.client.healthy()) continue;
             try {
-                if (currentWeights != null) bringUpToDate(b);
-                b.healthy = true;
+                // one consistent (weights, version): a publish() running meanwhile must not mix the two
+                Weights w = currentWeights;
+                if (w != null) bringUpToDate(b, w, currentVersion);
+                // a newer version published meanwhile: catch up on the next round before taking load
+                b.healthy = w == currentWeights;
             } catch (Exception e) {
                 b.healthy = false;
             }
@@ -401,13 +430,12 @@ public final class RolloutCoordinator implements AutoCloseable {
      * A server that comes back gets the live version, live at once (activated if it holds it staged, else pushed), and
      * loses any other staged version: what it missed while down was never verified there.
      */
-    private void bringUpToDate(Backend b) throws Exception {
-        long version = currentVersion;
+    private void bringUpToDate(Backend b, Weights weights, long version) throws Exception {
         PolicyClient.ServedVersions sv = b.client.versions();
         for (long s : sv.staged()) if (s != version) b.client.drop(s);
         if (sv.live() < version) {
             if (sv.staged().contains(version)) b.client.activate(version);
-            else b.client.pushWeights(currentWeights, version);
+            else b.client.pushWeights(weights, version);
         }
         b.servedVersion = version;
         b.stagedVersion = -1;
