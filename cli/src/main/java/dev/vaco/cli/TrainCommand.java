@@ -88,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         if (!resume) RlTrainer.refuseEarlierRun(Path.of(cfg.run().outDir())); // before any server starts
-        if (cfg.cluster().enabled()) return runInCluster(cfg, modelDir, servers, token, resume);
+        if (cfg.cluster().enabled()) return runInCluster(cfg, modelDir, servers, token, apiKey, resume);
         if (!servers.isEmpty()) {
             if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --server");
             List<PolicyClient> clients = new ArrayList<>();
@@ -114,18 +114,18 @@ final class TrainCommand implements Callable<Integer> {
      * come and go ({@code --server} URLs are used as well).
      */
     private static RlTrainer.Result runInCluster(TrainConfig cfg, Path modelDir, List<URI> servers, String token,
-                                                 boolean resume) throws Exception {
+                                                 String apiKey, boolean resume) throws Exception {
         if (token == null) throw new IllegalArgumentException("--weights-token (or $VACO_WEIGHTS_TOKEN) is required with --cluster");
         try (ClusterNode node = ClusterNode.join(cfg.cluster()); FleetView fleet = FleetView.open(node)) {
             System.out.printf("cluster %s: member %s at %s:%d; waiting for %d inference server(s)%n", cfg.cluster().name(),
                     node.nodeId(), node.address(), cfg.cluster().port(), cfg.cluster().minServers());
             List<PolicyClient> clients = new ArrayList<>();
-            for (URI u : servers) clients.add(new PolicyClient(u, token));
+            for (URI u : servers) clients.add(new PolicyClient(u, token, apiKey));
             for (ServerAnnouncement a : fleet.awaitServers(cfg.cluster().minServers(), SERVER_WAIT)) {
-                clients.add(new PolicyClient(URI.create(a.url()), token));
+                clients.add(new PolicyClient(URI.create(a.url()), token, apiKey));
             }
             try {
-                return new RlTrainer(cfg, modelDir, clients, System.out).following(fleet, token).run(resume);
+                return new RlTrainer(cfg, modelDir, clients, System.out).following(fleet, token, apiKey).run(resume);
             } finally {
                 clients.forEach(PolicyClient::close);
             }

@@ -91,7 +91,9 @@ class ClusterCommandTest {
             assertThat(announced.maxNumSeqs()).isEqualTo(16);
 
             Path run = dir.resolve("run");
-            Process train = vaco(dir.resolve("train.log"), "train", "--weights-token", "tok", "--cluster", "cli-test",
+            // the servers require an API key: the trainer must send it to every server the cluster names
+            Process train = vaco(dir.resolve("train.log"), "train", "--weights-token", "tok", "--api-key", "key",
+                    "--cluster", "cli-test",
                     "--cluster-port", Integer.toString(freePort()), "--cluster-members", members,
                     "run.out_dir=" + run, "run.steps=3", "run.eval_every=0", "run.eval_problems=4", "sft.steps=2",
                     "sft.warmup_steps=1", "sft.batch_size=4", "rollout.prompts_per_step=2", "rollout.group_size=4",
@@ -129,6 +131,7 @@ class ClusterCommandTest {
 
     private Process serve(Path model, String log, String members) throws IOException {
         return vaco(dir.resolve(log), "serve", "--model", model.toString(), "--port", "0", "--weights-token", "tok",
+                "--api-key", "key",
                 "--max-num-seqs", "16", "--threads", "1", "--max-model-len", "256", "--cluster", "cli-test",
                 "--cluster-port", Integer.toString(freePort()), "--cluster-members", members);
     }

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.vaco.trainer.config.ConfigLoader;
+import dev.vaco.trainer.config.TrainConfig;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,26 +79,44 @@ class DockerFilesTest {
     }
 
     @Test
-    void everyComposeCommandParsesAndTheTrainerReachesTheServer() throws Exception {
+    void everyComposeCommandParsesAndAllThreeJoinOneCluster() throws Exception {
         JsonNode services = new YAMLMapper().readTree(DOCKER.resolve("compose.yaml").toFile()).path("services");
-        assertThat(services.fieldNames()).toIterable().containsExactlyInAnyOrder("server", "trainer");
+        assertThat(services.fieldNames()).toIterable().containsExactlyInAnyOrder("server-1", "server-2", "trainer");
+        String cluster = null, members = null;
         for (var service : services.properties()) {
             List<String> args = strings(service.getValue().path("command"));
             // picocli rejects unknown options and missing values before anything runs
             VacoCommand.commandLine().parseArgs(args.toArray(new String[0]));
+            // one cluster, joined through one member list naming every service at its cluster port
+            cluster = cluster == null ? flag(args, "--cluster") : cluster;
+            members = members == null ? flag(args, "--cluster-members") : members;
+            assertThat(flag(args, "--cluster")).isEqualTo(cluster);
+            assertThat(flag(args, "--cluster-members")).isEqualTo(members);
+            assertThat(flag(args, "--cluster-host")).as("a member is reached at its service name").isEqualTo(service.getKey());
+            assertThat(members.split(",")).contains(service.getKey() + ":" + flag(args, "--cluster-port"));
         }
-        List<String> serve = strings(services.path("server").path("command"));
         List<String> train = strings(services.path("trainer").path("command"));
-        assertThat(serve.get(0)).isEqualTo("serve");
         assertThat(train.get(0)).isEqualTo("train");
         assertThat(train).as("a restarted container continues its run instead of being refused").contains("--resume");
-        URI server = URI.create(train.get(train.indexOf("--server") + 1));
-        assertThat(server.getHost()).isEqualTo("server");
-        assertThat(Integer.toString(server.getPort())).isEqualTo(serve.get(serve.indexOf("--port") + 1));
-        assertThat(serve.get(serve.indexOf("--host") + 1)).isEqualTo("0.0.0.0");
-        // the training overrides are valid configuration keys and values
+        assertThat(train).as("the servers come from the cluster").doesNotContain("--server");
+        for (String s : List.of("server-1", "server-2")) {
+            List<String> serve = strings(services.path(s).path("command"));
+            assertThat(serve.get(0)).isEqualTo("serve");
+            assertThat(flag(serve, "--host")).as("reachable from the trainer's container").isEqualTo("0.0.0.0");
+            assertThat(services.path("trainer").path("depends_on").path(s).path("condition").asText())
+                    .isEqualTo("service_healthy");
+            assertThat(services.path(s).path("healthcheck").path("test").toString()).contains("/" + flag(serve, "--port"));
+        }
+        // the training overrides are valid configuration keys and values, and wait for both servers
         List<String> overrides = train.stream().filter(a -> a.contains("=") && !a.startsWith("-")).toList();
-        assertThat(overrides).isNotEmpty();
-        assertThat(ConfigLoader.load(overrides).run().evalDataset()).isEqualTo("/data/gsm8k_test.jsonl");
+        TrainConfig cfg = ConfigLoader.load(overrides);
+        assertThat(cfg.run().evalDataset()).isEqualTo("/data/gsm8k_test.jsonl");
+        assertThat(cfg.cluster().minServers()).isEqualTo(2);
+    }
+
+    private static String flag(List<String> args, String name) {
+        int i = args.indexOf(name);
+        assertThat(i).as(name + " in " + args).isNotNegative();
+        return args.get(i + 1);
     }
 }

@@ -17,27 +17,31 @@ final class FleetFollower implements FleetView.Listener, AutoCloseable {
     private final FleetView fleet;
     private final RolloutCoordinator coord;
     private final String weightsToken;
+    /** The servers' {@code --api-key}, or null: a server that requires one refuses the trainer's requests without it. */
+    private final String apiKey;
     private final PrintStream out;
     private final Map<String, PolicyClient> clients = new ConcurrentHashMap<>();
 
-    private FleetFollower(FleetView fleet, RolloutCoordinator coord, String weightsToken, PrintStream out) {
+    private FleetFollower(FleetView fleet, RolloutCoordinator coord, String weightsToken, String apiKey, PrintStream out) {
         this.fleet = fleet;
         this.coord = coord;
         this.weightsToken = weightsToken;
+        this.apiKey = apiKey;
         this.out = out;
     }
 
     /** Follows {@code fleet} into {@code coord}; null without a cluster (try-with-resources skips it). */
-    static FleetFollower follow(FleetView fleet, RolloutCoordinator coord, String weightsToken, PrintStream out) {
+    static FleetFollower follow(FleetView fleet, RolloutCoordinator coord, String weightsToken, String apiKey,
+                                PrintStream out) {
         if (fleet == null) return null;
-        FleetFollower f = new FleetFollower(fleet, coord, weightsToken, out);
+        FleetFollower f = new FleetFollower(fleet, coord, weightsToken, apiKey, out);
         fleet.listen(f);
         return f;
     }
 
     @Override
     public void joined(ServerAnnouncement s) {
-        PolicyClient c = new PolicyClient(URI.create(s.url()), weightsToken);
+        PolicyClient c = new PolicyClient(URI.create(s.url()), weightsToken, apiKey);
         PolicyClient before = clients.put(s.nodeId(), c);
         if (before != null) before.close();
         coord.addServer(c);

@@ -66,7 +66,7 @@ public final class RlTrainer {
     private final List<PolicyClient> servers;
     private final PrintStream out;
     private FleetView fleet;
-    private String fleetToken;
+    private String fleetToken, fleetApiKey;
 
     public RlTrainer(TrainConfig cfg, Path modelDir, List<PolicyClient> servers, PrintStream out) {
         this.cfg = cfg;
@@ -76,9 +76,10 @@ public final class RlTrainer {
     }
 
     /** Follows the servers of a cluster during the run: those that join are added, those that leave removed. */
-    public RlTrainer following(FleetView fleet, String weightsToken) {
+    public RlTrainer following(FleetView fleet, String weightsToken, String apiKey) {
         this.fleet = fleet;
         this.fleetToken = weightsToken;
+        this.fleetApiKey = apiKey;
         return this;
     }
 
@@ -109,7 +110,7 @@ public final class RlTrainer {
             if (!resumed && !r.warmStart()) return r.result(null, true);
             try (RolloutCoordinator coord = new RolloutCoordinator(servers, new RolloutCoordinator.Sampling(
                     cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger);
-                 FleetFollower ignored = FleetFollower.follow(fleet, coord, fleetToken, out)) {
+                 FleetFollower ignored = FleetFollower.follow(fleet, coord, fleetToken, fleetApiKey, out)) {
                 r.startRollouts(coord, resumed);
                 r.evaluateStart();
                 r.admit();

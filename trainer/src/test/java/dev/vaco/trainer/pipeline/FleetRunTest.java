@@ -108,7 +108,7 @@ class FleetRunTest {
                 "rollout.prompts_per_step=4", "rollout.group_size=4", "rollout.max_tokens=12", "optim.warmup_steps=0",
                 "optim.lr=1e-3", "pipeline.canary_prompts=2", "rollout.max_staleness=1"));
         RlTrainer trainer = new RlTrainer(cfg, model, first, new PrintStream(new ByteArrayOutputStream(), true))
-                .following(fleet, "tok");
+                .following(fleet, "tok", null);
         // the run stays on this thread, where the PyTorch engine was loaded (its grad mode is per thread, as in the
         // CLI); the cluster changes happen beside it
         Server[] joiner = new Server[1];
