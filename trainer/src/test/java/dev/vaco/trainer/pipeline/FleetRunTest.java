@@ -103,7 +103,7 @@ class FleetRunTest {
             first.add(new PolicyClient(URI.create(a.url()), "tok"));
         }
         Path run = dir.resolve("run");
-        TrainConfig cfg = ConfigLoader.load(List.of("run.out_dir=" + run, "run.steps=8", "run.eval_every=0",
+        TrainConfig cfg = ConfigLoader.load(List.of("run.out_dir=" + run, "run.steps=12", "run.eval_every=0",
                 "run.checkpoint_every=4", "run.eval_problems=8", "sft.steps=3", "sft.warmup_steps=1", "sft.batch_size=4",
                 "rollout.prompts_per_step=4", "rollout.group_size=4", "rollout.max_tokens=12", "optim.warmup_steps=0",
                 "optim.lr=1e-3", "pipeline.canary_prompts=2", "rollout.max_staleness=1"));
@@ -114,10 +114,12 @@ class FleetRunTest {
         Server[] joiner = new Server[1];
         CompletableFuture<Void> changes = CompletableFuture.runAsync(() -> {
             try {
+                // a joiner is seen 1-2 s after it starts (Hazelcast join + announcement) and then first brought to the
+                // live version: early enough that admission still has groups for it in a 12-step run of the tiny model
                 awaitSteps(run, 2);
                 joiner[0] = server(model, m); // serves its own version 0 until the run brings it up to date
                 announced(joiner[0], "run-test", seed);
-                awaitSteps(run, 5);
+                awaitSteps(run, 8);
                 n2.hazelcast().getLifecycleService().terminate(); // the member dies with its server
                 s2.close();
             } catch (Exception e) {
@@ -128,7 +130,7 @@ class FleetRunTest {
         changes.get();
         Server s3 = joiner[0];
         first.forEach(PolicyClient::close);
-        assertThat(r.steps()).isEqualTo(8);
+        assertThat(r.steps()).isEqualTo(12);
         assertThat(s3.metrics().requests.sum()).as("the server that joined mid-run took load").isPositive();
         assertThat(s3.engine().liveVersion()).isEqualTo(s1.engine().liveVersion());
         Map<Long, Ledger.Entry> ledger = Ledger.replay(run.resolve("ledger.jsonl"));
@@ -140,6 +142,6 @@ class FleetRunTest {
                 for (long v : ro.versions()) assertThat(v).as("group %d", e.group()).isPositive();
             }
         }
-        assertThat(Ledger.trainedCounts(run.resolve("ledger.jsonl")).values()).hasSize(32).containsOnly(1);
+        assertThat(Ledger.trainedCounts(run.resolve("ledger.jsonl")).values()).hasSize(48).containsOnly(1);
     }
 }
