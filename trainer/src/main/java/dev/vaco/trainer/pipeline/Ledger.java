@@ -16,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -163,7 +165,7 @@ public final class Ledger implements AutoCloseable {
         if (!Files.isRegularFile(file)) return groups;
         List<JsonNode> records = records(file);
         Map<Long, Integer> trained = new LinkedHashMap<>();
-        java.util.Set<Long> rejected = new java.util.HashSet<>();
+        Set<Long> rejected = new HashSet<>();
         for (int i = 0; i < records.size(); i++) {
             JsonNode o = records.get(i);
             if (o == null) continue;
@@ -230,7 +232,7 @@ public final class Ledger implements AutoCloseable {
         return counts;
     }
 
-    private static boolean sampledBy(Rollout r, java.util.Set<Long> versions) {
+    private static boolean sampledBy(Rollout r, Set<Long> versions) {
         for (long v : r.versions()) if (versions.contains(v)) return true;
         return false;
     }

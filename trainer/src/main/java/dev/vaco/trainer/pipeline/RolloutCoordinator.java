@@ -7,13 +7,15 @@ import dev.vaco.reward.Verdict;
 import dev.vaco.reward.Verifier;
 import dev.vaco.learner.Rollout;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.net.URI;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -96,7 +98,7 @@ public final class RolloutCoordinator implements AutoCloseable {
     private volatile long publishedVersion = -1; // the newest version every healthy server has confirmed
     private volatile Throwable fatal;
     /** Versions dropped or rolled back: no token they sampled is trained. */
-    private final java.util.Set<Long> rejected = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Long> rejected = ConcurrentHashMap.newKeySet();
 
     public RolloutCoordinator(List<PolicyClient> servers, Sampling sampling, Verifier verifier, Ledger ledger) {
         if (servers.isEmpty()) throw new IllegalArgumentException("at least one inference server is needed");
