@@ -3,6 +3,7 @@ package dev.vaco.server.http;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
+import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
@@ -126,6 +127,12 @@ class WeightStagingRoutesTest {
             assertThat(vs.getJsonArray("staged")).isEmpty();
             assertThat(vs.getJsonArray("dropped").getList()).containsExactly((int) (v0 + 2));
             assertThat(sampledVersions("")).containsOnly((int) (v0 + 1));
+            // a trainer that starts or resumes numbers its versions above every number the server has used
+            try (PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + server.port()), TOKEN)) {
+                PolicyClient.ServedVersions sv = c.versions();
+                assertThat(sv.live()).isEqualTo(v0 + 1);
+                assertThat(sv.highest()).as("the dropped number above the live one is used up").isEqualTo(v0 + 2);
+            }
             String metrics = send(at("/metrics").GET()).body();
             assertThat(metrics).contains("vaco_weight_staged_total 2", "vaco_weight_activations_total 1",
                     "vaco_weight_drops_total 1", "vaco_staged_versions 0");

@@ -229,7 +229,13 @@ public final class PolicyClient implements AutoCloseable {
     }
 
     /** What {@code GET /v1/weights/version} reports: the live version and the staged ones, oldest first. */
-    public record ServedVersions(long live, List<Long> staged) {}
+    /**
+     * @param live    the version new requests sample with
+     * @param staged  versions pushed but not yet activated
+     * @param highest the highest version number the server has used (live, resident, staged or recently dropped): a
+     *                server never takes a number twice, so a trainer that starts or resumes numbers above it
+     */
+    public record ServedVersions(long live, List<Long> staged, long highest) {}
 
     /** The live policy version the server reports. */
     public long liveVersion() throws IOException, InterruptedException {
@@ -243,7 +249,9 @@ public final class PolicyClient implements AutoCloseable {
         JsonNode j = JSON.readTree(r.body());
         List<Long> staged = new ArrayList<>();
         for (JsonNode v : j.path("staged")) staged.add(v.longValue());
-        return new ServedVersions(j.path("version").longValue(), staged);
+        long highest = j.path("version").longValue();
+        for (String f : List.of("resident", "staged", "dropped")) for (JsonNode v : j.path(f)) highest = Math.max(highest, v.longValue());
+        return new ServedVersions(j.path("version").longValue(), staged, highest);
     }
 
     private CompletableFuture<JsonNode> postJson(String path, String body, int attempt) {

@@ -212,7 +212,7 @@ public final class RlTrainer {
             }
             data.skip(sftConsumed + nextGroup);
             // a restarted server may be behind: versions on servers only ever increase
-            base = Math.max(s.extra().path("base").asLong(), maxLive() + 1 - step);
+            base = Math.max(s.extra().path("base").asLong(), highestUsed() + 1 - step);
             out.printf("resumed from %s: step %d; %d groups admitted, %d still to train (%d already scored)%n", ckpt,
                     step, nextGroup, pending.size(), pending.values().stream().filter(e -> e.scored() != null).count());
             return true;
@@ -231,7 +231,7 @@ public final class RlTrainer {
             }
             if (sft.steps() > 0) out.printf("warm start: %d steps, loss %.4f, %.0f s%n", sft.steps(), sft.finalLoss(), sft.seconds());
             sftConsumed = data.consumed();
-            base = maxLive() + 1;
+            base = highestUsed() + 1;
             return true;
         }
 
@@ -449,11 +449,12 @@ public final class RlTrainer {
         return new DataCursor(run.dataset(), run.evalDataset(), run.evalProblems(), seed, run.levelMix());
     }
 
-    private long maxLive() throws IOException, InterruptedException {
+    /** The highest version number any server has used: the run numbers its versions above it (a server never reuses one). */
+    private long highestUsed() throws IOException, InterruptedException {
         long v = 0;
         for (PolicyClient c : servers) {
             try {
-                v = Math.max(v, c.liveVersion());
+                v = Math.max(v, c.versions().highest());
             } catch (IOException e) {
                 // a server that is down now gets the weights when it comes back
             }
