@@ -25,6 +25,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongFunction;
 
 /**
  * The HTTP face of a {@link GenerationEngine}. Event loops only parse, validate and route; tokenisation, template
@@ -182,7 +184,7 @@ public final class InferenceServer extends VerticleBase {
     }
 
     /** Rollback, activation and drop: a body {"version": N}, the change on the decode thread, the versions after it. */
-    private void changeVersion(RoutingContext ctx, java.util.function.LongFunction<java.util.concurrent.CompletableFuture<Long>> change) {
+    private void changeVersion(RoutingContext ctx, LongFunction<CompletableFuture<Long>> change) {
         if (!authorized(ctx)) return;
         long version;
         try {
