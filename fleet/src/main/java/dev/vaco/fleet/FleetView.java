@@ -5,6 +5,7 @@ import io.vertx.core.shareddata.AsyncMap;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.concurrent.TimeUnit;
  * The inference servers of the cluster as a trainer sees them: the announcements in {@link ServerAnnouncer#MAP} of
  * members still in the cluster, followed as they change. Re-read every {@link #POLL_MS} ms and at once when a member
  * joins or leaves; a member that died is dropped as soon as Hazelcast drops it, and its left-behind entry is removed.
+ * In a cluster with a keystore only entries signed with the cluster key count ({@link SignedAnnouncement}): any other
+ * is refused, never handed to listeners, and logged once per member and reason.
  */
 public final class FleetView implements AutoCloseable {
     /** Told of servers joining and leaving, on the cluster's event loop (keep it short). */
@@ -34,6 +37,7 @@ public final class FleetView implements AutoCloseable {
     private final long timer;
     private volatile Map<String, ServerAnnouncement> servers = Map.of();
     private final Set<String> seenMembers = new HashSet<>(); // on the event loop only
+    private final Map<String, String> refused = new HashMap<>(); // member -> why, on the event loop only
     private boolean refreshing, again; // on the event loop only
     private volatile boolean closed;
 
@@ -113,11 +117,14 @@ public final class FleetView implements AutoCloseable {
         seenMembers.addAll(members);
         Map<String, ServerAnnouncement> now = new LinkedHashMap<>();
         for (var e : entries.entrySet()) {
-            if (members.contains(e.getKey())) now.put(e.getKey(), ServerAnnouncement.fromJson(e.getValue()));
+            if (members.contains(e.getKey())) {
+                if (accepted(e.getKey(), e.getValue())) now.put(e.getKey(), ServerAnnouncement.fromJson(e.getValue()));
+            }
             // a member seen here that has left: whoever notices first removes its entry (a joiner this view does not
             // know yet keeps its own)
             else if (seenMembers.contains(e.getKey())) map.remove(e.getKey());
         }
+        refused.keySet().retainAll(members);
         Map<String, ServerAnnouncement> before = servers;
         servers = Map.copyOf(now);
         for (var e : before.entrySet()) {
@@ -126,6 +133,27 @@ public final class FleetView implements AutoCloseable {
         for (var e : now.entrySet()) {
             if (!before.containsKey(e.getKey())) for (Listener l : listeners) l.joined(e.getValue());
         }
+    }
+
+    /** Whether the entry of {@code member} may be trusted; a refusal is logged when its reason is new. */
+    private boolean accepted(String member, JsonObject entry) {
+        ClusterCredential c = node.credential();
+        String why = c == null ? null : SignedAnnouncement.refusal(member, entry, node.clusterTime(), c);
+        if (why == null) {
+            refused.remove(member);
+            return true;
+        }
+        if (!why.equals(refused.put(member, why))) {
+            System.err.printf("cluster %s: refused server announcement from member %s (%s): %s%n", node.config().name(),
+                    member, printable(entry.getValue("url")), why);
+        }
+        return false;
+    }
+
+    /** A value another member wrote, safe to print on one line. */
+    private static String printable(Object v) {
+        String s = String.valueOf(v).replaceAll("\\p{Cntrl}", "?");
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }
 
     @Override
