@@ -61,6 +61,40 @@ class ClusterCommandTest {
         String[] noName = run("train", "run.out_dir=" + dir.resolve("r"), "cluster.members=127.0.0.1:5701");
         assertThat(noName[0]).isEqualTo("2");
         assertThat(noName[1]).contains("cluster.name: expected a cluster name");
+
+        // the shared keystore: missing, not a keystore, the wrong password; named by the flag (serve) or key (train)
+        Path keystore = keystore("right-password");
+        Path notOne = Files.writeString(dir.resolve("notes.txt"), "not a keystore");
+        String[][] bad = {
+                {"--cluster-keystore", dir.resolve("missing.p12").toString(), "--cluster-keystore: expected a PKCS#12 keystore file, found no such file"},
+                {"--cluster-keystore", notOne.toString(), "--cluster-keystore: expected a PKCS#12 keystore file"},
+                {"--cluster-keystore", keystore.toString(), "--cluster-keystore-password: expected the password of"}};
+        for (String[] b : bad) {
+            String[] r = run("serve", "--model", model.toString(), "--port", "0", "--cluster", "c", b[0], b[1],
+                    "--cluster-keystore-password", "wrong-password");
+            assertThat(r[0]).as(r[1]).isEqualTo("2");
+            assertThat(r[1].strip()).startsWith("vaco serve: " + b[2]).doesNotContain("\n").doesNotContain("wrong-password");
+        }
+        String[] trainKs = run("train", "run.out_dir=" + dir.resolve("r"), "--cluster", "c", "--cluster-keystore",
+                keystore.toString(), "--cluster-keystore-password", "wrong-password");
+        assertThat(trainKs[0]).isEqualTo("2");
+        assertThat(trainKs[1].strip()).startsWith("vaco train: cluster.keystore_password: expected the password of")
+                .doesNotContain("\n").doesNotContain("wrong-password");
+        String[] noCluster = run("train", "run.out_dir=" + dir.resolve("r"), "cluster.keystore=" + keystore);
+        assertThat(noCluster[0]).isEqualTo("2");
+        assertThat(noCluster[1]).contains("cluster.keystore: expected \"\" unless cluster.name is set");
+    }
+
+    /** A cluster keystore made as the README says, with the JDK's keytool. */
+    private Path keystore(String password) throws Exception {
+        Path file = dir.resolve("cluster.p12");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
+                "-alias", "vaco-cluster", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2", "-dname",
+                "CN=vaco-cluster", "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", password)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        return file;
     }
 
     private Process vaco(Path log, String... args) throws IOException {
@@ -143,18 +177,20 @@ class ClusterCommandTest {
     }
 
     @Test
-    void printConfigShowsTheClusterKeys() {
+    void printConfigShowsTheClusterKeysWithThePasswordMasked() throws Exception {
         var cl = VacoCommand.commandLine();
         var old = System.out;
         var buf = new java.io.ByteArrayOutputStream();
         System.setOut(new java.io.PrintStream(buf, true));
         try {
-            assertThat(cl.execute("train", "--print-config", "--cluster", "c", "--cluster-members", "10.0.0.5:5701")).isZero();
+            assertThat(cl.execute("train", "--print-config", "--cluster", "c", "--cluster-members", "10.0.0.5:5701",
+                    "--cluster-keystore", keystore("s3cret-pw").toString(), "--cluster-keystore-password", "s3cret-pw")).isZero();
         } finally {
             System.setOut(old);
         }
         assertThat(buf.toString()).contains("\"cluster\"", "\"name\" : \"c\"", "\"members\" : \"10.0.0.5:5701\"",
                 "\"host\" : \"127.0.0.1\"", "\"port\" : 5701", "\"kubernetes_service_dns\"", "\"kubernetes_service_name\"",
-                "\"kubernetes_namespace\"", "\"min_servers\" : 1");
+                "\"kubernetes_namespace\"", "\"min_servers\" : 1", "\"keystore\" : \"" + dir.resolve("cluster.p12") + "\"",
+                "\"keystore_password\" : \"********\"").doesNotContain("s3cret-pw");
     }
 }
