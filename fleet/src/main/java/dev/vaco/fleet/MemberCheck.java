@@ -1,5 +1,6 @@
 package dev.vaco.fleet;
 
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
@@ -17,16 +18,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * Checks every member that joins: a TLS handshake with its event bus, presenting the cluster certificate and trusting
  * only it. Vert.x refuses such a member's event-bus connections silently (its event-bus server has no hook for a failed
  * handshake), so the refusal is logged here, once per member, from this side: "refused member X at host:port: its
- * event bus does not hold the cluster certificate". A member that passes is {@link Status#VERIFIED}; one whose address
- * is not yet known or not reachable is retried a few times, then left {@link Status#UNREACHABLE}.
+ * event bus does not hold the cluster certificate". A member that passes is {@link Status#VERIFIED}. One not known to
+ * Vert.x yet, not listening yet or whose handshake times out (a member without TLS never answers one; an overloaded
+ * one may be late) is retried for {@link #GIVE_UP_MS} ms, then logged and left {@link Status#UNREACHABLE}.
  */
 final class MemberCheck implements AutoCloseable {
     enum Status { CHECKING, VERIFIED, REFUSED, UNREACHABLE }
 
     static final long SWEEP_MS = 500;
 
-    /** A member's event bus starts some seconds after it joins Hazelcast (longer on a loaded machine): 30 s of retries. */
-    static final int ATTEMPTS = 60;
+    /**
+     * A member's event bus listens some seconds after it joins Hazelcast, and a loaded machine may let a handshake time
+     * out: those are retried for this long before the member is reported as not answering.
+     */
+    static final long GIVE_UP_MS = 60_000;
     static final long RETRY_MS = 500;
 
     private final String cluster;
@@ -54,7 +59,9 @@ final class MemberCheck implements AutoCloseable {
         List<String> nodes = manager.getNodes();
         status.keySet().retainAll(nodes);
         for (String id : nodes) {
-            if (!id.equals(manager.getNodeId()) && status.putIfAbsent(id, Status.CHECKING) == null) check(id, 1);
+            if (!id.equals(manager.getNodeId()) && status.putIfAbsent(id, Status.CHECKING) == null) {
+                check(id, System.nanoTime());
+            }
         }
     }
 
@@ -63,7 +70,7 @@ final class MemberCheck implements AutoCloseable {
         return status.get(member);
     }
 
-    private void check(String member, int attempt) {
+    private void check(String member, long since) {
         Promise<NodeInfo> info = Promise.promise();
         manager.getNodeInfo(member, info);
         info.future().compose(n -> client.connect(n.port(), n.host()).map(s -> {
@@ -72,22 +79,25 @@ final class MemberCheck implements AutoCloseable {
         }).recover(t -> io.vertx.core.Future.failedFuture(new Refusal(n, t)))).onComplete(ar -> {
             if (ar.succeeded()) {
                 status.put(member, Status.VERIFIED);
-            } else if (ar.cause() instanceof Refusal r && r.tls()) {
+            } else if (ar.cause() instanceof Refusal r && r.certificate()) {
                 if (status.put(member, Status.REFUSED) != Status.REFUSED) {
                     System.err.printf("cluster %s: refused member %s at %s:%d: its event bus does not hold the cluster "
                             + "certificate (%s); no event-bus message goes to or comes from it%n", cluster, member,
                             r.node.host(), r.node.port(), r.reason());
                 }
-            } else if (attempt < ATTEMPTS && manager.getNodes().contains(member)) {
-                // Vert.x learns of a member after Hazelcast does, and its event bus listens some seconds later
-                vertx.setTimer(RETRY_MS, id -> check(member, attempt + 1));
-            } else {
-                status.put(member, Status.UNREACHABLE);
+            } else if (System.nanoTime() - since < GIVE_UP_MS * 1_000_000 && manager.getNodes().contains(member)) {
+                // not known to Vert.x yet, not listening yet, or too slow to finish a handshake: again
+                vertx.setTimer(RETRY_MS, id -> check(member, since));
+            } else if (manager.getNodes().contains(member) && status.put(member, Status.UNREACHABLE) != Status.UNREACHABLE) {
+                String where = ar.cause() instanceof Refusal r ? " at " + r.node.host() + ":" + r.node.port() : "";
+                System.err.printf("cluster %s: refused member %s%s: its event bus completed no TLS handshake in %d s (%s): "
+                        + "it has no cluster keystore, or is not answering%n", cluster, member, where, GIVE_UP_MS / 1000,
+                        ar.cause().getMessage());
             }
         });
     }
 
-    /** A failed connection to {@code node}; {@link #tls()} when it was the handshake that failed. */
+    /** A failed connection to {@code node}; {@link #certificate()} when a certificate was refused. */
     private static final class Refusal extends RuntimeException {
         final NodeInfo node;
 
@@ -96,19 +106,23 @@ final class MemberCheck implements AutoCloseable {
             this.node = node;
         }
 
-        boolean tls() {
-            return reason() != null;
+        /** Whether a certificate was refused (by either end), not merely a handshake that timed out. */
+        boolean certificate() {
+            boolean tls = false;
+            for (Throwable t = getCause(); t != null; t = t.getCause()) {
+                if (t instanceof SslHandshakeTimeoutException) return false;
+                tls |= t instanceof SSLException;
+            }
+            return tls;
         }
 
-        /** The innermost TLS failure's message, e.g. "PKIX path building failed" or "Received fatal alert: ...". */
+        /** The innermost message, e.g. "unable to find valid certification path" or "Received fatal alert: ...". */
         String reason() {
-            boolean tls = false;
             String why = null;
             for (Throwable t = getCause(); t != null; t = t.getCause()) {
-                tls |= t instanceof SSLException;
-                if (t.getMessage() != null) why = t.getMessage(); // the innermost says most
+                if (t.getMessage() != null) why = t.getMessage();
             }
-            return tls ? why : null;
+            return why;
         }
     }
 
