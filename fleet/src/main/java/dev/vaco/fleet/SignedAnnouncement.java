@@ -43,8 +43,13 @@ final class SignedAnnouncement {
         if (!memberId.equals(a.nodeId()) || !credential.verifies(canonical(a, signedAt), signature)) {
             return "not signed by the cluster certificate";
         }
-        if (now - signedAt > MAX_AGE_MS) return "signature " + (now - signedAt) / 1000 + " s old (a replayed entry)";
-        return null;
+        return staleness(entry, now);
+    }
+
+    /** Why an entry whose signature was verified is too old at {@code now}, or null. */
+    static String staleness(JsonObject entry, long now) {
+        long signedAt = entry.getLong(SIGNED_AT);
+        return now - signedAt > MAX_AGE_MS ? "signature " + (now - signedAt) / 1000 + " s old (a replayed entry)" : null;
     }
 
     /** One field a line, in a fixed order, each as its text: the bytes do not depend on how JSON was encoded. */
