@@ -1,6 +1,8 @@
 package dev.vaco.cli;
 
 import dev.vaco.fleet.ClusterConfig;
+import dev.vaco.fleet.ClusterCredential;
+import dev.vaco.fleet.ClusterNode;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -35,6 +37,14 @@ final class ClusterOptions {
     @Option(names = "--cluster-kubernetes-namespace", description = "The namespace of that Service (cluster.kubernetes_namespace).")
     String namespace;
 
+    @Option(names = "--cluster-keystore", description = "The cluster's shared PKCS#12 keystore (cluster.keystore): the event "
+            + "bus runs over mutual TLS with it and server announcements are signed with it. Use one whenever the network is shared.")
+    String keystore;
+
+    @Option(names = "--cluster-keystore-password", defaultValue = "${env:VACO_CLUSTER_KEYSTORE_PASSWORD}",
+            description = "Its password (cluster.keystore_password; default: $VACO_CLUSTER_KEYSTORE_PASSWORD).")
+    String keystorePassword;
+
     /** The flags given, as {@code cluster.*} overrides of the trainer's configuration. */
     List<String> overrides() {
         List<String> o = new ArrayList<>();
@@ -45,6 +55,8 @@ final class ClusterOptions {
         add(o, "kubernetes_service_dns", serviceDns);
         add(o, "kubernetes_service_name", serviceName);
         add(o, "kubernetes_namespace", namespace);
+        add(o, "keystore", keystore);
+        add(o, "keystore_password", keystorePassword);
         return o;
     }
 
@@ -57,7 +69,8 @@ final class ClusterOptions {
         ClusterConfig d = ClusterConfig.defaults();
         try {
             return new ClusterConfig(or(name, d.name()), or(host, d.host()), port != null ? port : d.port(),
-                    or(members, d.members()), or(serviceDns, ""), or(serviceName, ""), or(namespace, ""), 1);
+                    or(members, d.members()), or(serviceDns, ""), or(serviceName, ""), or(namespace, ""), 1,
+                    or(keystore, ""), or(keystorePassword, ""));
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());
             int colon = m.indexOf(':');
@@ -66,6 +79,17 @@ final class ClusterOptions {
             String flag = key.equals("name") ? "--cluster" : "--cluster-" + key.replace('_', '-');
             throw new IllegalArgumentException(flag + m.substring(colon), e);
         }
+    }
+
+    /** One line on how this member is protected, printed when it has joined. */
+    static String security(ClusterNode node) {
+        ClusterCredential c = node.credential();
+        if (c == null) {
+            return "cluster " + node.config().name() + ": warning: no --cluster-keystore: the event bus is unencrypted and "
+                    + "any process that reaches a member can announce servers (use one whenever the network is shared)";
+        }
+        return "cluster " + node.config().name() + ": event bus over mutual TLS, server announcements signed ("
+                + c.certificate().getSubjectX500Principal().getName() + " from " + c.path() + ")";
     }
 
     private static String or(String v, String d) {

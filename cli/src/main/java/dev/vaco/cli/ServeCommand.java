@@ -120,6 +120,7 @@ final class ServeCommand implements Callable<Integer> {
                 e.liveVersion(), e.residentVersions()));
         System.out.printf("cluster %s: member %s at %s:%d, announced as %s (%d members)%n", config.name(), node.nodeId(),
                 node.address(), config.port(), url, node.members().size());
+        System.out.println(ClusterOptions.security(node));
         if (url.contains("//127.") && !node.address().startsWith("127.")) {
             System.out.println("warning: this server listens on loopback only; members on other machines cannot reach "
                     + url + " (serve with --host 0.0.0.0 or this machine's address)");

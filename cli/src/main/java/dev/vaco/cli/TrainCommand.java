@@ -119,6 +119,7 @@ final class TrainCommand implements Callable<Integer> {
         try (ClusterNode node = ClusterNode.join(cfg.cluster()); FleetView fleet = FleetView.open(node)) {
             System.out.printf("cluster %s: member %s at %s:%d; waiting for %d inference server(s)%n", cfg.cluster().name(),
                     node.nodeId(), node.address(), cfg.cluster().port(), cfg.cluster().minServers());
+            System.out.println(ClusterOptions.security(node));
             List<PolicyClient> clients = new ArrayList<>();
             for (URI u : servers) clients.add(new PolicyClient(u, token, apiKey));
             for (ServerAnnouncement a : fleet.awaitServers(cfg.cluster().minServers(), SERVER_WAIT)) {

@@ -28,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterCommandTest {
     @TempDir Path dir;
+    private String keystore;
 
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
@@ -61,6 +62,40 @@ class ClusterCommandTest {
         String[] noName = run("train", "run.out_dir=" + dir.resolve("r"), "cluster.members=127.0.0.1:5701");
         assertThat(noName[0]).isEqualTo("2");
         assertThat(noName[1]).contains("cluster.name: expected a cluster name");
+
+        // the shared keystore: missing, not a keystore, the wrong password; named by the flag (serve) or key (train)
+        Path ks = keystore("right-password");
+        Path notOne = Files.writeString(dir.resolve("notes.txt"), "not a keystore");
+        String[][] bad = {
+                {"--cluster-keystore", dir.resolve("missing.p12").toString(), "--cluster-keystore: expected a PKCS#12 keystore file, found no such file"},
+                {"--cluster-keystore", notOne.toString(), "--cluster-keystore: expected a PKCS#12 keystore file"},
+                {"--cluster-keystore", ks.toString(), "--cluster-keystore-password: expected the password of"}};
+        for (String[] b : bad) {
+            String[] r = run("serve", "--model", model.toString(), "--port", "0", "--cluster", "c", b[0], b[1],
+                    "--cluster-keystore-password", "wrong-password");
+            assertThat(r[0]).as(r[1]).isEqualTo("2");
+            assertThat(r[1].strip()).startsWith("vaco serve: " + b[2]).doesNotContain("\n").doesNotContain("wrong-password");
+        }
+        String[] trainKs = run("train", "run.out_dir=" + dir.resolve("r"), "--cluster", "c", "--cluster-keystore",
+                ks.toString(), "--cluster-keystore-password", "wrong-password");
+        assertThat(trainKs[0]).isEqualTo("2");
+        assertThat(trainKs[1].strip()).startsWith("vaco train: cluster.keystore_password: expected the password of")
+                .doesNotContain("\n").doesNotContain("wrong-password");
+        String[] noCluster = run("train", "run.out_dir=" + dir.resolve("r"), "cluster.keystore=" + ks);
+        assertThat(noCluster[0]).isEqualTo("2");
+        assertThat(noCluster[1]).contains("cluster.keystore: expected \"\" unless cluster.name is set");
+    }
+
+    /** A cluster keystore made as the README says, with the JDK's keytool. */
+    private Path keystore(String password) throws Exception {
+        Path file = dir.resolve("cluster.p12");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
+                "-alias", "vaco-cluster", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2", "-dname",
+                "CN=vaco-cluster", "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", password)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        return file;
     }
 
     private Process vaco(Path log, String... args) throws IOException {
@@ -77,9 +112,11 @@ class ClusterCommandTest {
         ModelInit.initTiny(model, 1);
         int seed = freePort();
         String members = "127.0.0.1:" + seed;
+        keystore = keystore("cluster-pw").toString(); // every member holds it: TLS event bus, signed announcements
         Process serve = serve(model, "serve.log", members), doomed = serve(model, "doomed.log", members);
         // the test's own member first: the others join through it, and it watches the fleet
-        try (ClusterNode watcher = ClusterNode.join(ClusterConfig.tcp("cli-test", "127.0.0.1", seed, members));
+        try (ClusterNode watcher = ClusterNode.join(ClusterConfig.tcp("cli-test", "127.0.0.1", seed, members)
+                .withKeystore(keystore, "cluster-pw"));
              FleetView view = FleetView.open(watcher)) {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
             while (view.servers().size() < 2 && serve.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
@@ -93,7 +130,7 @@ class ClusterCommandTest {
             Path run = dir.resolve("run");
             // the servers require an API key: the trainer must send it to every server the cluster names
             Process train = vaco(dir.resolve("train.log"), "train", "--weights-token", "tok", "--api-key", "key",
-                    "--cluster", "cli-test",
+                    "--cluster", "cli-test", "--cluster-keystore", keystore, "--cluster-keystore-password", "cluster-pw",
                     "--cluster-port", Integer.toString(freePort()), "--cluster-members", members,
                     "run.out_dir=" + run, "run.steps=3", "run.eval_every=0", "run.eval_problems=4", "sft.steps=2",
                     "sft.warmup_steps=1", "sft.batch_size=4", "rollout.prompts_per_step=2", "rollout.group_size=4",
@@ -101,7 +138,11 @@ class ClusterCommandTest {
             assertThat(train.waitFor(8, TimeUnit.MINUTES)).isTrue();
             String log = Files.readString(dir.resolve("train.log"));
             assertThat(train.exitValue()).as(log).isZero();
-            assertThat(log).contains("cluster cli-test: member").contains("cluster: server " + announced.url() + " joined");
+            assertThat(log).contains("cluster cli-test: member").contains("cluster: server " + announced.url() + " joined")
+                    .contains("cluster cli-test: event bus over mutual TLS, server announcements signed (CN=vaco-cluster")
+                    .doesNotContain("refused member").doesNotContain("refused server announcement");
+            assertThat(Files.readString(dir.resolve("serve.log"))).contains("event bus over mutual TLS")
+                    .doesNotContain("refused member");
             assertThat(Ledger.trainedCounts(run.resolve("ledger.jsonl")).values()).hasSize(6).containsOnly(1);
             // version 1 = the warm start, then one per step: the servers the cluster named are the ones trained against
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -133,6 +174,7 @@ class ClusterCommandTest {
         return vaco(dir.resolve(log), "serve", "--model", model.toString(), "--port", "0", "--weights-token", "tok",
                 "--api-key", "key",
                 "--max-num-seqs", "16", "--threads", "1", "--max-model-len", "256", "--cluster", "cli-test",
+                "--cluster-keystore", keystore, "--cluster-keystore-password", "cluster-pw",
                 "--cluster-port", Integer.toString(freePort()), "--cluster-members", members);
     }
 
@@ -143,18 +185,20 @@ class ClusterCommandTest {
     }
 
     @Test
-    void printConfigShowsTheClusterKeys() {
+    void printConfigShowsTheClusterKeysWithThePasswordMasked() throws Exception {
         var cl = VacoCommand.commandLine();
         var old = System.out;
         var buf = new java.io.ByteArrayOutputStream();
         System.setOut(new java.io.PrintStream(buf, true));
         try {
-            assertThat(cl.execute("train", "--print-config", "--cluster", "c", "--cluster-members", "10.0.0.5:5701")).isZero();
+            assertThat(cl.execute("train", "--print-config", "--cluster", "c", "--cluster-members", "10.0.0.5:5701",
+                    "--cluster-keystore", keystore("s3cret-pw").toString(), "--cluster-keystore-password", "s3cret-pw")).isZero();
         } finally {
             System.setOut(old);
         }
         assertThat(buf.toString()).contains("\"cluster\"", "\"name\" : \"c\"", "\"members\" : \"10.0.0.5:5701\"",
                 "\"host\" : \"127.0.0.1\"", "\"port\" : 5701", "\"kubernetes_service_dns\"", "\"kubernetes_service_name\"",
-                "\"kubernetes_namespace\"", "\"min_servers\" : 1");
+                "\"kubernetes_namespace\"", "\"min_servers\" : 1", "\"keystore\" : \"" + dir.resolve("cluster.p12") + "\"",
+                "\"keystore_password\" : \"********\"").doesNotContain("s3cret-pw");
     }
 }

@@ -94,6 +94,12 @@ class DockerFilesTest {
             assertThat(flag(args, "--cluster-members")).isEqualTo(members);
             assertThat(flag(args, "--cluster-host")).as("a member is reached at its service name").isEqualTo(service.getKey());
             assertThat(members.split(",")).contains(service.getKey() + ":" + flag(args, "--cluster-port"));
+            // every member holds the cluster keystore, mounted read-only, its password from the environment
+            String keystore = flag(args, "--cluster-keystore");
+            assertThat(strings(service.getValue().path("volumes"))).as(service.getKey())
+                    .anySatisfy(v -> assertThat(v).startsWith("${CLUSTER_KEYSTORE:?").endsWith(":" + keystore + ":ro"));
+            assertThat(strings(service.getValue().path("environment"))).contains("VACO_CLUSTER_KEYSTORE_PASSWORD");
+            assertThat(args).doesNotContain("--cluster-keystore-password");
         }
         List<String> train = strings(services.path("trainer").path("command"));
         assertThat(train.get(0)).isEqualTo("train");

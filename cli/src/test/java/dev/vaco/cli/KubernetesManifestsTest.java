@@ -171,6 +171,35 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void everyMemberHoldsTheClusterKeystoreFromTheSecret() {
+        for (PodTemplateSpec t : List.of(servers.getSpec().getTemplate(), trainer.getSpec().getTemplate())) {
+            PodSpec pod = t.getSpec();
+            Container c = only(t);
+            List<String> a = args(c);
+            String file = flag(a, "--cluster-keystore");
+            String dir = mountOf(pod, c, "cluster-keystore");
+            assertThat(file).startsWith(dir + "/");
+            var secret = pod.getVolumes().stream().filter(v -> v.getName().equals("cluster-keystore")).findFirst()
+                    .orElseThrow().getSecret();
+            assertThat(secret.getSecretName()).isEqualTo("vaco-secrets");
+            assertThat(secret.getItems()).anySatisfy(i -> {
+                assertThat(i.getKey()).isEqualTo("cluster.p12");
+                assertThat(dir + "/" + i.getPath()).isEqualTo(file);
+            });
+            // the image's user (uid 10001) reads the 0440 file through the pod's group, and no one else
+            assertThat(secret.getDefaultMode()).isEqualTo(0440);
+            assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(10001L);
+            assertThat(c.getVolumeMounts().stream().filter(m -> m.getName().equals("cluster-keystore")).findFirst()
+                    .orElseThrow().getReadOnly()).isTrue();
+            var pw = env(c, "VACO_CLUSTER_KEYSTORE_PASSWORD").getValueFrom().getSecretKeyRef();
+            assertThat(pw.getName()).isEqualTo("vaco-secrets");
+            assertThat(pw.getKey()).isEqualTo("cluster-keystore-password");
+            assertThat(a).as("no password on the command line").doesNotContain("--cluster-keystore-password");
+        }
+        assertThat(java.nio.file.Path.of("..", "docker", "Dockerfile")).content().contains("--uid 10001");
+    }
+
+    @Test
     void theTrainerResumesOntoAClaimedVolumeWithValidSettings() {
         PodSpec pod = trainer.getSpec().getTemplate().getSpec();
         Container c = only(trainer.getSpec().getTemplate());

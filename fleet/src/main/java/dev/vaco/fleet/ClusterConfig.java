@@ -24,11 +24,18 @@ import java.util.regex.Pattern;
  * @param kubernetesNamespace   the namespace of {@code kubernetes_service_name} ("" = the pod's own) [""]
  * @param minServers            the trainer waits until this many servers have announced themselves before it starts
  *                              [1]
+ * @param keystore              the cluster's shared PKCS#12 keystore (one key pair and its certificate, the same file on
+ *                              every member): the event bus runs over mutual TLS with it and server announcements are
+ *                              signed with it; "" = neither (only on a network no one else shares) [""]
+ * @param keystorePassword      its password [""]
  */
 public record ClusterConfig(String name, String host, int port, String members, String kubernetesServiceDns,
-                            String kubernetesServiceName, String kubernetesNamespace, int minServers) {
+                            String kubernetesServiceName, String kubernetesNamespace, int minServers, String keystore,
+                            String keystorePassword) {
     /** Hazelcast's default port, used for a member given without one. */
     public static final int DEFAULT_PORT = 5701;
+    /** What is shown instead of a password. */
+    public static final String MASK = "********";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     public ClusterConfig {
@@ -38,6 +45,8 @@ public record ClusterConfig(String name, String host, int port, String members, 
         kubernetesServiceDns = trim(kubernetesServiceDns);
         kubernetesServiceName = trim(kubernetesServiceName);
         kubernetesNamespace = trim(kubernetesNamespace);
+        keystore = trim(keystore);
+        keystorePassword = keystorePassword == null ? "" : keystorePassword; // a password's spaces are its own
         require(name.isEmpty() || NAME.matcher(name).matches(), "cluster.name",
                 "1-64 letters, digits, '.', '_' or '-' (or \"\" for no cluster)", name);
         require(port >= 1 && port <= 65535, "cluster.port", "a port in [1, 65535]", port);
@@ -51,15 +60,37 @@ public record ClusterConfig(String name, String host, int port, String members, 
                 "\"\" unless cluster.kubernetes_service_name is set", kubernetesNamespace);
         require(!name.isEmpty() || (members.isEmpty() && !k8s), "cluster.name",
                 "a cluster name when cluster.members or Kubernetes discovery is set", "\"\"");
+        require(keystore.isEmpty() || !name.isEmpty(), "cluster.keystore", "\"\" unless cluster.name is set", keystore);
+        if (!keystore.isEmpty()) ClusterCredential.load(keystore, keystorePassword); // missing, unreadable, wrong password
     }
 
     public static ClusterConfig defaults() {
-        return new ClusterConfig("", "127.0.0.1", DEFAULT_PORT, "", "", "", "", 1);
+        return new ClusterConfig("", "127.0.0.1", DEFAULT_PORT, "", "", "", "", 1, "", "");
     }
 
     /** A loopback member of {@code name} on {@code port}, joining through {@code members} (tests, bare metal). */
     public static ClusterConfig tcp(String name, String host, int port, String members) {
-        return new ClusterConfig(name, host, port, members, "", "", "", 1);
+        return new ClusterConfig(name, host, port, members, "", "", "", 1, "", "");
+    }
+
+    /** This configuration with the shared keystore {@code path} and its password. */
+    public ClusterConfig withKeystore(String path, String password) {
+        return new ClusterConfig(name, host, port, members, kubernetesServiceDns, kubernetesServiceName,
+                kubernetesNamespace, minServers, path, password);
+    }
+
+    /** The shared credential, or null without {@code keystore}. */
+    public ClusterCredential credential() {
+        return keystore.isEmpty() ? null : ClusterCredential.load(keystore, keystorePassword);
+    }
+
+    /** Never the password: this record is printed and logged. */
+    @Override
+    public String toString() {
+        return "ClusterConfig[name=" + name + ", host=" + host + ", port=" + port + ", members=" + members
+                + ", kubernetes_service_dns=" + kubernetesServiceDns + ", kubernetes_service_name=" + kubernetesServiceName
+                + ", kubernetes_namespace=" + kubernetesNamespace + ", min_servers=" + minServers + ", keystore=" + keystore
+                + ", keystore_password=" + (keystorePassword.isEmpty() ? "" : MASK) + "]";
     }
 
     /** Whether a cluster is to be joined at all. */

@@ -8,6 +8,9 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PfxOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -27,13 +30,17 @@ public final class ClusterNode implements AutoCloseable {
     public static final int NO_HEARTBEAT_SECONDS = 10;
 
     private final ClusterConfig config;
+    private final ClusterCredential credential;
     private final Vertx vertx;
     private final HazelcastClusterManager manager;
+    private final MemberCheck check; // null without a credential
 
-    private ClusterNode(ClusterConfig config, Vertx vertx, HazelcastClusterManager manager) {
+    private ClusterNode(ClusterConfig config, ClusterCredential credential, Vertx vertx, HazelcastClusterManager manager) {
         this.config = config;
+        this.credential = credential;
         this.vertx = vertx;
         this.manager = manager;
+        this.check = credential == null ? null : new MemberCheck(config.name(), vertx, manager, credential);
     }
 
     /** Joins {@code config}'s cluster (or forms it, when no member answers), waiting up to a minute. */
@@ -44,15 +51,31 @@ public final class ClusterNode implements AutoCloseable {
         // one event loop is plenty: the cluster map and membership are all this Vert.x carries
         VertxOptions options = new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2);
         if (ip != null) options.getEventBusOptions().setHost(ip).setPort(0);
+        ClusterCredential credential = config.credential();
+        if (credential != null) mutualTls(options.getEventBusOptions(), credential);
         try {
             Vertx vertx = Vertx.builder().with(options).withClusterManager(manager).buildClustered()
                     .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-            return new ClusterNode(config, vertx, manager);
+            return new ClusterNode(config, credential, vertx, manager);
         } catch (Exception e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             throw new IllegalStateException("cannot join cluster '" + config.name() + "' as " + config.host() + ":"
                     + config.port() + ": " + c.getMessage(), c);
         }
+    }
+
+    /**
+     * The event bus over TLS with the shared keystore as both key and trust store: each end must present the cluster
+     * certificate, so a member without the keystore can neither send to nor receive from the others (Hazelcast's own
+     * traffic is not covered: see {@link ClusterCredential}). PKCS#12 options, because Vert.x copies these options
+     * through JSON, which keeps only its own option types. Host names are not checked: the certificate is the
+     * cluster's, not a host's.
+     */
+    static void mutualTls(EventBusOptions bus, ClusterCredential credential) {
+        PfxOptions store = new PfxOptions().setPath(credential.path().toString()).setPassword(credential.password());
+        // the event bus's client trusts every server unless told not to: then a member would send to an impostor
+        bus.setSsl(true).setKeyCertOptions(store).setTrustOptions(store.copy()).setTrustAll(false)
+                .setClientAuth(ClientAuth.REQUIRED);
     }
 
     /**
@@ -103,6 +126,21 @@ public final class ClusterNode implements AutoCloseable {
         return config;
     }
 
+    /** The cluster's shared credential, or null when the cluster runs without a keystore. */
+    public ClusterCredential credential() {
+        return credential;
+    }
+
+    /** What checking {@code member}'s event bus against the cluster certificate found (null: not checked, or no keystore). */
+    MemberCheck.Status checked(String member) {
+        return check == null ? null : check.status(member);
+    }
+
+    /** Hazelcast's cluster time in ms: the same on every member, whatever their clocks say. */
+    public long clusterTime() {
+        return hazelcast().getCluster().getClusterTime();
+    }
+
     /** The clustered Vert.x: its shared data is cluster-wide. */
     public Vertx vertx() {
         return vertx;
@@ -146,6 +184,7 @@ public final class ClusterNode implements AutoCloseable {
     /** Leaves the cluster: the others drop this member at once rather than after the heartbeat timeout. */
     @Override
     public void close() {
+        if (check != null) check.close();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception ignored) {

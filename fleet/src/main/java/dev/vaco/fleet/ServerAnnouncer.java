@@ -11,7 +11,8 @@ import java.util.function.Supplier;
  * {@link #POLL_MS} ms and written when it changed (a push or rollback changed its versions), and rewritten every
  * {@link #REFRESH_MS} ms regardless, so an entry a peer dropped during a partition comes back. The engine's versions
  * are read rather than hooked: the weight routes stay as they are. {@link #close()} removes the entry; a member that
- * dies leaves it behind, and readers ({@link FleetView}) ignore entries of members no longer in the cluster.
+ * dies leaves it behind, and readers ({@link FleetView}) ignore entries of members no longer in the cluster. In a
+ * cluster with a keystore every entry is signed with the cluster key ({@link SignedAnnouncement}) at each write.
  */
 public final class ServerAnnouncer implements AutoCloseable {
     /** The cluster-wide map of announcements, keyed by member id. */
@@ -42,7 +43,7 @@ public final class ServerAnnouncer implements AutoCloseable {
             AsyncMap<String, JsonObject> map = node.vertx().sharedData().<String, JsonObject>getAsyncMap(MAP)
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             ServerAnnouncement first = state.get();
-            map.put(node.nodeId(), first.toJson()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            map.put(node.nodeId(), entry(node, first)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             return new ServerAnnouncer(node, state, map, first);
         } catch (Exception e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
@@ -63,10 +64,16 @@ public final class ServerAnnouncer implements AutoCloseable {
         last = now;
         lastWrite = System.nanoTime();
         try {
-            map.put(node.nodeId(), now.toJson());
+            map.put(node.nodeId(), entry(node, now));
         } catch (RuntimeException e) {
             // this member is no longer in the cluster (it was terminated): there is nobody left to tell
         }
+    }
+
+    /** What the map holds for {@code a}: signed when the cluster has a key. */
+    private static JsonObject entry(ClusterNode node, ServerAnnouncement a) {
+        ClusterCredential c = node.credential();
+        return c == null ? a.toJson() : SignedAnnouncement.sign(a, node.clusterTime(), c);
     }
 
     /** Withdraws the announcement, so the trainer stops sending here before the server drains and stops. */

@@ -111,6 +111,32 @@ class ApiKeyTest {
     }
 
     @Test
+    void aWrongWeightsTokenCannotPushOrActivateAndTheServerKeepsServing() throws Exception {
+        long live = server.engine().liveVersion();
+        String v = Long.toString(live + 1);
+        List<HttpResponse<String>> refused = List.of(
+                send("PUT", "/v1/weights?version=" + v, "not even weights", "wrong-token"),
+                send("PUT", "/v1/weights?version=" + v + "&activate=false", "not even weights", null),
+                send("POST", "/v1/weights/activate", "{\"version\": " + v + "}", "wrong-token"),
+                send("POST", "/v1/weights/activate", "{\"version\": " + live + "}", KEY));
+        for (HttpResponse<String> r : refused) {
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+            assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+            JsonObject e = new JsonObject(r.body()).getJsonObject("error");
+            assertThat(e.getString("type")).isEqualTo("authentication_error");
+            assertThat(e.getString("param")).isEqualTo("Authorization");
+        }
+        assertThat(server.engine().liveVersion()).isEqualTo(live);
+        assertThat(server.engine().residentVersions()).doesNotContain(live + 1);
+        // still serving, and the holder of the token can still push
+        assertThat(send("POST", "/v1/generate", V1_ROUTES.get(3)[2], KEY).statusCode()).isEqualTo(200);
+        try (PolicyClient owner = new PolicyClient(base(), WEIGHTS_TOKEN, KEY)) {
+            owner.pushWeights(model.weights(), live + 1);
+            assertThat(owner.liveVersion()).isEqualTo(live + 1);
+        }
+    }
+
+    @Test
     void policyClientSendsTheKeyAndOnlyTheKeyHolderSamples() throws Exception {
         var req = new PolicyClient.GenerateRequest(new int[] {1, 2, 3}, 2, 1.0, 1.0, 0, 4, List.of(), 7L, null, false);
         try (PolicyClient with = new PolicyClient(base(), WEIGHTS_TOKEN, KEY);

@@ -1,5 +1,6 @@
 package dev.vaco.trainer.config;
 
+import dev.vaco.fleet.ClusterConfig;
 import dev.vaco.learner.config.ConfigException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -57,10 +58,16 @@ public final class ConfigLoader {
         return resolve(readFile(file), overrides);
     }
 
-    /** The resolved configuration, every default filled, as indented JSON (snake_case keys). */
+    /**
+     * The resolved configuration, every default filled, as indented JSON (snake_case keys), with the cluster keystore's
+     * password masked: this is printed and written into the run directory.
+     */
     public static String toJson(TrainConfig config) {
         try {
-            return JSON.writeValueAsString(config);
+            ObjectNode tree = JSON.valueToTree(config);
+            ObjectNode cluster = (ObjectNode) tree.get("cluster");
+            if (!config.cluster().keystorePassword().isEmpty()) cluster.put("keystore_password", ClusterConfig.MASK);
+            return JSON.writeValueAsString(tree);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise " + config, e);
         }
