@@ -278,6 +278,7 @@ public final class InferenceServer extends VerticleBase {
     /** Refuses (409) a version not above the live one: versions only go up. */
     boolean aboveLive(RoutingContext ctx, long version) {
         if (version > engine.liveVersion()) return true;
+        relay.store().release(version); // peers waiting for its chunks here ask elsewhere at once
         metrics.weightUpdatesRejected.increment();
         HttpErrors.send(ctx, 409, "invalid_request_error", "version must be greater than the live version "
                 + engine.liveVersion() + ", found " + version, "version");
