@@ -1,0 +1,164 @@
+package dev.vaco.bench;
+
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.ModelDir;
+import dev.vaco.model.ModelInit;
+import dev.vaco.model.Safetensors;
+import dev.vaco.model.Weights;
+import dev.vaco.model.wire.PolicyClient;
+import dev.vaco.model.wire.WeightManifest;
+import dev.vaco.server.Server;
+import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.http.InferenceServer;
+import dev.vaco.trainer.pipeline.WeightRelay;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Weight distribution to a fleet on loopback: for N servers, each its own JVM, the trainer's bytes sent per version and
+ * the time from "the trainer has the weights" to every server staged, by the chunked relay ({@link WeightRelay}) and
+ * by the parallel PUT to every server it replaced, measured in the same run, alternately.
+ *
+ * <pre>
+ * java -cp bench/target/classes:$(cat bench/target/classpath.txt) dev.vaco.bench.FleetBench --model 25m --servers 1,2,4,8 --chunks 4,16,64
+ * java -cp ... dev.vaco.bench.FleetBench --model 0.5b --servers 1,2,3 --chunks 16 --rounds 1 --server-heap 5g
+ * </pre>
+ */
+public final class FleetBench {
+    static final Path QWEN3_TOKENIZER = Path.of("/work/shared/models/qwen3-tokenizer");
+
+    private FleetBench() {}
+
+    /** A server JVM: {@code serve DIR MAX_WEIGHT_BYTES}; prints its port, exits when its stdin closes. */
+    private static void serve(String[] args) throws Exception {
+        try (Server s = Server.start(Path.of(args[1]), new InferenceServer.Settings("127.0.0.1", 0, "fleet", ServingBench.TOKEN,
+                Long.parseLong(args[2])), new GenerationEngine.Options(2, 4, 2, PolicyOptions.DEFAULT.withThreads(1)))) {
+            System.out.println("port " + s.port());
+            System.out.flush();
+            while (System.in.read() >= 0) { /* until the parent goes */ }
+        }
+    }
+
+    /** Qwen2-0.5B's shape (494M parameters, tied embeddings, bias on q/k/v), random weights. */
+    static ModelConfig qwen2Half() {
+        return new ModelConfig("qwen2", 151936, 896, 4864, 24, 14, 2, 64, 1e-6, 1000000.0, 512, true, false, -1, 151645,
+                ModelConfig.RopeScaling.NONE);
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("serve")) {
+            serve(args);
+            return;
+        }
+        List<String> a = List.of(args);
+        String model = ServingBench.opt(a, "--model", "25m");
+        int[] ns = ints(ServingBench.opt(a, "--servers", "1,2,4,8"));
+        int[] chunksMiB = ints(ServingBench.opt(a, "--chunks", "16"));
+        int rounds = Integer.parseInt(ServingBench.opt(a, "--rounds", "2"));
+        boolean large = model.equals("0.5b");
+        String heap = ServingBench.opt(a, "--server-heap", large ? "5g" : "1g");
+        ModelConfig c = large ? qwen2Half() : ModelInit.benchConfig25m();
+        Path dir = Path.of("/tmp/vaco-fleet-bench", model);
+        if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
+            ModelInit.init(dir, c, 1);
+            if (large) ModelDir.copyTokenizer(QWEN3_TOKENIZER, dir);
+        }
+        Weights w = ModelInit.random(c, 7);
+        long image = Safetensors.imageSize(w.tensors(), Map.of("format", "pt"), Safetensors.DType.F32);
+        // the 0.5B image goes through a temporary file on the trainer's side, as images over 2 GB always do: N parallel
+        // in-memory pushes would hold N copies
+        long inMemory = large ? 256L << 20 : Integer.MAX_VALUE - 8;
+        System.out.println("machine: " + BenchMachine.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus");
+        System.out.printf("model %s: %,d parameters, image %.1f MB; server JVMs -Xmx%s; %d rounds%n", model, c.parameterCount(),
+                image / 1e6, heap, rounds);
+        System.out.println("| N | chunk MiB | relay bytes sent | relay s (min / max) | parallel PUT bytes | PUT s (min / max) | PUT / relay time | fallbacks |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        List<Process> procs = new ArrayList<>();
+        List<PolicyClient> clients = new ArrayList<>();
+        long version = 1;
+        try {
+            for (int n : ns) {
+                while (clients.size() < n) {
+                    Process p = startServer(dir, heap, image + (64L << 20));
+                    procs.add(p);
+                    clients.add(new PolicyClient(URI.create("http://127.0.0.1:" + port(p)), ServingBench.TOKEN, inMemory));
+                }
+                List<PolicyClient> fleet = clients.subList(0, n);
+                for (int mib : chunksMiB) {
+                    double[] relay = new double[rounds], put = new double[rounds];
+                    long relayBytes = 0;
+                    int fallbacks = 0;
+                    try (WeightRelay r = new WeightRelay(Math.min(mib << 20, WeightManifest.MAX_CHUNK))) {
+                        for (int i = 0; i < rounds; i++) {
+                            WeightRelay.Report rep = r.distribute(fleet, w, version, false);
+                            if (!rep.failed().isEmpty()) throw new IllegalStateException(rep.failed().size() + " servers failed the relay");
+                            relay[i] = rep.seconds();
+                            relayBytes = rep.bytesSent();
+                            fallbacks += rep.fallbacks();
+                            dropEverywhere(fleet, version++);
+                            put[i] = parallelPut(fleet, w, version);
+                            dropEverywhere(fleet, version++);
+                        }
+                    }
+                    Arrays.sort(relay);
+                    Arrays.sort(put);
+                    System.out.printf("| %d | %d | %.1f MB | %.2f / %.2f | %.1f MB | %.2f / %.2f | %.2fx | %d |%n", n, mib, relayBytes / 1e6,
+                            relay[0], relay[rounds - 1], n * image / 1e6, put[0], put[rounds - 1], put[0] / relay[0], fallbacks);
+                }
+            }
+        } finally {
+            for (PolicyClient cl : clients) cl.close();
+            for (Process p : procs) p.destroy();
+        }
+    }
+
+    /** Today's distribution before the relay: every server gets the whole image from the trainer, all at once. */
+    private static double parallelPut(List<PolicyClient> fleet, Weights w, long version) {
+        long t = System.nanoTime();
+        List<CompletableFuture<Double>> fs = new ArrayList<>();
+        for (PolicyClient c : fleet) {
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.stageWeights(w, version);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            }, r -> new Thread(r, "put").start()));
+        }
+        fs.forEach(CompletableFuture::join);
+        return (System.nanoTime() - t) / 1e9;
+    }
+
+    private static void dropEverywhere(List<PolicyClient> fleet, long version) throws Exception {
+        for (PolicyClient c : fleet) c.drop(version);
+    }
+
+    private static Process startServer(Path dir, String heap, long maxWeightBytes) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + heap, "-cp", System.getProperty("java.class.path"),
+                FleetBench.class.getName(), "serve", dir.toString(), Long.toString(maxWeightBytes))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    private static int port(Process p) throws Exception {
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        for (String line; (line = r.readLine()) != null; ) if (line.startsWith("port ")) return Integer.parseInt(line.substring(5).trim());
+        throw new IllegalStateException("a server JVM exited before listening (out of memory?): exit " + p.waitFor());
+    }
+
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+}
