@@ -33,7 +33,7 @@ import java.util.concurrent.CompletionException;
  *
  * <pre>
  * java -cp bench/target/classes:$(cat bench/target/classpath.txt) dev.vaco.bench.FleetBench --model 25m --servers 1,2,4,8 --chunks 4,16,64
- * java -cp ... dev.vaco.bench.FleetBench --model 0.5b --servers 1,2,3 --chunks 16 --rounds 1 --server-heap 5g
+ * java -Xmx2g -XX:MaxDirectMemorySize=3g -cp ... dev.vaco.bench.FleetBench --model 0.5b --servers 1,2 --chunks 16,64
  * </pre>
  */
 public final class FleetBench {
@@ -68,7 +68,9 @@ public final class FleetBench {
         int[] chunksMiB = ints(ServingBench.opt(a, "--chunks", "16"));
         int rounds = Integer.parseInt(ServingBench.opt(a, "--rounds", "2"));
         boolean large = model.equals("0.5b");
-        String heap = ServingBench.opt(a, "--server-heap", large ? "5g" : "1g");
+        String heap = ServingBench.opt(a, "--server-heap", large ? "3g" : "768m");
+        // a server's loaded tensors, its sessions' copies and a staged version's tensors live outside the heap
+        String direct = ServingBench.opt(a, "--server-direct", large ? "8g" : "1g");
         ModelConfig c = large ? qwen2Half() : ModelInit.benchConfig25m();
         Path dir = Path.of("/tmp/vaco-fleet-bench", model);
         if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
@@ -81,21 +83,28 @@ public final class FleetBench {
         // in-memory pushes would hold N copies
         long inMemory = large ? 256L << 20 : Integer.MAX_VALUE - 8;
         System.out.println("machine: " + BenchMachine.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus");
-        System.out.printf("model %s: %,d parameters, image %.1f MB; server JVMs -Xmx%s; %d rounds%n", model, c.parameterCount(),
-                image / 1e6, heap, rounds);
-        System.out.println("| N | chunk MiB | relay bytes sent | relay s (min / max) | parallel PUT bytes | PUT s (min / max) | PUT / relay time | fallbacks |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+        System.out.printf("model %s: %,d parameters, image %.1f MB; server JVMs -Xmx%s, direct %s; %d rounds%n", model,
+                c.parameterCount(), image / 1e6, heap, direct, rounds);
+        System.out.println("| N | chunk MiB | relay bytes sent | relay s (min / max) | parallel PUT bytes | PUT s (min / max) | PUT / relay time | fallbacks | load |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         List<Process> procs = new ArrayList<>();
         List<PolicyClient> clients = new ArrayList<>();
         long version = 1;
         try {
             for (int n : ns) {
                 while (clients.size() < n) {
-                    Process p = startServer(dir, heap, image + (64L << 20));
+                    Process p = startServer(dir, heap, direct, image + (64L << 20));
                     procs.add(p);
                     clients.add(new PolicyClient(URI.create("http://127.0.0.1:" + port(p)), ServingBench.TOKEN, inMemory));
                 }
                 List<PolicyClient> fleet = clients.subList(0, n);
+                // one untimed round each way first: new server JVMs compile their receive and fetch paths
+                try (WeightRelay r = new WeightRelay(WeightManifest.DEFAULT_CHUNK)) {
+                    r.distribute(fleet, w, version, false);
+                }
+                dropEverywhere(fleet, version++);
+                parallelPut(fleet, w, version);
+                dropEverywhere(fleet, version++);
                 for (int mib : chunksMiB) {
                     double[] relay = new double[rounds], put = new double[rounds];
                     long relayBytes = 0;
@@ -114,8 +123,9 @@ public final class FleetBench {
                     }
                     Arrays.sort(relay);
                     Arrays.sort(put);
-                    System.out.printf("| %d | %d | %.1f MB | %.2f / %.2f | %.1f MB | %.2f / %.2f | %.2fx | %d |%n", n, mib, relayBytes / 1e6,
-                            relay[0], relay[rounds - 1], n * image / 1e6, put[0], put[rounds - 1], put[0] / relay[0], fallbacks);
+                    System.out.printf("| %d | %d | %.1f MB | %.2f / %.2f | %.1f MB | %.2f / %.2f | %.2fx | %d | %.1f |%n", n, mib, relayBytes / 1e6,
+                            relay[0], relay[rounds - 1], n * image / 1e6, put[0], put[rounds - 1], put[0] / relay[0], fallbacks,
+                            BenchMachine.loadAverage1());
                 }
             }
         } finally {
@@ -145,9 +155,9 @@ public final class FleetBench {
         for (PolicyClient c : fleet) c.drop(version);
     }
 
-    private static Process startServer(Path dir, String heap, long maxWeightBytes) throws Exception {
+    private static Process startServer(Path dir, String heap, String direct, long maxWeightBytes) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + heap, "-cp", System.getProperty("java.class.path"),
+        return new ProcessBuilder(java, "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + direct, "-cp", System.getProperty("java.class.path"),
                 FleetBench.class.getName(), "serve", dir.toString(), Long.toString(maxWeightBytes))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
