@@ -68,14 +68,18 @@ public final class FleetBench {
         int[] chunksMiB = ints(ServingBench.opt(a, "--chunks", "16"));
         int rounds = Integer.parseInt(ServingBench.opt(a, "--rounds", "2"));
         boolean large = model.equals("0.5b");
+        // --transport-only: the servers hold the tiny model and refuse the image once received and parsed (400, mis-shaped),
+        // so the time is the bytes' journey and parse without a session build: a 0.5B server with live and staged
+        // sessions needs ~18 GB here, more than this machine has beside its other work
+        boolean transportOnly = a.contains("--transport-only");
         String heap = ServingBench.opt(a, "--server-heap", large ? "3g" : "768m");
         // a server's loaded tensors, its sessions' copies and a staged version's tensors live outside the heap
         String direct = ServingBench.opt(a, "--server-direct", large ? "8g" : "1g");
         ModelConfig c = large ? qwen2Half() : ModelInit.benchConfig25m();
-        Path dir = Path.of("/tmp/vaco-fleet-bench", model);
+        Path dir = Path.of("/tmp/vaco-fleet-bench", transportOnly ? "tiny" : model);
         if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
-            ModelInit.init(dir, c, 1);
-            if (large) ModelDir.copyTokenizer(QWEN3_TOKENIZER, dir);
+            ModelInit.init(dir, transportOnly ? ModelInit.tinyConfig() : c, 1);
+            if (large && !transportOnly) ModelDir.copyTokenizer(QWEN3_TOKENIZER, dir);
         }
         Weights w = ModelInit.random(c, 7);
         long image = Safetensors.imageSize(w.tensors(), Map.of("format", "pt"), Safetensors.DType.F32);
@@ -98,6 +102,10 @@ public final class FleetBench {
                     clients.add(new PolicyClient(URI.create("http://127.0.0.1:" + port(p)), ServingBench.TOKEN, inMemory));
                 }
                 List<PolicyClient> fleet = clients.subList(0, n);
+                if (transportOnly) {
+                    for (int mib : chunksMiB) transportRow(fleet, w, image, mib, rounds);
+                    continue;
+                }
                 // one untimed round each way first: new server JVMs compile their receive and fetch paths
                 try (WeightRelay r = new WeightRelay(WeightManifest.DEFAULT_CHUNK)) {
                     r.distribute(fleet, w, version, false);
@@ -132,6 +140,58 @@ public final class FleetBench {
             for (PolicyClient cl : clients) cl.close();
             for (Process p : procs) p.destroy();
         }
+    }
+
+    /**
+     * The relay's and the parallel PUT's transport to servers that refuse the image after parsing it (another model's
+     * shape): the chain as {@link WeightRelay} builds it, each server's 400 being its end; no round is warm-up.
+     */
+    private static void transportRow(List<PolicyClient> fleet, Weights w, long image, int mib, int rounds) throws Exception {
+        double[] relay = new double[rounds], put = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            long t = System.nanoTime();
+            try (var img = dev.vaco.model.wire.WeightImage.of(w, fleet.get(0).inMemoryPushMax())) {
+                WeightManifest m = img.manifest(1000 + i, mib << 20);
+                List<CompletableFuture<Double>> fs = new ArrayList<>();
+                for (int k = 0; k < fleet.size(); k++) {
+                    int server = k;
+                    List<URI> sources = new ArrayList<>();
+                    for (int j = k - 1; j >= 0; j--) sources.add(fleet.get(j).base());
+                    fs.add(refused(() -> server == 0 ? fleet.get(0).putImage(img, m.version(), false, m)
+                            : fleet.get(server).fetchWeights(m, sources, false)));
+                }
+                fs.forEach(CompletableFuture::join);
+            }
+            relay[i] = (System.nanoTime() - t) / 1e9;
+            t = System.nanoTime();
+            List<CompletableFuture<Double>> fs = new ArrayList<>();
+            for (PolicyClient c : fleet) fs.add(refused(() -> c.stageWeights(w, 2000)));
+            fs.forEach(CompletableFuture::join);
+            put[i] = (System.nanoTime() - t) / 1e9;
+        }
+        Arrays.sort(relay);
+        Arrays.sort(put);
+        System.out.printf("| %d | %d | %.1f MB | %.2f / %.2f | %.1f MB | %.2f / %.2f | %.2fx | - | %.1f |%n", fleet.size(), mib, image / 1e6,
+                relay[0], relay[rounds - 1], fleet.size() * image / 1e6, put[0], put[rounds - 1], put[0] / relay[0], BenchMachine.loadAverage1());
+    }
+
+    private interface Push {
+        double run() throws Exception;
+    }
+
+    /** A push expected to be refused as mis-shaped (400) once its bytes have all arrived; anything else fails the bench. */
+    private static CompletableFuture<Double> refused(Push p) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                p.run();
+                throw new IllegalStateException("a server of another shape took the image");
+            } catch (PolicyClient.ServerException e) {
+                if (e.status != 400 || !e.getMessage().contains("shape") && !e.getMessage().contains("missing tensor")) throw e;
+                return 0.0;
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, r -> new Thread(r, "push").start());
     }
 
     /** Today's distribution before the relay: every server gets the whole image from the trainer, all at once. */
