@@ -15,6 +15,10 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * A set of weights serialised once as the safetensors image a weight push sends (fp32, metadata {@code format=pt}):
@@ -64,27 +68,42 @@ public final class WeightImage implements AutoCloseable {
         }
     }
 
-    /** Chunk digests and the whole image's digest, for {@code version} in chunks of {@code chunkBytes}. */
+    /**
+     * Chunk digests and the whole image's digest, for {@code version} in chunks of {@code chunkBytes}. The two are
+     * computed side by side on two threads: each is a full SHA-256 pass over the image (~1.2 s per pass for a 0.5B
+     * model's 2 GB at this machine's ~1.7 GB/s).
+     */
     public WeightManifest manifest(long version, int chunkBytes) throws IOException {
         MessageDigest whole = WeightManifest.newDigest();
         List<String> chunks = new ArrayList<>();
-        if (bytes != null) {
+        ExecutorService side = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vaco-chunk-digest");
+            t.setDaemon(true);
+            return t;
+        });
+        try (FileChannel ch = bytes != null ? null : FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buf = bytes != null ? null : ByteBuffer.allocateDirect(chunkBytes);
             for (long off = 0; off < size; off += chunkBytes) {
-                ByteBuffer c = ByteBuffer.wrap(bytes, (int) off, (int) Math.min(chunkBytes, size - off));
-                whole.update(c.duplicate());
-                chunks.add(WeightManifest.sha256Hex(c));
-            }
-        } else {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                ByteBuffer c = ByteBuffer.allocateDirect(chunkBytes);
-                for (long off = 0; off < size; off += chunkBytes) {
-                    c.clear().limit((int) Math.min(chunkBytes, size - off));
-                    while (c.hasRemaining()) if (ch.read(c, off + c.position()) < 0) throw new IOException(file + " shrank while read");
-                    c.flip();
-                    whole.update(c.duplicate());
-                    chunks.add(WeightManifest.sha256Hex(c));
+                int n = (int) Math.min(chunkBytes, size - off);
+                ByteBuffer c;
+                if (bytes != null) {
+                    c = ByteBuffer.wrap(bytes, (int) off, n).slice();
+                } else {
+                    buf.clear().limit(n);
+                    while (buf.hasRemaining()) if (ch.read(buf, off + buf.position()) < 0) throw new IOException(file + " shrank while read");
+                    c = buf.flip();
                 }
+                Future<String> digest = side.submit(() -> WeightManifest.sha256Hex(c));
+                whole.update(c.duplicate());
+                chunks.add(digest.get()); // before the next read reuses the buffer
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while hashing the image", e);
+        } catch (ExecutionException e) {
+            throw new IOException("hashing the image failed", e.getCause());
+        } finally {
+            side.shutdownNow();
         }
         return new WeightManifest(version, size, chunkBytes, chunks, WeightManifest.hex(whole.digest()));
     }
