@@ -12,6 +12,7 @@ import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,19 @@ class PeerRelayTest {
     final HttpClient http = HttpClient.newHttpClient();
     final List<AutoCloseable> open = new ArrayList<>();
     @TempDir Path dir;
+    Path model;
+    ModelConfig config;
+
+    @BeforeEach
+    void tinyModel() throws Exception {
+        model = dir.resolve("m");
+        config = ModelInit.initTiny(model, 3).config();
+    }
+
+    /** New weights for the tiny model, serialised as a trainer would. */
+    private WeightImage image() throws Exception {
+        return WeightImage.of(ModelInit.random(config, 42), Integer.MAX_VALUE - 8);
+    }
 
     @AfterEach
     void close() throws Exception {
@@ -83,19 +97,14 @@ class PeerRelayTest {
     }
 
     private static void assertRefused(HttpResponse<String> r, int status, String param) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-        JsonObject err = new JsonObject(r.body()).getJsonObject("error");
-        assertThat(err.getString("param")).as(r.body()).isEqualTo(param);
-        assertThat(err.getString("message")).isNotBlank();
+        WeightStagingRoutesTest.assertRefused(r, status, param);
     }
 
     @Test
     void aChainOfThreeStagesTheSameBytesEverywhereAndCorruptOrTruncatedChunksAreFetchedAgainElsewhere() throws Exception {
-        Path model = dir.resolve("m");
-        ModelConfig c = ModelInit.initTiny(model, 3).config();
         Server s0 = start(model), s1 = start(model), s2 = start(model);
         long v = s0.engine().liveVersion() + 1;
-        try (WeightImage image = WeightImage.of(ModelInit.random(c, 42), Integer.MAX_VALUE - 8);
+        try (WeightImage image = image();
              CorruptingProxy bad = new CorruptingProxy(s1.port())) {
             WeightManifest m = image.manifest(v, CHUNK);
             assertThat(m.chunks()).isGreaterThanOrEqualTo(4);
@@ -128,11 +137,9 @@ class PeerRelayTest {
 
     @Test
     void aPutWhoseDigestDoesNotMatchIsRefusedAndTheServerKeepsServing() throws Exception {
-        Path model = dir.resolve("m");
-        ModelConfig c = ModelInit.initTiny(model, 3).config();
         Server s = start(model);
         long v = s.engine().liveVersion() + 1;
-        try (WeightImage image = WeightImage.of(ModelInit.random(c, 42), Integer.MAX_VALUE - 8)) {
+        try (WeightImage image = image()) {
             WeightManifest m = image.manifest(v, CHUNK);
             String wrong = m.sha256().substring(1) + (m.sha256().charAt(0) == '0' ? '1' : '0');
             for (String[] h : new String[][] {{wrong, "1048576", "X-Vaco-Sha256"}, {"xyz", "1048576", "X-Vaco-Sha256"},
@@ -152,8 +159,7 @@ class PeerRelayTest {
 
     @Test
     void chunksThatMatchTheirDigestsButHoldMisShapedTensorsAreRefused() throws Exception {
-        Path model = dir.resolve("m"), otherModel = dir.resolve("other");
-        ModelInit.initTiny(model, 3);
+        Path otherModel = dir.resolve("other");
         // a server of another shape holds the image legitimately, and serves its chunks to a peer it does not fit
         ModelConfig other = new ModelConfig("llama", MathTokenizer.VOCAB_SIZE, 192, 256, 4, 6, 2, 32, 1e-5, 10000.0, 384,
                 true, false, -1, MathTokenizer.EOS_ID);
@@ -175,15 +181,13 @@ class PeerRelayTest {
 
     @Test
     void badFetchBodiesAreRefusedNamingTheFieldAndSourcesThatAllFailChangeNothing() throws Exception {
-        Path model = dir.resolve("m");
-        ModelConfig c = ModelInit.initTiny(model, 3).config();
         Server s = start(model);
         long v = s.engine().liveVersion() + 1;
         int deadPort;
         try (ServerSocket free = new ServerSocket(0)) {
             deadPort = free.getLocalPort();
         }
-        try (WeightImage image = WeightImage.of(ModelInit.random(c, 42), Integer.MAX_VALUE - 8)) {
+        try (WeightImage image = image()) {
             JsonObject m = new JsonObject(image.manifest(v, CHUNK).toJson().toString());
             JsonArray sources = new JsonArray().add(url(deadPort).toString());
             JsonObject good = new JsonObject().put("version", v).put("activate", false).put("manifest", m).put("sources", sources);

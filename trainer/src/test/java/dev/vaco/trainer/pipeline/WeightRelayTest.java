@@ -10,6 +10,7 @@ import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,17 @@ class WeightRelayTest {
     static final int[] PROMPT = {5, 6, 7, 8}, COMPLETION = {9, 10, 11, 12, 13};
     final List<AutoCloseable> open = new ArrayList<>();
     @TempDir Path dir;
+    List<PolicyClient> servers;
+    Weights w;
+
+    /** Three servers of the tiny model, and new weights for it. */
+    @BeforeEach
+    void fleet() throws Exception {
+        Path model = dir.resolve("model");
+        ModelDir.Loaded m = ModelInit.initTiny(model, 1);
+        servers = fleet(model, m, 3);
+        w = ModelInit.random(m.config(), 99);
+    }
 
     @AfterEach
     void close() throws Exception {
@@ -51,10 +63,6 @@ class WeightRelayTest {
 
     @Test
     void threeServersStageTheSameWeightsWhileTheTrainerSendsOneImage() throws Exception {
-        Path model = dir.resolve("model");
-        ModelDir.Loaded m = ModelInit.initTiny(model, 1);
-        List<PolicyClient> servers = fleet(model, m, 3);
-        Weights w = ModelInit.random(m.config(), 99);
         try (WeightRelay relay = new WeightRelay(1 << 20)) { // the 6.6 MB image in 7 chunks
             WeightRelay.Report r = relay.distribute(servers, w, 1, false);
             assertThat(r.failed()).isEmpty();
@@ -74,10 +82,6 @@ class WeightRelayTest {
 
     @Test
     void aServerWhosePeersCannotServeItGetsTheImageDirectlyAndItIsCounted() throws Exception {
-        Path model = dir.resolve("model");
-        ModelDir.Loaded m = ModelInit.initTiny(model, 1);
-        List<PolicyClient> servers = fleet(model, m, 3);
-        Weights w = ModelInit.random(m.config(), 99);
         servers.get(0).pushWeights(w, 5); // the head is past version 1 already: it refuses (409), nobody can fetch from it
         try (WeightRelay relay = new WeightRelay(1 << 20)) {
             WeightRelay.Report r = relay.distribute(servers, w, 1, false);
