@@ -113,33 +113,38 @@ public final class FleetBench {
                 dropEverywhere(fleet, version++);
                 parallelPut(fleet, w, version);
                 dropEverywhere(fleet, version++);
-                for (int mib : chunksMiB) {
-                    double[] relay = new double[rounds], put = new double[rounds];
-                    long relayBytes = 0;
-                    int fallbacks = 0;
-                    try (WeightRelay r = new WeightRelay(Math.min(mib << 20, WeightManifest.MAX_CHUNK))) {
-                        for (int i = 0; i < rounds; i++) {
-                            WeightRelay.Report rep = r.distribute(fleet, w, version, false);
-                            if (!rep.failed().isEmpty()) throw new IllegalStateException(rep.failed().size() + " servers failed the relay");
-                            relay[i] = rep.seconds();
-                            relayBytes = rep.bytesSent();
-                            fallbacks += rep.fallbacks();
-                            dropEverywhere(fleet, version++);
-                            put[i] = parallelPut(fleet, w, version);
-                            dropEverywhere(fleet, version++);
-                        }
-                    }
-                    Arrays.sort(relay);
-                    Arrays.sort(put);
-                    System.out.printf("| %d | %d | %.1f MB | %.2f / %.2f | %.1f MB | %.2f / %.2f | %.2fx | %d | %.1f |%n", n, mib, relayBytes / 1e6,
-                            relay[0], relay[rounds - 1], n * image / 1e6, put[0], put[rounds - 1], put[0] / relay[0], fallbacks,
-                            BenchMachine.loadAverage1());
-                }
+                for (int mib : chunksMiB) version = relayRow(fleet, w, image, mib, rounds, version);
             }
         } finally {
             for (PolicyClient cl : clients) cl.close();
             for (Process p : procs) p.destroy();
         }
+    }
+
+    /** One row: {@code rounds} versions each way, relay then parallel PUT; returns the next unused version number. */
+    private static long relayRow(List<PolicyClient> fleet, Weights w, long image, int mib, int rounds, long version) throws Exception {
+        int n = fleet.size();
+        double[] relay = new double[rounds], put = new double[rounds];
+        long relayBytes = 0;
+        int fallbacks = 0;
+        try (WeightRelay r = new WeightRelay(Math.min(mib << 20, WeightManifest.MAX_CHUNK))) {
+            for (int i = 0; i < rounds; i++) {
+                WeightRelay.Report rep = r.distribute(fleet, w, version, false);
+                if (!rep.failed().isEmpty()) throw new IllegalStateException(rep.failed().size() + " servers failed the relay");
+                relay[i] = rep.seconds();
+                relayBytes = rep.bytesSent();
+                fallbacks += rep.fallbacks();
+                dropEverywhere(fleet, version++);
+                put[i] = parallelPut(fleet, w, version);
+                dropEverywhere(fleet, version++);
+            }
+        }
+        Arrays.sort(relay);
+        Arrays.sort(put);
+        System.out.printf("| %d | %d | %.1f MB | %.2f / %.2f | %.1f MB | %.2f / %.2f | %.2fx | %d | %.1f |%n", n, mib, relayBytes / 1e6,
+                relay[0], relay[rounds - 1], n * image / 1e6, put[0], put[rounds - 1], put[0] / relay[0], fallbacks,
+                BenchMachine.loadAverage1());
+        return version;
     }
 
     /**
