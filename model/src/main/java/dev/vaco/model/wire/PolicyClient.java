@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The trainer's and evaluator's side of the inference server's RL routes: {@code POST /v1/generate},
  * {@code POST /v1/score}, {@code PUT /v1/weights} (live at once, or staged and then activated or dropped),
- * {@code GET /health}. Only wire records cross this boundary,
+ * {@code POST /v1/weights/fetch} (a server fetches a version from its peers in chunks), {@code GET /health}. Only wire records cross this boundary,
  * never engine code, so a server may run in this process or on another machine.
  *
  * <p>A 429 (queue full) is retried after the server's {@code Retry-After}; any other failure is returned as a

@@ -21,9 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Why a chain and not a tree: each server downloads the image once and uploads it once, so no link carries more
  * than one image, and chunks pipeline down the chain, so the last server is done about one image transfer plus N
- * chunk times after the start. In a tree of fan-out f each inner server uploads f images and the time to all is about
- * f * depth image transfers at equal links; the chain's N chunk times matter only when N * chunk is comparable to an
- * image (BENCHMARKS.md "Fleet" works out both to 1,024 servers).
+ * chunk times after the start. A pipelined tree of fan-out f has its inner servers upload f copies (f image transfers
+ * at equal links) but only depth x f chunk times: it wins once N chunk times outgrow an image transfer, which with
+ * 16 MiB chunks is at a few hundred servers (BENCHMARKS.md "Fleet": 1,024 servers at 10 Gb/s, 0.5B model, a binary
+ * tree ~4.8 s, this chain 27 s with 16 MiB chunks and ~5.6 s with 1 MiB ones). On loopback both move the same bytes
+ * through the same cores; the chain was kept as the simpler one, and a large fleet should lower the chunk size.
  *
  * <p>A server whose fetch fails (every source refused or silent) gets a direct PUT, counted in the bytes sent. With
  * one server this is the plain PUT of before.
