@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -106,6 +107,47 @@ public final class Safetensors {
             out.put(e.getKey(), decode(e.getKey(), entry, region));
         }
         return out;
+    }
+
+    /**
+     * Parses an image held as consecutive chunks (every chunk but the last of one size), as a chunked weight relay
+     * receives it: no copy of the whole image, which may exceed a Java array's 2 GB; each tensor is copied once from
+     * the chunks into its own buffer.
+     */
+    public static Map<String, Tensor> parse(List<byte[]> chunks, String origin) {
+        long size = 0;
+        for (byte[] c : chunks) size += c.length;
+        ChunkReader r = new ChunkReader(chunks);
+        if (size < 8) throw new ModelFormatException(origin + ": truncated: " + size + " bytes, no header length");
+        long n = r.copy(0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        if (n <= 0 || n > MAX_HEADER || n > size - 8) throw new ModelFormatException(origin + ": bad header length " + n + " for " + size + " bytes");
+        JsonNode root = parseHeader(r.copy(8, (int) n), origin);
+        long dataStart = 8 + n, dataLen = size - dataStart;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            Entry entry = entry(e.getKey(), e.getValue(), dataLen, origin);
+            ByteBuffer region = r.copy(dataStart + entry.begin, Math.toIntExact(entry.end - entry.begin)).order(ByteOrder.LITTLE_ENDIAN);
+            out.put(e.getKey(), entry.dtype == DType.F32 ? new Tensor(e.getKey(), entry.shape, region.asFloatBuffer())
+                    : decode(e.getKey(), entry, region));
+        }
+        return out;
+    }
+
+    /** Random access to bytes spread over equal chunks. */
+    private record ChunkReader(List<byte[]> chunks) {
+        ByteBuffer copy(long from, int n) {
+            ByteBuffer out = ByteBuffer.allocateDirect(n);
+            int size = chunks.get(0).length;
+            while (out.hasRemaining()) {
+                byte[] c = chunks.get((int) (from / size));
+                int at = (int) (from % size), k = Math.min(out.remaining(), c.length - at);
+                out.put(c, at, k);
+                from += k;
+            }
+            return out.flip();
+        }
     }
 
     /** The {@code __metadata__} map of an image (string to string), empty when absent. */

@@ -3,6 +3,7 @@ package dev.vaco.server.http;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
+import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.chat.ChatTemplate;
 import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.batch.GenerationEngine;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -47,6 +49,8 @@ import java.util.function.LongFunction;
  * POST /v1/weights/drop        discard a staged version ({"version": N}), bearer token required
  * POST /v1/weights/rollback    make an older resident version live again ({"version": N}), bearer token required
  * GET  /v1/weights/version     live, resident, staged and recently dropped versions
+ * POST /v1/weights/fetch       fetch a version in chunks from peers, then stage or activate it ({@link PeerRelay})
+ * GET  /v1/weights/chunks/V/I  chunk I of version V, for a peer's fetch (waits for it to arrive); token required
  * </pre>
  *
  * Staging exists so that a trainer can check a push (score canaries pinned to it) before any token is sampled by it:
@@ -100,6 +104,7 @@ public final class InferenceServer extends VerticleBase {
     private final ServerMetrics metrics;
     private final OpenAiApi openAi;
     private final RlApi rl;
+    private final PeerRelay relay;
     private HttpServer server;
 
     public InferenceServer(Settings settings, GenerationEngine engine, ChatTemplate chatTemplate, ServerMetrics metrics) {
@@ -109,6 +114,7 @@ public final class InferenceServer extends VerticleBase {
         this.metrics = metrics;
         this.openAi = new OpenAiApi(this);
         this.rl = new RlApi(this);
+        this.relay = new PeerRelay(this, settings.weightsToken());
     }
 
     @Override
@@ -125,8 +131,12 @@ public final class InferenceServer extends VerticleBase {
         router.post("/v1/score").handler(json).handler(rl::score);
         router.put("/v1/weights").handler(this::putWeights);
         router.post("/v1/weights/rollback").handler(json).handler(ctx -> changeVersion(ctx, engine::rollback));
-        router.post("/v1/weights/activate").handler(json).handler(ctx -> changeVersion(ctx, engine::activate));
-        router.post("/v1/weights/drop").handler(json).handler(ctx -> changeVersion(ctx, engine::drop));
+        router.post("/v1/weights/activate").handler(json).handler(ctx -> changeVersion(ctx, v -> engine.activate(v)
+                .whenComplete((x, t) -> relay.store().releaseUpTo(v))));
+        router.post("/v1/weights/drop").handler(json).handler(ctx -> changeVersion(ctx, v -> engine.drop(v)
+                .whenComplete((x, t) -> relay.store().release(v))));
+        router.post("/v1/weights/fetch").handler(json).handler(relay::fetch);
+        router.get("/v1/weights/chunks/:version/:index").handler(relay::serveChunk);
         router.get("/v1/weights/version").handler(this::version);
         router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "not_found_error",
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), null));
@@ -136,6 +146,12 @@ public final class InferenceServer extends VerticleBase {
         router.errorHandler(500, ctx -> HttpErrors.fail(ctx, ctx.failure() == null ? new RuntimeException("internal error") : ctx.failure(), metrics));
         return vertx.createHttpServer().requestHandler(router).listen(settings.port(), settings.host())
                 .onSuccess(s -> server = s);
+    }
+
+    @Override
+    public Future<?> stop() throws Exception {
+        relay.close();
+        return super.stop();
     }
 
     /** The bound port (useful with port 0). */
@@ -150,6 +166,8 @@ public final class InferenceServer extends VerticleBase {
     ServerMetrics metricsRegistry() { return metrics; }
 
     String modelName() { return settings.modelName(); }
+
+    long maxWeightBytes() { return settings.maxWeightBytes(); }
 
     /** Runs blocking work on a worker thread, never on the event loop; failures become the right 4xx/5xx. */
     <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
@@ -203,7 +221,7 @@ public final class InferenceServer extends VerticleBase {
     }
 
     /** Checked before the body is read: an unauthenticated upload is refused without buffering it. */
-    private boolean authorized(RoutingContext ctx) {
+    boolean authorized(RoutingContext ctx) {
         String h = ctx.request().getHeader("Authorization");
         String expected = "Bearer " + settings.weightsToken();
         boolean ok = h != null && MessageDigest.isEqual(h.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
@@ -234,12 +252,7 @@ public final class InferenceServer extends VerticleBase {
             } catch (NumberFormatException e) {
                 throw new InvalidRequestException("version", "version must be an integer, found '" + v + "'");
             }
-            if (version <= engine.liveVersion()) {
-                metrics.weightUpdatesRejected.increment();
-                HttpErrors.send(ctx, 409, "invalid_request_error", "version must be greater than the live version "
-                        + engine.liveVersion() + ", found " + version, "version");
-                return;
-            }
+            if (!aboveLive(ctx, version)) return;
         } catch (InvalidRequestException e) {
             metrics.weightUpdatesRejected.increment();
             HttpErrors.fail(ctx, e, metrics);
@@ -253,18 +266,44 @@ public final class InferenceServer extends VerticleBase {
                     + settings.maxWeightBytes(), "body");
             return;
         }
-        upload(ctx, declared).onFailure(t -> {
+        String sha = ctx.request().getHeader(PolicyClient.SHA256_HEADER);
+        Future<Upload> body = sha == null ? upload(ctx, declared) : relay.receive(ctx, version, declared, sha,
+                ctx.request().getHeader(PolicyClient.CHUNK_BYTES_HEADER)).map(chunks -> new Upload(null, null, chunks));
+        body.onFailure(t -> {
             metrics.weightUpdatesRejected.increment();
             HttpErrors.fail(ctx, t, metrics);
-        }).onSuccess(up -> blocking(ctx, () -> {
+        }).onSuccess(up -> install(ctx, version, activate, up));
+    }
+
+    /** Refuses (409) a version not above the live one: versions only go up. */
+    boolean aboveLive(RoutingContext ctx, long version) {
+        if (version > engine.liveVersion()) return true;
+        relay.store().release(version); // peers waiting for its chunks here ask elsewhere at once
+        metrics.weightUpdatesRejected.increment();
+        HttpErrors.send(ctx, 409, "invalid_request_error", "version must be greater than the live version "
+                + engine.liveVersion() + ", found " + version, "version");
+        return false;
+    }
+
+    /**
+     * Parses and validates a received image (names, shapes, dtypes) and stages it or makes it live, answering with
+     * the versions and the swap time; a refused image changes nothing and its relayed chunks are let go.
+     */
+    void install(RoutingContext ctx, long version, boolean activate, Upload up) {
+        blocking(ctx, () -> {
             try {
                 Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
                 return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
             } finally {
                 up.discard();
             }
-        }).onSuccess(seconds -> ctx.json(versions().put("version", version).put("live", activate).put("swap_seconds", seconds)))
-          .onFailure(t -> metrics.weightUpdatesRejected.increment()));
+        }).onSuccess(seconds -> {
+            if (activate) relay.store().releaseUpTo(version);
+            ctx.json(versions().put("version", version).put("live", activate).put("swap_seconds", seconds));
+        }).onFailure(t -> {
+            relay.store().release(version);
+            metrics.weightUpdatesRejected.increment();
+        });
     }
 
     /** {@code ?activate=}: absent or true = live at once (the behaviour before staging existed), false = staged. */
@@ -274,9 +313,10 @@ public final class InferenceServer extends VerticleBase {
         throw new InvalidRequestException("activate", "activate must be true or false, found '" + a + "'");
     }
 
-    /** A received weight upload: in memory, or spooled to a temporary file (deleted once parsed). */
-    private record Upload(ByteBuffer image, Path file) {
+    /** A received weight upload: in memory, spooled to a temporary file (deleted once parsed), or relayed chunks. */
+    record Upload(ByteBuffer image, Path file, List<byte[]> chunks) {
         Map<String, Tensor> tensors() {
+            if (chunks != null) return Safetensors.parse(chunks, "weight upload");
             return file == null ? Safetensors.parse(image, "weight upload") : Safetensors.read(file, "weight upload");
         }
 
@@ -292,13 +332,13 @@ public final class InferenceServer extends VerticleBase {
 
     /** Bodies over {@link Settings#inMemoryUploadMax()} go to a temporary file, written as they arrive. */
     private Future<Upload> upload(RoutingContext ctx, long declared) {
-        if (declared <= settings.inMemoryUploadMax()) return uploadBody(ctx, declared).map(b -> new Upload(b, null));
+        if (declared <= settings.inMemoryUploadMax()) return uploadBody(ctx, declared).map(b -> new Upload(b, null, null));
         ctx.request().pause(); // no chunk may arrive before the file is open (pipeTo resumes)
         var fs = vertx.fileSystem();
         return fs.createTempFile("vaco-upload-", ".safetensors").compose(path -> fs.open(path, new OpenOptions().setWrite(true))
                 .compose(file -> ctx.request().pipeTo(file))
                 .compose(v -> fs.props(path))
-                .compose(props -> props.size() == declared ? Future.succeededFuture(new Upload(null, Path.of(path)))
+                .compose(props -> props.size() == declared ? Future.succeededFuture(new Upload(null, Path.of(path), null))
                         : Future.<Upload>failedFuture(new InvalidRequestException("body", "body of " + props.size()
                                 + " bytes does not match its Content-Length " + declared)))
                 .onFailure(t -> fs.delete(path)));

@@ -2,7 +2,7 @@ package dev.vaco.server.sampling;
 
 /**
  * A request the server refuses: becomes HTTP 400 (or the given 4xx: 404 for an unknown version, 409 for a conflict
- * with the server's state) with {@code {"error": {"message", "type", "param"}}}.
+ * with the server's state; or 502/504 when the peers a weight fetch names failed or never answered) with {@code {"error": {"message", "type", "param"}}}.
  */
 public final class InvalidRequestException extends RuntimeException {
     private final String field;
@@ -14,7 +14,9 @@ public final class InvalidRequestException extends RuntimeException {
 
     public InvalidRequestException(int status, String field, String message) {
         super(message);
-        if (status < 400 || status > 499) throw new IllegalArgumentException("a refused request is a 4xx, found " + status);
+        if ((status < 400 || status > 499) && status != 502 && status != 504) {
+            throw new IllegalArgumentException("a refused request is a 4xx (or 502/504), found " + status);
+        }
         this.field = field;
         this.status = status;
     }

@@ -59,7 +59,7 @@ class WeightStagingRoutesTest {
         return new JsonObject(r.body()).getJsonArray("samples").getJsonObject(0).getJsonArray("policy_versions").getList();
     }
 
-    private static void assertRefused(HttpResponse<String> r, int status, String param) {
+    static void assertRefused(HttpResponse<String> r, int status, String param) {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
         JsonObject err = new JsonObject(r.body()).getJsonObject("error");
         assertThat(err.getString("param")).as(r.body()).isEqualTo(param);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.vaco.model.Safetensors;
 import dev.vaco.model.Weights;
 
 import java.io.IOException;
@@ -12,13 +11,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -28,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The trainer's and evaluator's side of the inference server's RL routes: {@code POST /v1/generate},
  * {@code POST /v1/score}, {@code PUT /v1/weights} (live at once, or staged and then activated or dropped),
- * {@code GET /health}. Only wire records cross this boundary,
+ * {@code POST /v1/weights/fetch} (a server fetches a version from its peers in chunks), {@code GET /health}. Only wire records cross this boundary,
  * never engine code, so a server may run in this process or on another machine.
  *
  * <p>A 429 (queue full) is retried after the server's {@code Retry-After}; any other failure is returned as a
@@ -77,6 +72,11 @@ public final class PolicyClient implements AutoCloseable {
 
     public URI base() {
         return base;
+    }
+
+    /** Images larger than this are serialised to a temporary file rather than one array. */
+    public long inMemoryPushMax() {
+        return inMemoryPushMax;
     }
 
     /** A non-2xx answer: status and the server's error message. */
@@ -156,28 +156,42 @@ public final class PolicyClient implements AutoCloseable {
     }
 
     private double upload(Weights weights, long version, boolean live) throws IOException, InterruptedException {
-        Map<String, String> md = Map.of("format", "pt");
-        String query = "v1/weights?version=" + version + (live ? "" : "&activate=false");
-        if (Safetensors.imageSize(weights.tensors(), md, Safetensors.DType.F32) <= inMemoryPushMax) {
-            ByteBuffer image = Safetensors.toBytes(weights.tensors(), md, Safetensors.DType.F32);
-            byte[] body = new byte[image.remaining()];
-            image.get(body);
-            return push(HttpRequest.BodyPublishers.ofByteArray(body), query);
-        }
-        // too large for one array: written to a file first, then sent from it with its Content-Length
-        Path tmp = Files.createTempFile("vaco-push-", ".safetensors");
-        try {
-            Safetensors.write(tmp, weights.tensors(), md, Safetensors.DType.F32);
-            return push(HttpRequest.BodyPublishers.ofFile(tmp), query);
-        } finally {
-            Files.deleteIfExists(tmp);
+        try (WeightImage image = WeightImage.of(weights, inMemoryPushMax)) {
+            return putImage(image, version, live, null);
         }
     }
 
-    private double push(HttpRequest.BodyPublisher body, String query) throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(base.resolve(query))
-                .header("Authorization", "Bearer " + weightsToken).header("content-type", "application/octet-stream")
-                .timeout(Duration.ofMinutes(5)).PUT(body).build();
+    /**
+     * PUTs an image already serialised as {@code version}; with a {@code manifest} the server checks the whole
+     * image's SHA-256 and length (a mismatch is refused with 400) and offers each chunk to peers as it arrives
+     * ({@link #fetchWeights}). Returns the server's time to a resident session.
+     */
+    public double putImage(WeightImage image, long version, boolean live, WeightManifest manifest) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("v1/weights?version=" + version + (live ? "" : "&activate=false")))
+                .header("content-type", "application/octet-stream").PUT(image.publisher());
+        if (manifest != null) b.header(SHA256_HEADER, manifest.sha256()).header(CHUNK_BYTES_HEADER, Integer.toString(manifest.chunkBytes()));
+        return weightRequest(b);
+    }
+
+    /** The whole image's SHA-256 (hex) on a PUT; with it the server relays the image to peers in chunks. */
+    public static final String SHA256_HEADER = "X-Vaco-Sha256";
+    /** The chunk size of that relay ({@link WeightManifest#DEFAULT_CHUNK} when absent). */
+    public static final String CHUNK_BYTES_HEADER = "X-Vaco-Chunk-Bytes";
+
+    /**
+     * Has the server fetch {@code manifest}'s image chunk by chunk from {@code sources} (each chunk from the first
+     * source that serves it with the right digest) and stage it (or make it live) as a PUT would.
+     */
+    public double fetchWeights(WeightManifest manifest, List<URI> sources, boolean live) throws IOException, InterruptedException {
+        ObjectNode o = JSON.createObjectNode().put("version", manifest.version()).put("activate", live);
+        o.set("manifest", manifest.toJson());
+        sources.forEach(s -> o.withArray("sources").add(s.toString()));
+        return weightRequest(HttpRequest.newBuilder(base.resolve("v1/weights/fetch")).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(o.toString())));
+    }
+
+    private double weightRequest(HttpRequest.Builder b) throws IOException, InterruptedException {
+        HttpRequest req = b.header("Authorization", "Bearer " + weightsToken).timeout(Duration.ofMinutes(10)).build();
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
         return JSON.readTree(r.body()).path("swap_seconds").doubleValue();

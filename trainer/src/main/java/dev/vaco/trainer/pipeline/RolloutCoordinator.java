@@ -3,6 +3,7 @@ package dev.vaco.trainer.pipeline;
 import dev.vaco.datasets.Problem;
 import dev.vaco.model.Weights;
 import dev.vaco.model.wire.PolicyClient;
+import dev.vaco.model.wire.WeightManifest;
 import dev.vaco.reward.Verdict;
 import dev.vaco.reward.Verifier;
 import dev.vaco.learner.Rollout;
@@ -100,6 +101,7 @@ public final class RolloutCoordinator implements AutoCloseable {
     private volatile Throwable fatal;
     /** Versions dropped or rolled back: no token they sampled is trained. */
     private final Set<Long> rejected = ConcurrentHashMap.newKeySet();
+    private final WeightRelay relay = new WeightRelay(WeightManifest.DEFAULT_CHUNK);
 
     public RolloutCoordinator(List<PolicyClient> servers, Sampling sampling, Verifier verifier, Ledger ledger) {
         if (servers.isEmpty()) throw new IllegalArgumentException("at least one inference server is needed");
@@ -273,15 +275,15 @@ public final class RolloutCoordinator implements AutoCloseable {
     }
 
     /**
-     * Stages {@code weights} as {@code version} on every healthy server, in parallel: resident and scoreable when
-     * pinned ({@link #staged}), sampling nothing. Returns the slowest server-side time to a resident session.
+     * Stages {@code weights} as {@code version} on every healthy server by a chunked relay ({@link WeightRelay}: the
+     * trainer sends the image once): resident and scoreable when pinned ({@link #staged}), sampling nothing. Returns
+     * what it cost: bytes sent, time to every server staged, the slowest server's time to a resident session.
      */
-    public double stage(Weights weights, long version) throws InterruptedException {
-        return onEveryHealthy(version, b -> {
-            double s = b.client.stageWeights(weights, version);
-            b.stagedVersion = version;
-            return s;
-        });
+    public WeightRelay.Report stage(Weights weights, long version) {
+        List<Backend> targets = backends.stream().filter(b -> b.healthy).toList();
+        WeightRelay.Report r = relay.distribute(targets.stream().map(b -> b.client).toList(), weights, version, false);
+        for (Backend b : targets) if (r.failed().contains(b.client)) b.healthy = false; else b.stagedVersion = version;
+        return r;
     }
 
     /**
@@ -474,5 +476,6 @@ public final class RolloutCoordinator implements AutoCloseable {
     public void close() {
         health.shutdownNow();
         scoring.shutdownNow();
+        relay.close();
     }
 }

@@ -80,7 +80,7 @@ final class WeightSync {
     long push(long version, boolean corrupt, Map<String, Double> m) throws Exception {
         Weights w = policy.exportWeights();
         long v = version;
-        m.put("sync/push_s", coord.stage(corrupt ? corrupt(w) : w, v));
+        record(coord.stage(corrupt ? corrupt(w) : w, v), m);
         double mismatch = canaryMismatch(v);
         m.put("sync/canary_max_abs", mismatch);
         if (mismatch > pc.canaryThreshold()) {
@@ -91,7 +91,7 @@ final class WeightSync {
             out.printf("push of version %d dropped before going live (the servers keep %d): canary mismatch %.2e > %.1e;"
                     + " pushing again as %d%n", v, verifiedVersion, mismatch, pc.canaryThreshold(), v + 1);
             v++;
-            coord.stage(w, v);
+            record(coord.stage(w, v), m);
             double again = canaryMismatch(v);
             m.put("sync/canary_max_abs_retry", again);
             if (again > pc.canaryThreshold()) {
@@ -103,6 +103,14 @@ final class WeightSync {
         coord.activate(v, w);
         verifiedVersion = v;
         return v;
+    }
+
+    /** The push's cost: server swap time, the trainer's bytes sent (one image, plus fallbacks) and time to all staged. */
+    private static void record(WeightRelay.Report r, Map<String, Double> m) {
+        m.put("sync/push_s", r.swapSeconds());
+        m.merge("sync/bytes_sent", (double) r.bytesSent(), Double::sum);
+        m.merge("sync/relay_s", r.seconds(), Double::sum);
+        if (r.fallbacks() > 0) m.merge("sync/relay_fallbacks", (double) r.fallbacks(), Double::sum);
     }
 
     /** Largest |server - learner| log-prob over the canary tokens, at the staged version just pushed. */

@@ -4,6 +4,7 @@ import dev.vaco.trainer.StopRequest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vaco.model.ModelDir;
+import dev.vaco.model.Safetensors;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
@@ -86,8 +87,11 @@ class RlTrainerTest {
             assertThat(s.engine().liveVersion()).isEqualTo(3); // version 1 = the warm start, then one per step
             List<JsonNode> steps = steps(run);
             assertThat(steps).hasSize(2);
+            long image = Safetensors.imageSize(loaded.weights().tensors(), Map.of("format", "pt"), Safetensors.DType.F32);
             for (JsonNode j : steps) {
                 assertThat(j.path("train/responses").asDouble()).isEqualTo(8);
+                assertThat(j.path("sync/bytes_sent").asLong()).isEqualTo(image); // one server: one image, the plain PUT
+                assertThat(j.path("sync/relay_s").asDouble()).isPositive();
                 assertThat(j.path("lag/max").asDouble()).isZero(); // eta = 0: every token sampled by the learner's version
                 // the server's behaviour log-probs and the learner's recomputation agree (same weights, two engines)
                 assertThat(j.path("mismatch/kl_k3").asDouble()).isCloseTo(0, within(1e-6));
