@@ -10,7 +10,7 @@ import java.util.List;
  * What an inference server tells the cluster about itself, under its member id in the cluster map
  * {@link ServerAnnouncer#MAP}: where to send requests and what it can serve.
  *
- * @param nodeId           the cluster member that announced it (Vert.x's node id, Hazelcast's member UUID)
+ * @param nodeId           the cluster member that announced it (Vert.x's node id; in vertx-hazelcast 5 not Hazelcast's member UUID)
  * @param url              the server's HTTP base URL, e.g. {@code http://10.0.0.5:8000}
  * @param model            the served model id ({@code --served-model-name})
  * @param maxNumSeqs       sequences it decodes together ({@code --max-num-seqs}): its capacity

@@ -227,6 +227,8 @@ public final class InferenceServer extends VerticleBase {
         boolean ok = h != null && MessageDigest.isEqual(h.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
         if (!ok) {
             metrics.weightUpdatesRejected.increment();
+            System.err.printf("vaco serve: 401 for %s %s from %s: %s%n", ctx.request().method(), ctx.request().path(),
+                    ctx.request().remoteAddress(), h == null ? "no weights token" : "an incorrect weights token");
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
             HttpErrors.send(ctx, 401, "authentication_error", ctx.request().method() + " " + ctx.request().path()
                     + " needs 'Authorization: Bearer <token>'", "Authorization");
