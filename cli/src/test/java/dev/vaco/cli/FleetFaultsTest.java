@@ -160,10 +160,13 @@ class FleetFaultsTest {
             await(() -> view.servers().size() == 3, 180, "three servers announced");
             Process trainer = train(run, "train-1.log", OPEN_ENDED, false, members);
             awaitStep(run, 2, trainer);
+            Path log1 = dir.resolve("train-1.log");
+            int logAtKill = read(log1).length();
             s1.process.destroyForcibly(); // kill -9
             s1.killed = now();
             Srv s4 = serve("s4", model, members);
-            Path log1 = dir.resolve("train-1.log");
+            await(() -> read(log1).substring(logAtKill).contains("server " + s1.url + "/ down"), 60, "the killed server is down");
+            double killDown = (now() - s1.killed) / 1000.0;
             await(() -> read(log1).contains("server " + s4.url + "/ up at version"), 180, "the added server takes load");
             double joined = (now() - s4.started) / 1000.0;
             Map<String, Double> freeze = freezeAndThaw(s2, view, trainer);
@@ -173,7 +176,10 @@ class FleetFaultsTest {
             trainer.waitFor();
             int killedAtStep = (int) stepsWritten(run);
             int steps = Math.max(MIN_STEPS, killedAtStep + AFTER_RESUME);
+            long restarted = now();
             Process resumed = train(run, "train-2.log", steps, true, members);
+            await(() -> stepsWritten(run) > killedAtStep || !resumed.isAlive(), 300, "the resumed trainer's first step");
+            double resumedIn = (now() - restarted) / 1000.0;
             assertThat(resumed.waitFor(8, TimeUnit.MINUTES)).as("the resumed trainer finishes").isTrue();
             String log2 = Files.readString(dir.resolve("train-2.log"));
             assertThat(resumed.exitValue()).as(log2).isZero();
@@ -183,9 +189,10 @@ class FleetFaultsTest {
             Audit audit = Audit.read(run);
             audit.check(steps);
             checkVersions(audit, s4);
-            System.out.printf("fleet faults: %d steps; added server up %.1f s after its launch; frozen server %s; trainer"
-                    + " killed after step %d; dropped %s, lost with the trainer %s; max version spread %.2f s; %.0f s in all%n",
-                    steps, joined, freeze, killedAtStep, audit.dropped, audit.lost(polls),
+            System.out.printf("fleet faults: %d steps; killed server down after %.2f s; added server up %.1f s after its launch;"
+                    + " frozen server %s; trainer killed after step %d, resumed's first step %.1f s after the restart; dropped %s,"
+                    + " lost with the trainer %s; max version spread %.2f s; %.0f s in all%n",
+                    steps, killDown, joined, freeze, killedAtStep, resumedIn, audit.dropped, audit.lost(polls),
                     spread / 1000.0, now() / 1000.0);
         } finally {
             polling = false;
