@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterNode implements AutoCloseable {
     /** Heartbeats every second; a silent member is dropped after this many seconds (Hazelcast's default is 60). */
     public static final int NO_HEARTBEAT_SECONDS = 10;
+    /** How often a member split off (a thawed process) looks for the rest of its cluster to merge back into. */
+    public static final int MERGE_DELAY_SECONDS = 3;
 
     private final ClusterConfig config;
     private final ClusterCredential credential;
@@ -91,6 +93,10 @@ public final class ClusterNode implements AutoCloseable {
         hz.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(NO_HEARTBEAT_SECONDS));
         // the 5 s default pause before joining only helps large clusters that start at once
         hz.setProperty("hazelcast.wait.seconds.before.join", "1");
+        // a member dropped while frozen (SIGSTOP) forms a cluster of its own when thawed: look for the other and merge
+        // back every few seconds, not after Hazelcast's 300 s first run and 120 s interval
+        hz.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
+        hz.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(MERGE_DELAY_SECONDS));
         NetworkConfig net = hz.getNetworkConfig();
         net.setPort(c.port()).setPortAutoIncrement(false);
         if (ip != null) {

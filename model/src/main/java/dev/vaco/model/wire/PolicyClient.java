@@ -234,6 +234,15 @@ public final class PolicyClient implements AutoCloseable {
         }
     }
 
+    /**
+     * GET /health with a deadline, without blocking a thread: true when the server answers 200 in time. A frozen server
+     * (SIGSTOP) accepts the connection and answers nothing; this is how a caller tells it from a slow one.
+     */
+    public CompletableFuture<Boolean> probe(Duration timeout) {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("health")).timeout(timeout).GET().build();
+        return http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).handle((r, e) -> e == null && r.statusCode() == 200);
+    }
+
     /** The server's context length in tokens (prompt plus completion), from {@code GET /v1/models}. */
     public int contextLength() throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(withKey(HttpRequest.newBuilder(base.resolve("v1/models"))).GET().build(),
@@ -257,7 +266,8 @@ public final class PolicyClient implements AutoCloseable {
     }
 
     public ServedVersions versions() throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).GET().build(),
+        // a deadline: a frozen server would otherwise hold a resuming trainer or a bring-up forever
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).timeout(Duration.ofSeconds(30)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
         JsonNode j = JSON.readTree(r.body());

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The durable record of every group's life: {@code admit} (problem, prompt ids, seed, pinned version), {@code scored}
@@ -210,6 +211,20 @@ public final class Ledger implements AutoCloseable {
                 && e.scored().stream().anyMatch(r -> sampledBy(r, rejected))
                 ? new Entry(g, e.problem(), e.prompt(), e.seed(), e.pinnedVersion(), null, null) : e);
         return groups;
+    }
+
+    /**
+     * The versions above {@code version} that sampled a token of a group not trained (after replay). On a resume from
+     * the checkpoint of version V these came from learner steps lost with the process: the servers sampled with weights
+     * that no longer exist in the run's history, so they are rejected like a rollback and their groups sampled again.
+     */
+    public static Set<Long> sampledAbove(Path file, long version) throws IOException {
+        Set<Long> out = new TreeSet<>();
+        for (Entry e : replay(file).values()) {
+            if (e.trainedAtStep() != null || e.scored() == null) continue;
+            for (Rollout r : e.scored()) for (long v : r.versions()) if (v > version) out.add(v);
+        }
+        return out;
     }
 
     /** How many times each group was trained in the surviving history (for audits and tests). */

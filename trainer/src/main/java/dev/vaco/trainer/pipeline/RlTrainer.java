@@ -109,7 +109,7 @@ public final class RlTrainer {
             boolean resumed = r.resumeFromCheckpoint(resume);
             if (!resumed && !r.warmStart()) return r.result(null, true);
             try (RolloutCoordinator coord = new RolloutCoordinator(servers, new RolloutCoordinator.Sampling(
-                    cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger);
+                    cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger, out);
                  FleetFollower ignored = FleetFollower.follow(fleet, coord, fleetToken, fleetApiKey, out)) {
                 r.startRollouts(coord, resumed);
                 r.evaluateStart();
@@ -206,7 +206,10 @@ public final class RlTrainer {
             step = s.step();
             sftConsumed = s.extra().path("sft_consumed").asLong();
             ledger.resume(step);
-            for (Ledger.Entry e : Ledger.replay(runDir.resolve("ledger.jsonl")).values()) {
+            Path file = runDir.resolve("ledger.jsonl");
+            // a version above the checkpoint's was made by a step lost with the process: rolled back, its groups resampled
+            for (long v : Ledger.sampledAbove(file, s.version())) ledger.rejected(v, "rollback");
+            for (Ledger.Entry e : Ledger.replay(file).values()) {
                 nextGroup = Math.max(nextGroup, e.group() + 1);
                 if (e.trainedAtStep() == null) pending.put(e.group(), e);
             }

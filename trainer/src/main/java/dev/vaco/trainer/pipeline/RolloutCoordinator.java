@@ -7,7 +7,9 @@ import dev.vaco.model.wire.WeightManifest;
 import dev.vaco.reward.Verdict;
 import dev.vaco.reward.Verifier;
 import dev.vaco.learner.Rollout;
+import dev.vaco.trainer.pipeline.ServerSet.Backend;
 
+import java.io.PrintStream;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,14 +20,12 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -49,9 +49,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * with lag 2; admission order waits 15.1 s at step 1 for it, then under 1 ms a step, every lag at most 1. When no
  * group is slow, the oldest groups are mostly the first ready anyway (they were sent first), so the two rules differ little.
  *
- * <p>Load goes to the healthy server with the fewest requests in flight. A request that fails (connection refused,
- * 5xx, timeout) is re-issued on another server with the same seed and pin, and its server is marked unhealthy until
- * its {@code /health} answers again, when it first receives the current weights, live at once.
+ * <p>Load goes to the healthy server with the fewest requests in flight ({@link ServerSet}). A request that fails
+ * (connection refused, 5xx, timeout, or its server marked down: a frozen server misses its health probes) is re-issued
+ * on another server with the same seed and pin, and its server is marked unhealthy until its {@code /health} answers
+ * again, when it first receives the current weights, live at once.
  *
  * <p>New weights are staged on every server ({@link #stage}), checked by the caller against the staged version, and
  * only then made live everywhere ({@link #activate}) or discarded ({@link #drop}). A version that is dropped or rolled
@@ -70,20 +71,9 @@ public final class RolloutCoordinator implements AutoCloseable {
     /** How to sample: group size, temperature, completion length. */
     public record Sampling(int groupSize, double temperature, int maxTokens) {}
 
-    private final class Backend {
-        final PolicyClient client;
-        final AtomicInteger inFlight = new AtomicInteger();
-        volatile boolean healthy = true;
-        volatile long servedVersion = -1;
-        volatile long stagedVersion = -1;
-
-        Backend(PolicyClient client) {
-            this.client = client;
-        }
-    }
-
-    /** Read by every callback, changed by the fleet's membership: copy on write. */
-    private final List<Backend> backends = new CopyOnWriteArrayList<>();
+    /** The servers, their health and versions; {@code backends} is its list (copy on write). */
+    private final ServerSet servers;
+    private final List<Backend> backends;
     private final Sampling sampling;
     private final Verifier verifier;
     private final Ledger ledger;
@@ -95,24 +85,22 @@ public final class RolloutCoordinator implements AutoCloseable {
     private final AtomicLong inFlightGroups = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong generatedTokens = new AtomicLong();
-    private volatile Weights currentWeights;
-    private volatile long currentVersion = -1;   // the live version: last activated (or rolled back to)
-    private volatile long publishedVersion = -1; // the newest version every healthy server has confirmed
     private volatile Throwable fatal;
     /** Versions dropped or rolled back: no token they sampled is trained. */
     private final Set<Long> rejected = ConcurrentHashMap.newKeySet();
     private final WeightRelay relay = new WeightRelay(WeightManifest.DEFAULT_CHUNK);
 
-    public RolloutCoordinator(List<PolicyClient> servers, Sampling sampling, Verifier verifier, Ledger ledger) {
+    /** {@code out}: where servers going down and coming back are reported. */
+    public RolloutCoordinator(List<PolicyClient> servers, Sampling sampling, Verifier verifier, Ledger ledger, PrintStream out) {
         if (servers.isEmpty()) throw new IllegalArgumentException("at least one inference server is needed");
-        for (PolicyClient c : servers) backends.add(new Backend(c));
+        this.servers = new ServerSet(servers, health, out);
+        this.backends = this.servers.backends;
         this.sampling = sampling;
         this.verifier = verifier;
         this.ledger = ledger;
-        health.scheduleWithFixedDelay(this::checkHealth, 500, 500, TimeUnit.MILLISECONDS);
     }
 
-    private static Thread daemon(Runnable r, String name) {
+    static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;
@@ -126,7 +114,7 @@ public final class RolloutCoordinator implements AutoCloseable {
     }
 
     private void send(Group g, int attempt) {
-        Backend b = pick();
+        Backend b = servers.pick();
         if (b == null) { // every server is down: wait for one to come back
             health.schedule(() -> send(g, attempt), 200, TimeUnit.MILLISECONDS);
             return;
@@ -136,7 +124,7 @@ public final class RolloutCoordinator implements AutoCloseable {
                 sampling.maxTokens(), List.of(), g.seed(), g.pinnedVersion(), false);
         CompletableFuture<PolicyClient.GenerateResponse> f;
         try {
-            f = b.client.generate(req);
+            f = servers.track(b, b.client.generate(req)); // fails at once if b is marked down meanwhile
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -151,7 +139,9 @@ public final class RolloutCoordinator implements AutoCloseable {
                 fatal = new IllegalStateException("group " + g.index() + " refused by every server: " + se.getMessage(), se);
                 return;
             }
-            if (!(cause instanceof PolicyClient.ServerException se2 && se2.status < 500)) b.healthy = false;
+            if (!(cause instanceof PolicyClient.ServerException se2 && se2.status < 500) && b.healthy) {
+                servers.markDown(b, "failed a request: " + cause.getMessage());
+            }
             retries.incrementAndGet();
             health.schedule(() -> send(g, attempt + 1), Math.min(1000, 50L << Math.min(attempt, 4)), TimeUnit.MILLISECONDS);
         });
@@ -162,28 +152,24 @@ public final class RolloutCoordinator implements AutoCloseable {
      * weights (pushes them unless it already serves that version) and only then does it take groups.
      */
     public void addServer(PolicyClient client) {
-        for (Backend b : backends) if (b.client.base().equals(client.base())) return;
-        Backend b = new Backend(client);
-        b.healthy = false;
-        backends.add(b);
+        servers.add(client);
     }
 
     /**
      * Removes the server at {@code base} (it left the cluster): no new request goes there; requests in flight on it
-     * complete, or fail and are re-issued elsewhere with the same seed and pin.
+     * fail at once and are re-issued elsewhere with the same seed and pin (an answer it sends later is ignored).
      */
     public void removeServer(URI base) {
-        backends.removeIf(b -> b.client.base().equals(base));
+        servers.remove(base);
     }
 
-    private Backend pick() {
-        Backend best = null;
-        for (Backend b : backends) {
-            // a server that missed pushes (it was down) must not sample below the version admission assumed
-            if (!b.healthy || b.servedVersion < publishedVersion) continue;
-            if (best == null || b.inFlight.get() < best.inFlight.get()) best = b;
-        }
-        return best;
+    /**
+     * {@code call}, a request to {@code server} (a canary's score), failed at once if that server is marked down or
+     * removed before it answers: a frozen server must not hold the caller for the call's own timeout.
+     */
+    public <T> CompletableFuture<T> tracked(PolicyClient server, CompletableFuture<T> call) {
+        Backend b = servers.of(server);
+        return b == null ? call : servers.track(b, call);
     }
 
     private void score(Group g, PolicyClient.GenerateResponse resp) {
@@ -258,19 +244,15 @@ public final class RolloutCoordinator implements AutoCloseable {
     }
 
     /**
-     * Pushes {@code weights} as {@code version} to every healthy server, in parallel, live at once (the run's starting
-     * weights, which nothing checks); a server that is down gets them when it comes back. Returns the slowest
-     * server-side swap time.
+     * Makes {@code weights} live as {@code version} on every healthy server without a check (the run's starting
+     * weights, which the canaries compare against); a server that is down gets them when it comes back. Staged
+     * everywhere first and then activated, so that the servers switch together rather than each as its own upload
+     * ends (a resumed trainer's first push to a fleet under load: 2.2 s apart when pushed live). Returns the slowest
+     * server-side time to a resident session.
      */
     public double publish(Weights weights, long version) throws InterruptedException {
-        currentWeights = weights;
-        currentVersion = version;
-        double worst = onEveryHealthy(version, b -> {
-            double s = b.client.pushWeights(weights, version);
-            b.servedVersion = version;
-            return s;
-        });
-        publishedVersion = version;
+        double worst = stage(weights, version).swapSeconds();
+        activate(version, weights);
         return worst;
     }
 
@@ -281,8 +263,12 @@ public final class RolloutCoordinator implements AutoCloseable {
      */
     public WeightRelay.Report stage(Weights weights, long version) {
         List<Backend> targets = backends.stream().filter(b -> b.healthy).toList();
-        WeightRelay.Report r = relay.distribute(targets.stream().map(b -> b.client).toList(), weights, version, false);
-        for (Backend b : targets) if (r.failed().contains(b.client)) b.healthy = false; else b.stagedVersion = version;
+        WeightRelay.Report r = relay.distribute(targets.stream().map(b -> b.client).toList(), weights, version, false,
+                c -> { Backend b = servers.of(c); return b == null || !b.healthy || b.removed; });
+        for (Backend b : targets) {
+            if (r.failed().contains(b.client)) servers.markDown(b, "did not stage version " + version);
+            else b.stagedVersion = version;
+        }
         return r;
     }
 
@@ -291,8 +277,9 @@ public final class RolloutCoordinator implements AutoCloseable {
      * server that did not is marked down, so that the health check first pushes it this version, live at once.
      */
     public void activate(long version, Weights weights) throws InterruptedException {
-        currentWeights = weights; // first: a server coming back from now on is brought to this version
-        currentVersion = version;
+        servers.currentWeights = weights; // first: a server coming back from now on is brought to this version
+        servers.currentVersion = version;
+        // behind, not broken: its requests in flight sample the live version and stand
         for (Backend b : backends) if (b.healthy && b.stagedVersion != version) b.healthy = false;
         onEveryHealthy(version, b -> {
             b.client.activate(version);
@@ -300,7 +287,7 @@ public final class RolloutCoordinator implements AutoCloseable {
             b.stagedVersion = -1;
             return 0.0;
         });
-        publishedVersion = version;
+        servers.publishedVersion = version;
     }
 
     /** Discards the staged {@code version} everywhere (it failed its check) and rejects it. */
@@ -315,39 +302,12 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     /** The healthy servers holding {@code version} staged: where its canaries are scored. */
     public List<PolicyClient> staged(long version) {
-        List<PolicyClient> out = new ArrayList<>();
-        for (Backend b : backends) if (b.healthy && b.stagedVersion == version) out.add(b.client);
-        return out;
+        return servers.staged(version);
     }
 
-    /** One weight operation on a server; a failure marks it down (the health check brings it up to date). */
-    private interface WeightOp {
-        double apply(Backend b) throws Exception;
-    }
-
-    /** Runs {@code op} on every healthy server in parallel; returns the largest result of those that succeeded. */
-    private double onEveryHealthy(long version, WeightOp op) {
-        List<CompletableFuture<Double>> fs = new ArrayList<>();
-        for (Backend b : backends) {
-            if (!b.healthy) continue;
-            fs.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return op.apply(b);
-                } catch (Exception e) {
-                    b.healthy = false;
-                    throw new IllegalStateException("version " + version + " on " + b.client.base() + ": " + e.getMessage(), e);
-                }
-            }));
-        }
-        double worst = 0;
-        for (CompletableFuture<Double> f : fs) {
-            try {
-                worst = Math.max(worst, f.join());
-            } catch (RuntimeException e) {
-                // that server is marked down; it is brought up to date when it recovers
-            }
-        }
-        return worst;
+    /** {@link ServerSet#onEveryHealthy}: in parallel, not waiting for a server marked down meanwhile. */
+    private double onEveryHealthy(long version, ServerSet.WeightOp op) throws InterruptedException {
+        return servers.onEveryHealthy(version, op);
     }
 
     /**
@@ -355,10 +315,10 @@ public final class RolloutCoordinator implements AutoCloseable {
      * a later failure: groups with tokens from those versions are re-issued, never trained).
      */
     public void rollback(long version, Weights weightsOfVersion) throws Exception {
-        long from = currentVersion;
-        currentWeights = weightsOfVersion;
-        currentVersion = version;
-        publishedVersion = version;
+        long from = servers.currentVersion;
+        servers.currentWeights = weightsOfVersion;
+        servers.currentVersion = version;
+        servers.publishedVersion = version;
         for (Backend b : backends) {
             if (!b.healthy) continue;
             b.client.rollback(version);
@@ -401,49 +361,12 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     /** Servers used for canaries and evaluation: the healthy ones serving the current version. */
     public List<PolicyClient> current() {
-        List<PolicyClient> out = new ArrayList<>();
-        for (Backend b : backends) if (b.healthy && b.servedVersion == currentVersion) out.add(b.client);
-        return out;
+        return servers.current();
     }
 
     /** Every server, healthy ones first (evaluation falls back on them when none is known to be current). */
     public List<PolicyClient> all() {
-        List<PolicyClient> out = new ArrayList<>();
-        for (Backend b : backends) if (b.healthy) out.add(b.client);
-        for (Backend b : backends) if (!b.healthy) out.add(b.client);
-        return out;
-    }
-
-    private void checkHealth() {
-        for (Backend b : backends) {
-            // only servers marked down are probed: a healthy one mid-push belongs to publish(), which would race
-            if (b.healthy) continue;
-            if (!b.client.healthy()) continue;
-            try {
-                // one consistent (weights, version): a publish() running meanwhile must not mix the two
-                Weights w = currentWeights;
-                if (w != null) bringUpToDate(b, w, currentVersion);
-                // a newer version published meanwhile: catch up on the next round before taking load
-                b.healthy = w == currentWeights;
-            } catch (Exception e) {
-                b.healthy = false;
-            }
-        }
-    }
-
-    /**
-     * A server that comes back gets the live version, live at once (activated if it holds it staged, else pushed), and
-     * loses any other staged version: what it missed while down was never verified there.
-     */
-    private void bringUpToDate(Backend b, Weights weights, long version) throws Exception {
-        PolicyClient.ServedVersions sv = b.client.versions();
-        for (long s : sv.staged()) if (s != version) b.client.drop(s);
-        if (sv.live() < version) {
-            if (sv.staged().contains(version)) b.client.activate(version);
-            else b.client.pushWeights(weights, version);
-        }
-        b.servedVersion = version;
-        b.stagedVersion = -1;
+        return servers.all();
     }
 
     private void checkFatal() {
@@ -467,9 +390,7 @@ public final class RolloutCoordinator implements AutoCloseable {
     }
 
     public int healthyServers() {
-        int n = 0;
-        for (Backend b : backends) if (b.healthy) n++;
-        return n;
+        return servers.healthyCount();
     }
 
     @Override
@@ -477,5 +398,6 @@ public final class RolloutCoordinator implements AutoCloseable {
         health.shutdownNow();
         scoring.shutdownNow();
         relay.close();
+        servers.close();
     }
 }

@@ -8,10 +8,14 @@ import dev.vaco.model.wire.WeightManifest;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -54,6 +58,15 @@ public final class WeightRelay implements AutoCloseable {
 
     /** Stages (or, {@code live}, publishes) {@code weights} as {@code version} on {@code servers}, the first one by PUT. */
     public Report distribute(List<PolicyClient> servers, Weights weights, long version, boolean live) {
+        return distribute(servers, weights, version, live, s -> false);
+    }
+
+    /**
+     * As above; a server for which {@code abandoned} turns true meanwhile (the trainer marked it down: frozen or gone)
+     * is not waited for and counts as failed: its peers further down the chain fetch from the sources before it.
+     */
+    public Report distribute(List<PolicyClient> servers, Weights weights, long version, boolean live,
+                             Predicate<PolicyClient> abandoned) {
         long t0 = System.nanoTime();
         if (servers.isEmpty()) return new Report(0, 0, 0, 0, List.of());
         AtomicLong sent = new AtomicLong();
@@ -83,17 +96,31 @@ public final class WeightRelay implements AutoCloseable {
                 }, pool));
             }
             for (int k = 0; k < fs.size(); k++) {
-                try {
-                    worst = Math.max(worst, fs.get(k).join());
-                } catch (CompletionException e) {
-                    failed.add(servers.get(k));
-                }
+                Double swap = await(fs.get(k), servers.get(k), abandoned);
+                if (swap == null) failed.add(servers.get(k));
+                else worst = Math.max(worst, swap);
                 fallbacks += fellBack[k];
             }
         } catch (java.io.IOException e) {
             failed.addAll(servers); // the image could not be written: nothing was sent
         }
         return new Report(sent.get(), (System.nanoTime() - t0) / 1e9, worst, fallbacks, failed);
+    }
+
+    /** The server's swap time, or null when it failed or was abandoned (its call may still end later: ignored). */
+    private static Double await(CompletableFuture<Double> f, PolicyClient server, Predicate<PolicyClient> abandoned) {
+        while (true) {
+            try {
+                return f.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (abandoned.test(server)) return null;
+            } catch (ExecutionException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
     }
 
     /** Server k's sources, nearest first: k-1, k-2, ..., 0. */

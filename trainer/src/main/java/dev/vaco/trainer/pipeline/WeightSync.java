@@ -122,9 +122,10 @@ final class WeightSync {
             for (PolicyClient server : coord.staged(version)) {
                 float[] served;
                 try {
-                    served = server.score(c.prompt(), c.completion(), temperature, version).join();
+                    // tracked: a server that freezes now fails this call when its health probes mark it down
+                    served = coord.tracked(server, server.score(c.prompt(), c.completion(), temperature, version)).join();
                 } catch (CompletionException e) {
-                    continue; // a server that died since the push: the coordinator's health check takes it out
+                    continue; // a server that died or froze since the push: the coordinator's health check takes it out
                 }
                 for (int i = 0; i < served.length; i++) worst = Math.max(worst, Math.abs(served[i] - learner[i]));
             }
