@@ -69,7 +69,7 @@ final class ClusterOptions {
         ClusterConfig d = ClusterConfig.defaults();
         try {
             return new ClusterConfig(or(name, d.name()), or(host, d.host()), port != null ? port : d.port(),
-                    or(members, d.members()), or(serviceDns, ""), or(serviceName, ""), or(namespace, ""), 1,
+                    or(members, d.members()), or(serviceDns, ""), or(serviceName, ""), or(namespace, ""), 1, d.serverWaitS(),
                     or(keystore, ""), or(keystorePassword, ""));
         } catch (IllegalArgumentException e) {
             String m = String.valueOf(e.getMessage());

@@ -7,6 +7,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.trainer.config.ConfigLoader;
+import dev.vaco.trainer.StopRequest;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.pipeline.RlTrainer;
 import picocli.CommandLine.Command;
@@ -50,9 +51,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
-
-    /** How long a trainer in a cluster waits for cluster.min_servers servers to announce themselves. */
-    static final Duration SERVER_WAIT = Duration.ofMinutes(5);
 
     @Override
     public Integer call() throws Exception {
@@ -120,11 +118,14 @@ final class TrainCommand implements Callable<Integer> {
             System.out.printf("cluster %s: member %s at %s:%d; waiting for %d inference server(s)%n", cfg.cluster().name(),
                     node.nodeId(), node.address(), cfg.cluster().port(), cfg.cluster().minServers());
             System.out.println(ClusterOptions.security(node));
+            List<ServerAnnouncement> found = fleet.awaitServers(cfg.cluster().minServers(),
+                    Duration.ofSeconds(cfg.cluster().serverWaitS()), StopRequest::requested);
+            if (found == null) { // SIGTERM while waiting: nothing started, nothing to checkpoint
+                return new RlTrainer.Result(Double.NaN, Double.NaN, 0, 0, Path.of(cfg.run().outDir()), null, List.of(), true);
+            }
             List<PolicyClient> clients = new ArrayList<>();
             for (URI u : servers) clients.add(new PolicyClient(u, token, apiKey));
-            for (ServerAnnouncement a : fleet.awaitServers(cfg.cluster().minServers(), SERVER_WAIT)) {
-                clients.add(new PolicyClient(URI.create(a.url()), token, apiKey));
-            }
+            for (ServerAnnouncement a : found) clients.add(new PolicyClient(URI.create(a.url()), token, apiKey));
             try {
                 return new RlTrainer(cfg, modelDir, clients, System.out).following(fleet, token, apiKey).run(resume);
             } finally {

@@ -86,6 +86,38 @@ class ClusterCommandTest {
         assertThat(noCluster[1]).contains("cluster.keystore: expected \"\" unless cluster.name is set");
     }
 
+    /**
+     * A trainer whose servers never come: it gives up after {@code cluster.server_wait_s} naming what it waited for, and
+     * a scheduler's SIGTERM ends the wait at once (before, the wait was a fixed 5 minutes that no signal cut short).
+     */
+    @Test
+    @Timeout(300)
+    void trainerWaitingForServersGivesUpInTimeOrOnSigterm() throws Exception {
+        String[] common = {"train", "--weights-token", "tok", "--cluster", "lonely", "run.steps=2", "optim.warmup_steps=0",
+                "sft.steps=1", "sft.warmup_steps=0"};
+        List<String> giveUp = new ArrayList<>(List.of(common));
+        giveUp.addAll(List.of("--cluster-port", Integer.toString(freePort()), "run.out_dir=" + dir.resolve("a"),
+                "cluster.server_wait_s=2"));
+        Process p = vaco(dir.resolve("a.log"), giveUp.toArray(String[]::new));
+        assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String log = Files.readString(dir.resolve("a.log"));
+        assertThat(p.exitValue()).as(log).isNotZero();
+        assertThat(log).contains("cluster 'lonely': 0 of 1 inference servers announced after 2 s");
+
+        List<String> stop = new ArrayList<>(List.of(common));
+        stop.addAll(List.of("--cluster-port", Integer.toString(freePort()), "run.out_dir=" + dir.resolve("b")));
+        Process q = vaco(dir.resolve("b.log"), stop.toArray(String[]::new));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!Files.readString(dir.resolve("b.log")).contains("waiting for 1 inference server") && q.isAlive()
+                && System.nanoTime() < deadline) Thread.sleep(100);
+        assertThat(q.isAlive()).as(Files.readString(dir.resolve("b.log"))).isTrue();
+        long t0 = System.nanoTime();
+        q.destroy(); // SIGTERM
+        assertThat(q.waitFor(60, TimeUnit.SECONDS)).as("the wait of 300 s must end on SIGTERM").isTrue();
+        assertThat(q.exitValue()).as(Files.readString(dir.resolve("b.log"))).isEqualTo(143);
+        System.out.printf("SIGTERM ended the wait for servers in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
     /** A cluster keystore made as the README says, with the JDK's keytool. */
     private Path keystore(String password) throws Exception {
         Path file = dir.resolve("cluster.p12");

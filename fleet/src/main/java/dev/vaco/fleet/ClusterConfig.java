@@ -24,16 +24,20 @@ import java.util.regex.Pattern;
  * @param kubernetesNamespace   the namespace of {@code kubernetes_service_name} ("" = the pod's own) [""]
  * @param minServers            the trainer waits until this many servers have announced themselves before it starts
  *                              [1]
+ * @param serverWaitS           how long the trainer waits for them before it gives up (seconds; a scheduler's SIGTERM
+ *                              ends the wait at once) [300]
  * @param keystore              the cluster's shared PKCS#12 keystore (one key pair and its certificate, the same file on
  *                              every member): the event bus runs over mutual TLS with it and server announcements are
  *                              signed with it; "" = neither (only on a network no one else shares) [""]
  * @param keystorePassword      its password [""]
  */
 public record ClusterConfig(String name, String host, int port, String members, String kubernetesServiceDns,
-                            String kubernetesServiceName, String kubernetesNamespace, int minServers, String keystore,
+                            String kubernetesServiceName, String kubernetesNamespace, int minServers, int serverWaitS, String keystore,
                             String keystorePassword) {
     /** Hazelcast's default port, used for a member given without one. */
     public static final int DEFAULT_PORT = 5701;
+    /** Five minutes: long enough for servers that load a large model, short enough to fail a misconfigured job. */
+    public static final int DEFAULT_SERVER_WAIT_S = 300;
     /** What is shown instead of a password. */
     public static final String MASK = "********";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -51,6 +55,7 @@ public record ClusterConfig(String name, String host, int port, String members, 
                 "1-64 letters, digits, '.', '_' or '-' (or \"\" for no cluster)", name);
         require(port >= 1 && port <= 65535, "cluster.port", "a port in [1, 65535]", port);
         require(minServers >= 1, "cluster.min_servers", "an integer >= 1", minServers);
+        require(serverWaitS >= 1, "cluster.server_wait_s", "an integer >= 1 (seconds)", serverWaitS);
         parseMembers(members); // validates every address
         boolean k8s = !kubernetesServiceDns.isEmpty() || !kubernetesServiceName.isEmpty();
         require(kubernetesServiceDns.isEmpty() || kubernetesServiceName.isEmpty(), "cluster.kubernetes_service_dns",
@@ -65,18 +70,18 @@ public record ClusterConfig(String name, String host, int port, String members, 
     }
 
     public static ClusterConfig defaults() {
-        return new ClusterConfig("", "127.0.0.1", DEFAULT_PORT, "", "", "", "", 1, "", "");
+        return new ClusterConfig("", "127.0.0.1", DEFAULT_PORT, "", "", "", "", 1, DEFAULT_SERVER_WAIT_S, "", "");
     }
 
     /** A loopback member of {@code name} on {@code port}, joining through {@code members} (tests, bare metal). */
     public static ClusterConfig tcp(String name, String host, int port, String members) {
-        return new ClusterConfig(name, host, port, members, "", "", "", 1, "", "");
+        return new ClusterConfig(name, host, port, members, "", "", "", 1, DEFAULT_SERVER_WAIT_S, "", "");
     }
 
     /** This configuration with the shared keystore {@code path} and its password. */
     public ClusterConfig withKeystore(String path, String password) {
         return new ClusterConfig(name, host, port, members, kubernetesServiceDns, kubernetesServiceName,
-                kubernetesNamespace, minServers, path, password);
+                kubernetesNamespace, minServers, serverWaitS, path, password);
     }
 
     /** The shared credential, or null without {@code keystore}. */

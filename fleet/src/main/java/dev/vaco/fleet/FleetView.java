@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -87,8 +88,17 @@ public final class FleetView implements AutoCloseable {
 
     /** Waits until at least {@code n} servers are announced; returns them, or throws after {@code timeout}. */
     public List<ServerAnnouncement> awaitServers(int n, Duration timeout) throws InterruptedException {
+        return awaitServers(n, timeout, () -> false);
+    }
+
+    /**
+     * As above, but returns null as soon as {@code cancelled} turns true (a scheduler's SIGTERM must not wait out a
+     * timeout of minutes).
+     */
+    public List<ServerAnnouncement> awaitServers(int n, Duration timeout, BooleanSupplier cancelled) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (servers.size() < n) {
+            if (cancelled.getAsBoolean()) return null;
             if (System.nanoTime() > end) {
                 throw new IllegalStateException("cluster '" + node.config().name() + "': " + servers.size() + " of "
                         + n + " inference servers announced after " + timeout.toSeconds() + " s");

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The cluster settings: every bad value named by its key, and the Hazelcast member they configure. */
 class ClusterConfigTest {
     private static ClusterConfig with(String name, String members, String dns, String svc, String ns) {
-        return new ClusterConfig(name, "127.0.0.1", 5701, members, dns, svc, ns, 1, "", "");
+        return new ClusterConfig(name, "127.0.0.1", 5701, members, dns, svc, ns, 1, 300, "", "");
     }
 
     @Test
@@ -37,10 +37,12 @@ class ClusterConfigTest {
         assertThatThrownBy(() -> with("c", "", "vaco.default.svc", "vaco", ""))
                 .hasMessageStartingWith("cluster.kubernetes_service_dns: ");
         assertThatThrownBy(() -> with("c", "", "", "", "ns")).hasMessageStartingWith("cluster.kubernetes_namespace: ");
-        assertThatThrownBy(() -> new ClusterConfig("c", "127.0.0.1", 0, "", "", "", "", 1, "", ""))
+        assertThatThrownBy(() -> new ClusterConfig("c", "127.0.0.1", 0, "", "", "", "", 1, 300, "", ""))
                 .hasMessageStartingWith("cluster.port: ");
-        assertThatThrownBy(() -> new ClusterConfig("c", "127.0.0.1", 5701, "", "", "", "", 0, "", ""))
+        assertThatThrownBy(() -> new ClusterConfig("c", "127.0.0.1", 5701, "", "", "", "", 0, 300, "", ""))
                 .hasMessageStartingWith("cluster.min_servers: ");
+        assertThatThrownBy(() -> new ClusterConfig("c", "127.0.0.1", 5701, "", "", "", "", 1, 0, "", ""))
+                .hasMessageStartingWith("cluster.server_wait_s: expected an integer >= 1");
         assertThatThrownBy(() -> ClusterNode.join(ClusterConfig.tcp("c", "no-such-host.invalid", 5701, "")))
                 .hasMessageStartingWith("cluster.host: ");
     }
@@ -68,7 +70,7 @@ class ClusterConfigTest {
         }
         assertThatThrownBy(() -> c.withKeystore(certOnly.toString(), "secret-1"))
                 .hasMessageStartingWith("cluster.keystore: expected a keystore holding a key pair");
-        assertThatThrownBy(() -> new ClusterConfig("", "127.0.0.1", 5701, "", "", "", "", 1, good.toString(), "secret-1"))
+        assertThatThrownBy(() -> new ClusterConfig("", "127.0.0.1", 5701, "", "", "", "", 1, 300, good.toString(), "secret-1"))
                 .hasMessageStartingWith("cluster.keystore: ");
         assertThat(c.withKeystore(good.toString(), "secret-1").toString()).doesNotContain("secret-1").contains(ClusterConfig.MASK);
     }
