@@ -28,7 +28,11 @@ import java.util.function.Supplier;
  * The policy being trained: a Llama / Qwen2 decoder whose parameters are DJL (libtorch) arrays named as in Hugging
  * Face checkpoints, with a forward pass numerically equal to {@code transformers}' eager implementation.
  *
- * <p>Gradients: every parameter has {@code requiresGradient}; run the forward inside the JVM's one
+ * <p>LoRA ({@link #create(ModelConfig, Weights, LoraConfig, long)} with {@code lora.r > 0}): the base parameters are
+ * frozen and the adapters' A and B ({@link #trainable()}) are all that requires gradients; {@link #exportWeights()}
+ * merges them in, {@link #exportAdapter()} gives them in PEFT's names, {@link #withoutAdapter()} is the base alone.
+ *
+ * <p>Gradients: every trainable array has {@code requiresGradient}; run the forward inside the JVM's one
  * {@code GradientCollector} and call {@code backward} on a scalar. Gradients accumulate across backward calls until
  * {@link #zeroGradients()} (DJL never zeroes them). A tied model has one {@code model.embed_tokens.weight} array used
  * by the embedding and as {@code lm_head}, so it receives the gradients of both uses.

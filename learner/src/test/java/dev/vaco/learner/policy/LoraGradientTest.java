@@ -17,7 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -87,13 +86,9 @@ class LoraGradientTest {
         }
     }
 
-    static List<ModelConfig> configs() {
-        return List.of(TorchTestModels.GRAD_LLAMA, TorchTestModels.GRAD_QWEN2);
-    }
-
     /** Every targeted projection on the whole policy: autograd on A and B against finite differences in double. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("configs")
+    @MethodSource("dev.vaco.learner.policy.TorchPolicyGradientTest#configs")
     void policyGradientsMatchFiniteDifferences(ModelConfig config) {
         Weights weights = TorchTestModels.random(config, 41);
         LoraConfig lora = new LoraConfig(2, 4, 0.0, LoraConfig.ALL_LINEAR, false, false);

@@ -3,7 +3,6 @@ package dev.vaco.trainer.pipeline;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vaco.datasets.LevelMix;
 import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.PromptStyle;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -132,7 +130,7 @@ class LoraRunTest {
             RlTrainer.Result r = train(overrides(run, 2), c, false);
             assertThat(r.steps()).isEqualTo(2);
             assertThat(s.engine().liveVersion()).isEqualTo(3);
-            List<JsonNode> steps = steps(run);
+            List<JsonNode> steps = RlTrainerTest.steps(run);
             assertThat(steps).hasSize(2);
             for (JsonNode j : steps) {
                 // the server serves the merged weights; the learner computes base + adapter: the same policy
@@ -155,7 +153,7 @@ class LoraRunTest {
 
             RlTrainer.Result r2 = train(overrides(run, 3), c, true);
             assertThat(r2.steps()).isEqualTo(3);
-            assertThat(steps(run)).hasSize(3);
+            assertThat(RlTrainerTest.steps(run)).hasSize(3);
             assertThat(Ledger.trainedCounts(run.resolve("ledger.jsonl")).values()).containsOnly(1);
             assertThat(s.engine().liveVersion()).as("the resumed run pushed again").isGreaterThan(3);
 
@@ -164,16 +162,6 @@ class LoraRunTest {
             assertThatThrownBy(() -> train(full, c, true)).hasMessageContaining("holds a LoRA adapter")
                     .hasMessageContaining("lora.r = 0");
         }
-    }
-
-    private static List<JsonNode> steps(Path run) throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            JsonNode j = json.readTree(l);
-            if (j.has("reward/mean")) out.add(j);
-        }
-        return out;
     }
 
     @Test
