@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code vaco merge-lora}: base + PEFT adapter -> a full model directory whose log-probs are those of base + adapter;
+ * {@code vaco merge-lora}: base + PEFT adapter -> a full model directory whose log-probs are those of base + adapter
+ * ({@code vaco eval --model BASE --adapter DIR} evaluates the same merge);
  * bad input exits with 2 and one line naming the flag or file. And the {@code lora.*} keys of {@code vaco train}.
  */
 class MergeLoraCommandTest {
@@ -77,6 +78,14 @@ class MergeLoraCommandTest {
             for (int i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i] - adapted[i]));
             assertThat(max).isLessThan(1e-4);
         }
+
+        String[] eval = run("eval", "--model", model.toString(), "--adapter", adapter.toString(), "--limit", "3",
+                "--max-tokens", "6", "--concurrency", "3");
+        assertThat(eval[0]).as(eval[1]).isEqualTo("0");
+        String[] evalNoBase = run("eval", "--server", "http://127.0.0.1:1", "--tokenizer", model.toString(),
+                "--adapter", adapter.toString());
+        assertThat(evalNoBase[0]).isEqualTo("2");
+        assertThat(evalNoBase[1].strip()).isEqualTo("vaco eval: --adapter needs --model (its base)");
 
         String[] again = run("merge-lora", "--model", model.toString(), "--adapter", adapter.toString(), "--out", out.toString());
         assertThat(again[0]).isEqualTo("2");

@@ -104,7 +104,9 @@ final class LoraLayers {
         for (int l = 0; l < layers.size(); l++) {
             for (var e : layers.get(l).entrySet()) {
                 if (e.getKey().weightName(l).equals(weightName)) {
-                    return e.getValue()[1].matMul(e.getValue()[0]).mul(scaling);
+                    try (NDArray ba = e.getValue()[1].matMul(e.getValue()[0])) { // freed: exported every push
+                        return ba.mul(scaling);
+                    }
                 }
             }
         }
