@@ -99,9 +99,9 @@ final class DecoderForward {
         NDArray qkv = linear(h, cat(p.qProj(), p.kProj(), p.vProj()),                  // [B, T, (NH+2KVH)*hd]
                 p.qBias() == null ? null : cat(p.qBias(), p.kBias(), p.vBias()));
         NDList parts = qkv.split(new long[] {(long) nh * hd, (long) (nh + kvh) * hd}, 2);
-        NDArray q = adapt(parts.get(0), h, l, LoraTarget.Q_PROJ).reshape(b, t, nh, hd); // [B, T, NH, hd]
-        NDArray k = adapt(parts.get(1), h, l, LoraTarget.K_PROJ).reshape(b, t, kvh, hd); // [B, T, KVH, hd]
-        NDArray v = adapt(parts.get(2), h, l, LoraTarget.V_PROJ).reshape(b, t, kvh, hd); // [B, T, KVH, hd]
+        NDArray q = adapt(parts.get(0), h, l, LoraTarget.Q_PROJ, false).reshape(b, t, nh, hd); // [B, T, NH, hd]
+        NDArray k = adapt(parts.get(1), h, l, LoraTarget.K_PROJ, false).reshape(b, t, kvh, hd); // [B, T, KVH, hd]
+        NDArray v = adapt(parts.get(2), h, l, LoraTarget.V_PROJ, false).reshape(b, t, kvh, hd); // [B, T, KVH, hd]
         q = PositionTables.apply(q, rotary.cosQ(), rotary.sinQ())            // rope(q) / sqrt(hd)
                 .transpose(0, 2, 1, 3);                                      // [B, NH, T, hd]
         k = PositionTables.apply(k, rotary.cosK(), rotary.sinK()).transpose(0, 2, 1, 3); // [B, KVH, T, hd]
@@ -117,7 +117,7 @@ final class DecoderForward {
                 .reshape(b, nh, t, hd)                                      // [B, NH, T, hd]
                 .transpose(0, 2, 1, 3)                                      // [B, T, NH, hd]
                 .reshape(b, t, nh * hd);                                    // [B, T, NH*hd]
-        return adapt(linear(ctx, p.oProj(), p.oBias()), ctx, l, LoraTarget.O_PROJ); // [B, T, H]
+        return adapt(linear(ctx, p.oProj(), p.oBias()), ctx, l, LoraTarget.O_PROJ, true); // [B, T, H]
     }
 
     /** LlamaMLP: {@code down(silu(gate(x)) * up(x))}, silu(g) = g * sigmoid(g). */
@@ -125,15 +125,18 @@ final class DecoderForward {
         int i = config.intermediateSize();
         NDList gateUp = linear(h, cat(p.gateProj(), p.upProj()), null)      // [B, T, 2I], one GEMM as for qkv
                 .split(new long[] {i}, 2);
-        NDArray gate = adapt(gateUp.get(0), h, l, LoraTarget.GATE_PROJ);   // [B, T, I]
-        NDArray up = adapt(gateUp.get(1), h, l, LoraTarget.UP_PROJ);       // [B, T, I]
+        NDArray gate = adapt(gateUp.get(0), h, l, LoraTarget.GATE_PROJ, false); // [B, T, I]
+        NDArray up = adapt(gateUp.get(1), h, l, LoraTarget.UP_PROJ, false);     // [B, T, I]
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);           // [B, T, I]
-        return adapt(linear(act, p.downProj(), null), act, l, LoraTarget.DOWN_PROJ); // [B, T, H]
+        return adapt(linear(act, p.downProj(), null), act, l, LoraTarget.DOWN_PROJ, true); // [B, T, H]
     }
 
-    /** A linear layer's output {@code y} of input {@code x} with its LoRA term, when the layer is adapted. */
-    private NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget target) {
-        return adapters == null ? y : adapters.adapt(y, x, layer, target);
+    /**
+     * A linear layer's output {@code y} of input {@code x} with its LoRA term, when the layer is adapted;
+     * {@code inPlace} for outputs that are not views of a split (autograd forbids in-place on those).
+     */
+    private NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget target, boolean inPlace) {
+        return adapters == null ? y : adapters.adapt(y, x, layer, target, inPlace);
     }
 
     /** Concatenation along axis 0 (the output axis of [out, in] weights, or of biases). */

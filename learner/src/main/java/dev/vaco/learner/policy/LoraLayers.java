@@ -86,14 +86,25 @@ final class LoraLayers {
         return parameters;
     }
 
-    /** {@code y + scaling * dropout(x) A^T B^T} when {@code target} is adapted, else {@code y}. */
-    NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget target) {
+    /**
+     * {@code y + scaling * dropout(x) A^T B^T} when {@code target} is adapted, else {@code y}; with {@code inPlace}
+     * added into {@code y} itself (allowed when y is a plain layer output that nothing saved for backward, not a view
+     * of a split).
+     *
+     * <p>Memory: the policy's scope keeps every intermediate handle alive until the forward returns, so a full-size
+     * {@code [.., out]} temporary would stay for the whole pass. The scaling is applied on the rank-r side and the
+     * full-size product is closed as soon as it is added (autograd keeps none of it): one full-size array per adapted
+     * layer at most, none in place.
+     */
+    NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget target, boolean inPlace) {
         NDArray[] ab = layers.get(layer).get(target);
         if (ab == null) return y;
         NDArray in = config.dropout() > 0 && JniUtils.isGradMode()
                 ? Dropout.dropout(x, (float) config.dropout(), true).singletonOrThrow() : x;
-        NDArray low = Linear.linear(in, ab[0]).singletonOrThrow();                 // [.., r]
-        return y.add(Linear.linear(low, ab[1]).singletonOrThrow().mul(scaling));   // [.., out]
+        NDArray low = Linear.linear(in, ab[0]).singletonOrThrow().mul(scaling);   // [.., r]
+        try (NDArray delta = Linear.linear(low, ab[1]).singletonOrThrow()) {       // [.., out]
+            return inPlace ? y.addi(delta) : y.add(delta);
+        }
     }
 
     /**
