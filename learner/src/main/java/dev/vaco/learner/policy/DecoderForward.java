@@ -25,8 +25,8 @@ import java.util.List;
  * which belong to the parameters' manager) is registered with the {@code NDScope} that {@link TorchPolicy} opens
  * around each call and closed when it returns; autograd keeps its own references to what backward needs.
  *
- * <p>LoRA ({@link LoraLayers}, when the policy has adapters): each adapted linear layer's output gets its low-rank
- * term after the fused GEMM is split, so the frozen base keeps its one GEMM per group.
+ * <p>LoRA ({@link LoraLayers}, when the policy has adapters): the low-rank terms of a fused group are added into the
+ * fused GEMM's output in place before it is split, so the frozen base keeps its one GEMM per group.
  *
  * <p>Two fusions, both exact up to summation order: q/k/v and gate/up each run as one GEMM over weights
  * concatenated per step, and the attention scale 1/sqrt(hd) is folded into the query's rotary tables.
@@ -96,12 +96,13 @@ final class DecoderForward {
         int r = nh / kvh;
         // One GEMM for q, k and v: the three weights are concatenated along the output axis for this step (a copy
         // of (NH+2KVH)*hd*H floats, small next to the GEMM), and autograd splits the gradient back per weight.
-        NDArray qkv = linear(h, cat(p.qProj(), p.kProj(), p.vProj()),                  // [B, T, (NH+2KVH)*hd]
-                p.qBias() == null ? null : cat(p.qBias(), p.kBias(), p.vBias()));
+        NDArray qkv = adapt(linear(h, cat(p.qProj(), p.kProj(), p.vProj()),           // [B, T, (NH+2KVH)*hd]
+                p.qBias() == null ? null : cat(p.qBias(), p.kBias(), p.vBias())), h, l,
+                LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ);
         NDList parts = qkv.split(new long[] {(long) nh * hd, (long) (nh + kvh) * hd}, 2);
-        NDArray q = adapt(parts.get(0), h, l, LoraTarget.Q_PROJ, false).reshape(b, t, nh, hd); // [B, T, NH, hd]
-        NDArray k = adapt(parts.get(1), h, l, LoraTarget.K_PROJ, false).reshape(b, t, kvh, hd); // [B, T, KVH, hd]
-        NDArray v = adapt(parts.get(2), h, l, LoraTarget.V_PROJ, false).reshape(b, t, kvh, hd); // [B, T, KVH, hd]
+        NDArray q = parts.get(0).reshape(b, t, nh, hd);                     // [B, T, NH*hd] -> [B, T, NH, hd]
+        NDArray k = parts.get(1).reshape(b, t, kvh, hd);                    // [B, T, KVH*hd] -> [B, T, KVH, hd]
+        NDArray v = parts.get(2).reshape(b, t, kvh, hd);                    // [B, T, KVH, hd]
         q = PositionTables.apply(q, rotary.cosQ(), rotary.sinQ())            // rope(q) / sqrt(hd)
                 .transpose(0, 2, 1, 3);                                      // [B, NH, T, hd]
         k = PositionTables.apply(k, rotary.cosK(), rotary.sinK()).transpose(0, 2, 1, 3); // [B, KVH, T, hd]
@@ -117,26 +118,23 @@ final class DecoderForward {
                 .reshape(b, nh, t, hd)                                      // [B, NH, T, hd]
                 .transpose(0, 2, 1, 3)                                      // [B, T, NH, hd]
                 .reshape(b, t, nh * hd);                                    // [B, T, NH*hd]
-        return adapt(linear(ctx, p.oProj(), p.oBias()), ctx, l, LoraTarget.O_PROJ, true); // [B, T, H]
+        return adapt(linear(ctx, p.oProj(), p.oBias()), ctx, l, LoraTarget.O_PROJ); // [B, T, H]
     }
 
     /** LlamaMLP: {@code down(silu(gate(x)) * up(x))}, silu(g) = g * sigmoid(g). */
     private NDArray mlp(NDArray h, LayerParameters p, int l) {
         int i = config.intermediateSize();
-        NDList gateUp = linear(h, cat(p.gateProj(), p.upProj()), null)      // [B, T, 2I], one GEMM as for qkv
-                .split(new long[] {i}, 2);
-        NDArray gate = adapt(gateUp.get(0), h, l, LoraTarget.GATE_PROJ, false); // [B, T, I]
-        NDArray up = adapt(gateUp.get(1), h, l, LoraTarget.UP_PROJ, false);     // [B, T, I]
+        NDList gateUp = adapt(linear(h, cat(p.gateProj(), p.upProj()), null), h, l, // [B, T, 2I], one GEMM as for qkv
+                LoraTarget.GATE_PROJ, LoraTarget.UP_PROJ).split(new long[] {i}, 2);
+        NDArray gate = gateUp.get(0);                                       // [B, T, I]
+        NDArray up = gateUp.get(1);                                         // [B, T, I]
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);           // [B, T, I]
-        return adapt(linear(act, p.downProj(), null), act, l, LoraTarget.DOWN_PROJ, true); // [B, T, H]
+        return adapt(linear(act, p.downProj(), null), act, l, LoraTarget.DOWN_PROJ); // [B, T, H]
     }
 
-    /**
-     * A linear layer's output {@code y} of input {@code x} with its LoRA term, when the layer is adapted;
-     * {@code inPlace} for outputs that are not views of a split (autograd forbids in-place on those).
-     */
-    private NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget target, boolean inPlace) {
-        return adapters == null ? y : adapters.adapt(y, x, layer, target, inPlace);
+    /** A (fused) linear output {@code y} of input {@code x} with the LoRA terms of {@code group}, in place. */
+    private NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget... group) {
+        return adapters == null ? y : adapters.adaptInPlace(y, x, layer, group);
     }
 
     /** Concatenation along axis 0 (the output axis of [out, in] weights, or of biases). */

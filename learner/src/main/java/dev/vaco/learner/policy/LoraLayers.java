@@ -1,6 +1,8 @@
 package dev.vaco.learner.policy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -31,13 +33,15 @@ import java.util.SplittableRandom;
  * the iteration's start, evaluation) see the adapter whole, as PEFT's module in eval mode.
  */
 final class LoraLayers {
+    private final ModelConfig model;
     private final LoraConfig config;
     private final Map<String, NDArray> parameters;                // PEFT name -> A or B
     private final List<Map<LoraTarget, NDArray[]>> layers;        // per layer: target -> {A, B}
     private final NDArray scaling;                                // 0-d fp32, libtorch-owned (engine notes)
 
-    private LoraLayers(LoraConfig config, Map<String, NDArray> parameters, List<Map<LoraTarget, NDArray[]>> layers,
+    private LoraLayers(ModelConfig model, LoraConfig config, Map<String, NDArray> parameters, List<Map<LoraTarget, NDArray[]>> layers,
                        NDArray scaling) {
+        this.model = model;
         this.config = config;
         this.parameters = Collections.unmodifiableMap(parameters);
         this.layers = layers;
@@ -65,7 +69,7 @@ final class LoraLayers {
             layers.add(byTarget);
         }
         NDArray scaling = NativeArrays.keep(NativeArrays.scalar(manager, config.scaling()));
-        return new LoraLayers(config, params, layers, scaling);
+        return new LoraLayers(model, config, params, layers, scaling);
     }
 
     private static NDArray parameter(NDManager manager, Map<String, NDArray> params, String name, float[] data,
@@ -87,23 +91,41 @@ final class LoraLayers {
     }
 
     /**
-     * {@code y + scaling * dropout(x) A^T B^T} when {@code target} is adapted, else {@code y}; with {@code inPlace}
-     * added into {@code y} itself (allowed when y is a plain layer output that nothing saved for backward, not a view
-     * of a split).
+     * Adds the LoRA terms {@code scaling * dropout(x) A^T B^T} of {@code group} (layers whose outputs are concatenated
+     * along the last axis of {@code y}, as the fused q/k/v and gate/up GEMMs produce them; one target for o and down)
+     * into {@code y} in place: {@code y} is a plain GEMM output that backward does not need, so autograd allows it.
+     * Returns {@code y}; unchanged when no layer of the group is adapted.
      *
-     * <p>Memory: the policy's scope keeps every intermediate handle alive until the forward returns, so a full-size
-     * {@code [.., out]} temporary would stay for the whole pass. The scaling is applied on the rank-r side and the
-     * full-size product is closed as soon as it is added (autograd keeps none of it): one full-size array per adapted
-     * layer at most, none in place.
+     * <p>Memory: the policy's scope keeps every intermediate handle alive until the forward returns, so an adapted
+     * copy of {@code y} would stay for the whole pass. In place, and with the scaling on the rank-r side and the
+     * full-size products closed once added (autograd keeps none of them), LoRA adds only rank-r arrays per layer.
      */
-    NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget target, boolean inPlace) {
-        NDArray[] ab = layers.get(layer).get(target);
-        if (ab == null) return y;
-        NDArray in = config.dropout() > 0 && JniUtils.isGradMode()
-                ? Dropout.dropout(x, (float) config.dropout(), true).singletonOrThrow() : x;
-        NDArray low = Linear.linear(in, ab[0]).singletonOrThrow().mul(scaling);   // [.., r]
-        try (NDArray delta = Linear.linear(low, ab[1]).singletonOrThrow()) {       // [.., out]
-            return inPlace ? y.addi(delta) : y.add(delta);
+    NDArray adaptInPlace(NDArray y, NDArray x, int layer, LoraTarget... group) {
+        Map<LoraTarget, NDArray[]> byTarget = layers.get(layer);
+        boolean any = false;
+        for (LoraTarget t : group) any |= byTarget.containsKey(t);
+        if (!any) return y;
+        NDList deltas = new NDList();
+        try {
+            for (LoraTarget t : group) {
+                NDArray[] ab = byTarget.get(t);
+                if (ab == null) {
+                    Shape s = x.getShape();
+                    deltas.add(x.getManager().zeros(s.slice(0, s.dimension() - 1).add(t.outFeatures(model)),
+                            x.getDataType()));
+                    continue;
+                }
+                NDArray in = config.dropout() > 0 && JniUtils.isGradMode()
+                        ? Dropout.dropout(x, (float) config.dropout(), true).singletonOrThrow() : x;
+                NDArray low = Linear.linear(in, ab[0]).singletonOrThrow().mul(scaling);   // [.., r]
+                deltas.add(Linear.linear(low, ab[1]).singletonOrThrow());                 // [.., out]
+            }
+            if (deltas.size() == 1) return y.addi(deltas.get(0));
+            try (NDArray all = NDArrays.concat(deltas, -1)) {
+                return y.addi(all);
+            }
+        } finally {
+            deltas.close();
         }
     }
 

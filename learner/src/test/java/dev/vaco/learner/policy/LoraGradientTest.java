@@ -57,7 +57,7 @@ class LoraGradientTest {
             try (GradientCollector gc = Engines.pytorch().newGradientCollector(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 NDArray xArr = NativeArrays.floats(m, x, new Shape(n, in));
-                NDArray y = layers.adapt(Linear.linear(xArr, wArr).singletonOrThrow(), xArr, 0, LoraTarget.Q_PROJ, false);
+                NDArray y = layers.adaptInPlace(Linear.linear(xArr, wArr).singletonOrThrow(), xArr, 0, LoraTarget.Q_PROJ);
                 gc.backward(y.mul(NativeArrays.floats(m, g, new Shape(n, out))).sum());
             }
             float[] gotA = layers.parameters().get(aName).getGradient().toFloatArray();
