@@ -29,7 +29,6 @@ import dev.vaco.trainer.config.ConfigLoader;
 import dev.vaco.trainer.config.SftConfig;
 import dev.vaco.trainer.config.TrainConfig;
 import dev.vaco.trainer.sft.WarmStart;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,17 +50,18 @@ import static org.assertj.core.api.Assertions.within;
  */
 class LoraRunTest {
     @TempDir Path dir;
-    Path model;
     ModelDir.Loaded loaded;
 
-    @BeforeEach
-    void init() throws Exception {
-        model = dir.resolve("model");
-        loaded = ModelInit.initTiny(model, 1);
+    /** The built-in tiny model (seed 1), written at the first call of a test under its temporary directory. */
+    private Path model() throws Exception {
+        Path m = dir.resolve("model");
+        if (loaded == null) loaded = ModelInit.initTiny(m, 1);
+        return m;
     }
 
     @Test
-    void theWarmStartTrainsTheAdapterAndLeavesTheBaseAlone() {
+    void theWarmStartTrainsTheAdapterAndLeavesTheBaseAlone() throws Exception {
+        Path model = model();
         LoraConfig lora = new LoraConfig(4, 16, 0.0, LoraConfig.ALL_LINEAR, false, false);
         try (Tokenizer tok = Tokenizer.load(model); NDManager root = Engines.pytorch().newBaseManager();
              TorchPolicy policy = TorchPolicy.create(loaded.config(), loaded.weights(), lora, 7)) {
@@ -116,13 +116,13 @@ class LoraRunTest {
     }
 
     private RlTrainer.Result train(List<String> overrides, PolicyClient c, boolean resume) throws Exception {
-        return new RlTrainer(ConfigLoader.load(overrides), model, List.of(c),
+        return new RlTrainer(ConfigLoader.load(overrides), model(), List.of(c),
                 new PrintStream(new ByteArrayOutputStream(), true)).run(resume);
     }
 
     @Test
     void anRlRunWithLoraPushesMergedWeightsCheckpointsTheAdapterAndResumes() throws Exception {
-        Path run = dir.resolve("run");
+        Path model = model(), run = dir.resolve("run");
         try (Server s = Server.start(model, loaded.config(), loaded.weights(), 0,
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
                 new GenerationEngine.Options(32, 256, 4, PolicyOptions.DEFAULT.withThreads(1)));
