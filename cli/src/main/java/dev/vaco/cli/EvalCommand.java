@@ -5,7 +5,10 @@ import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.PromptStyle;
 import dev.vaco.datasets.Prompts;
 import dev.vaco.trainer.eval.EvalRun;
+import dev.vaco.learner.lora.AdapterFiles;
+import dev.vaco.learner.lora.LoraMerge;
 import dev.vaco.model.ModelDir;
+import dev.vaco.model.Weights;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.chat.ChatTemplate;
 import dev.vaco.model.wire.PolicyClient;
@@ -46,6 +49,10 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", description = "Directory with tokenizer.json (with --server; default: none, required).")
     Path tokenizerDir;
+
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A LoRA adapter (PEFT's files) applied to --model: the merged model is evaluated.")
+    Path adapter;
 
     @Option(names = "--policy-version", description = "Pin this resident policy version (with --server).")
     Long policyVersion;
@@ -103,6 +110,7 @@ final class EvalCommand implements Callable<Integer> {
         Path tokDir = target.model != null ? target.model : tokenizerDir;
         if (tokDir == null) throw new IllegalArgumentException("--tokenizer DIR is required with --server");
         if (target.model != null && policyVersion != null) throw new IllegalArgumentException("--policy-version needs --server");
+        if (adapter != null && target.model == null) throw new IllegalArgumentException("--adapter needs --model (its base)");
         List<Problem> problems = DatasetSpec.load(dataset, format, config, split, limit, seed);
         try (Tokenizer tok = Tokenizer.load(tokDir)) {
             Path tc = tokDir.resolve(ModelDir.TOKENIZER_CONFIG);
@@ -127,8 +135,9 @@ final class EvalCommand implements Callable<Integer> {
             try (Verifier verifier = new Verifier(vc)) {
                 EvalRun.Summary s;
                 if (target.model != null) {
-                    try (Server server = Server.start(target.model, new InferenceServer.Settings("127.0.0.1", 0, "eval",
-                            "eval-" + System.nanoTime(), 1L << 30), new GenerationEngine.Options(64, 256, 4,
+                    ModelDir.Loaded m = ModelDir.load(target.model);
+                    try (Server server = Server.start(target.model, m.config(), weights(m), 0, new InferenceServer.Settings(
+                            "127.0.0.1", 0, "eval", "eval-" + System.nanoTime(), 1L << 30), new GenerationEngine.Options(64, 256, 4,
                             dev.vaco.server.engine.PolicyOptions.DEFAULT, GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN));
                          PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + server.port()), null)) {
                         s = new EvalRun(client, verifier, cfg).run(built, out, System.out);
@@ -143,5 +152,14 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The model's weights, with {@code --adapter} merged in ({@code W + scaling B A}) when given. */
+    private Weights weights(ModelDir.Loaded m) {
+        if (adapter == null) return m.weights();
+        AdapterFiles.Adapter a = AdapterFiles.read(adapter, m.config());
+        System.out.printf("vaco eval: adapter %s (r %d, %s) merged into %s%n", adapter, a.config().r(),
+                a.config().targets(), target.model);
+        return LoraMerge.merge(m.config(), m.weights(), a);
     }
 }

@@ -9,7 +9,9 @@ import dev.vaco.model.ModelFormatException;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
+import dev.vaco.learner.lora.AdapterFiles;
 import dev.vaco.learner.optim.AdamW;
+import dev.vaco.learner.policy.TorchPolicy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +28,8 @@ import java.util.stream.Stream;
  * A training checkpoint: {@code checkpoints/step-N/} holds the model as a Hugging Face directory (config.json,
  * model.safetensors, tokenizer files: it loads in {@code transformers} and in {@code vaco serve} as it is), the
  * AdamW moments ({@code optimizer.safetensors}), and {@code state.json} (step, policy version, optimiser position,
- * data cursor, seeds, anything the loop adds).
+ * data cursor, seeds, anything the loop adds). A LoRA run's checkpoint holds the adapter in PEFT's format instead of
+ * the model ({@code adapter_config.json}, {@code adapter_model.safetensors}; the base is the run's model).
  *
  * <p>Atomic: everything is written into {@code step-N.tmp/}, flushed, then the directory is renamed; a crash mid-write
  * leaves a {@code .tmp} directory that {@link #latest} never returns. {@code state.json} is written last, and a
@@ -43,17 +46,71 @@ public final class Checkpoint {
 
     public static Path save(Path runDir, Path tokenizerDir, ModelConfig config, Weights weights, AdamW.State optimiser,
                             State state) throws IOException {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        weights.tensors().forEach(t -> shapes.put(t.name(), t.shape()));
+        return write(runDir, tokenizerDir, tmp -> ModelDir.save(tmp, config, weights), shapes, optimiser, state);
+    }
+
+    /**
+     * Saves what {@code policy} trains: the full model, or under LoRA only the adapter in PEFT's format
+     * ({@link AdapterFiles}) with {@code baseModel} as its {@code base_model_name_or_path} (the base is the run's model,
+     * read again on resume), and the optimiser state of the trained arrays.
+     */
+    public static Path save(Path runDir, Path baseModel, TorchPolicy policy, AdamW.State optimiser, State state)
+            throws IOException {
+        if (policy.lora() == null) {
+            return save(runDir, baseModel, policy.config(), policy.exportWeights(), optimiser, state);
+        }
+        Map<String, Tensor> adapter = policy.exportAdapter();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        adapter.values().forEach(t -> shapes.put(t.name(), t.shape()));
+        AdapterFiles.Adapter a = new AdapterFiles.Adapter(policy.lora(), baseModel.toAbsolutePath().toString(), adapter);
+        return write(runDir, baseModel, tmp -> AdapterFiles.write(tmp, a), shapes, optimiser, state);
+    }
+
+    /**
+     * Puts {@code policy} and {@code adamW} back where checkpoint {@code dir} left them. A LoRA checkpoint needs a
+     * LoRA policy of the same rank and targets, a full one a full policy: the message names the mismatch.
+     */
+    public static void restore(Path dir, TorchPolicy policy, AdamW adamW) {
+        boolean adapter = AdapterFiles.isAdapter(dir);
+        if (adapter != (policy.lora() != null)) {
+            throw new IllegalArgumentException(dir + " holds " + (adapter ? "a LoRA adapter" : "a full model")
+                    + " but the run trains " + (policy.lora() != null ? "LoRA adapters (lora.r = " + policy.lora().r()
+                    + ")" : "every parameter (lora.r = 0)") + ": resume with the checkpoint's lora.* settings");
+        }
+        if (adapter) {
+            AdapterFiles.Adapter a = AdapterFiles.read(dir, policy.config());
+            if (a.config().r() != policy.lora().r() || !a.config().targets().equals(policy.lora().targets())) {
+                throw new IllegalArgumentException(dir.resolve(AdapterFiles.CONFIG) + ": r = " + a.config().r()
+                        + ", target_modules " + a.config().targets() + " differ from the run's lora.r = "
+                        + policy.lora().r() + ", lora.target_modules " + policy.lora().targets());
+            }
+            policy.loadAdapter(a.tensors());
+        } else {
+            policy.loadWeights(ModelDir.load(dir).weights());
+        }
+        adamW.importState(readOptimiser(dir), policy.trainable());
+    }
+
+    /** Writes the model part of a checkpoint into a directory. */
+    private interface ModelWriter {
+        void write(Path dir) throws IOException;
+    }
+
+    private static Path write(Path runDir, Path tokenizerDir, ModelWriter model, Map<String, long[]> shapes,
+                              AdamW.State optimiser, State state) throws IOException {
         Path root = runDir.resolve("checkpoints");
         Files.createDirectories(root);
         Path dir = root.resolve("step-" + state.step());
         Path tmp = root.resolve("step-" + state.step() + ".tmp");
         deleteTree(tmp);
-        ModelDir.save(tmp, config, weights);
+        model.write(tmp);
         ModelDir.copyTokenizer(tokenizerDir, tmp);
         List<Tensor> moments = new ArrayList<>();
         Map<String, String> steps = new LinkedHashMap<>();
         optimiser.expAvg().forEach((name, m) -> {
-            long[] shape = weights.get(name).shape();
+            long[] shape = shapes.get(name);
             moments.add(Tensor.of("exp_avg." + name, shape, m));
             moments.add(Tensor.of("exp_avg_sq." + name, shape, optimiser.expAvgSq().get(name)));
             steps.put("step." + name, Long.toString(optimiser.steps().get(name)));

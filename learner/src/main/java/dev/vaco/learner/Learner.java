@@ -169,7 +169,7 @@ public final class Learner {
                     gc.backward(r.loss());
                     lossValue = r.loss().getFloat();
                 }
-                Optimiser.Report rep = optimiser.step(policy.parameters(), lossValue);
+                Optimiser.Report rep = optimiser.step(policy.trainable(), lossValue);
                 loss += lossValue;
                 gradNorm += rep.gradNorm();
                 applied += rep.applied() ? 1 : 0;

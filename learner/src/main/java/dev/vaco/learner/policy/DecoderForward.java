@@ -8,6 +8,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.ndarray.types.SparseFormat;
+import dev.vaco.learner.lora.LoraTarget;
 import dev.vaco.model.ModelConfig;
 
 import java.util.List;
@@ -24,6 +25,9 @@ import java.util.List;
  * which belong to the parameters' manager) is registered with the {@code NDScope} that {@link TorchPolicy} opens
  * around each call and closed when it returns; autograd keeps its own references to what backward needs.
  *
+ * <p>LoRA ({@link LoraLayers}, when the policy has adapters): the low-rank terms of a fused group are added into the
+ * fused GEMM's output in place before it is split, so the frozen base keeps its one GEMM per group.
+ *
  * <p>Two fusions, both exact up to summation order: q/k/v and gate/up each run as one GEMM over weights
  * concatenated per step, and the attention scale 1/sqrt(hd) is folded into the query's rotary tables.
  *
@@ -39,9 +43,10 @@ final class DecoderForward {
     private final NDArray lmHead;              // [V, H]; the same array as embedTokens when tied
     private final PositionTables tables;
     private final NDArray rmsEps;              // 0-d fp32
+    private final LoraLayers adapters;         // LoRA on the linear layers, or null: the base alone
 
     DecoderForward(ModelConfig config, NDArray embedTokens, List<LayerParameters> layers, NDArray finalNorm,
-                   NDArray lmHead, PositionTables tables, NDArray rmsEps) {
+                   NDArray lmHead, PositionTables tables, NDArray rmsEps, LoraLayers adapters) {
         this.config = config;
         this.embedTokens = embedTokens;
         this.layers = List.copyOf(layers);
@@ -49,6 +54,7 @@ final class DecoderForward {
         this.lmHead = lmHead;
         this.tables = tables;
         this.rmsEps = rmsEps;
+        this.adapters = adapters;
     }
 
     /** tokens: int64 [B, T] in libtorch memory (embedding keeps it for backward). Returns logits [B, T, V]. */
@@ -64,12 +70,13 @@ final class DecoderForward {
         Rotary rotary = new Rotary(tables.queryCos(t), tables.querySin(t), tables.cos(t), tables.sin(t));
         NDArray mask = tables.causalMask(t);                              // [T, T]
         NDArray x = Embedding.embedding(tokens, embedTokens, SparseFormat.DENSE).singletonOrThrow(); // [B, T, H]
-        for (LayerParameters layer : layers) {
+        for (int l = 0; l < layers.size(); l++) {
+            LayerParameters layer = layers.get(l);
             NDArray h = rmsNorm(x, layer.inputNorm());                    // [B, T, H]
-            NDArray attn = attention(h, layer, b, t, rotary, mask);       // [B, T, H]
+            NDArray attn = attention(h, layer, l, b, t, rotary, mask);    // [B, T, H]
             x = x.add(attn);
             h = rmsNorm(x, layer.postNorm());                             // [B, T, H]
-            x = x.add(mlp(h, layer));                                     // [B, T, H]
+            x = x.add(mlp(h, layer, l));                                  // [B, T, H]
         }
         return rmsNorm(x, finalNorm);                                     // [B, T, H]
     }
@@ -84,13 +91,14 @@ final class DecoderForward {
     /** [T, 1, hd] tables; the query pair carries the attention scale 1/sqrt(hd) (see PositionTables). */
     private record Rotary(NDArray cosQ, NDArray sinQ, NDArray cosK, NDArray sinK) {}
 
-    private NDArray attention(NDArray h, LayerParameters p, int b, int t, Rotary rotary, NDArray mask) {
+    private NDArray attention(NDArray h, LayerParameters p, int l, int b, int t, Rotary rotary, NDArray mask) {
         int nh = config.numAttentionHeads(), kvh = config.numKeyValueHeads(), hd = config.headDim();
         int r = nh / kvh;
         // One GEMM for q, k and v: the three weights are concatenated along the output axis for this step (a copy
         // of (NH+2KVH)*hd*H floats, small next to the GEMM), and autograd splits the gradient back per weight.
-        NDArray qkv = linear(h, cat(p.qProj(), p.kProj(), p.vProj()),                  // [B, T, (NH+2KVH)*hd]
-                p.qBias() == null ? null : cat(p.qBias(), p.kBias(), p.vBias()));
+        NDArray qkv = adapt(linear(h, cat(p.qProj(), p.kProj(), p.vProj()),           // [B, T, (NH+2KVH)*hd]
+                p.qBias() == null ? null : cat(p.qBias(), p.kBias(), p.vBias())), h, l,
+                LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ);
         NDList parts = qkv.split(new long[] {(long) nh * hd, (long) (nh + kvh) * hd}, 2);
         NDArray q = parts.get(0).reshape(b, t, nh, hd);                     // [B, T, NH*hd] -> [B, T, NH, hd]
         NDArray k = parts.get(1).reshape(b, t, kvh, hd);                    // [B, T, KVH*hd] -> [B, T, KVH, hd]
@@ -110,18 +118,23 @@ final class DecoderForward {
                 .reshape(b, nh, t, hd)                                      // [B, NH, T, hd]
                 .transpose(0, 2, 1, 3)                                      // [B, T, NH, hd]
                 .reshape(b, t, nh * hd);                                    // [B, T, NH*hd]
-        return linear(ctx, p.oProj(), p.oBias());                           // [B, T, H]
+        return adapt(linear(ctx, p.oProj(), p.oBias()), ctx, l, LoraTarget.O_PROJ); // [B, T, H]
     }
 
     /** LlamaMLP: {@code down(silu(gate(x)) * up(x))}, silu(g) = g * sigmoid(g). */
-    private NDArray mlp(NDArray h, LayerParameters p) {
+    private NDArray mlp(NDArray h, LayerParameters p, int l) {
         int i = config.intermediateSize();
-        NDList gateUp = linear(h, cat(p.gateProj(), p.upProj()), null)      // [B, T, 2I], one GEMM as for qkv
-                .split(new long[] {i}, 2);
+        NDList gateUp = adapt(linear(h, cat(p.gateProj(), p.upProj()), null), h, l, // [B, T, 2I], one GEMM as for qkv
+                LoraTarget.GATE_PROJ, LoraTarget.UP_PROJ).split(new long[] {i}, 2);
         NDArray gate = gateUp.get(0);                                       // [B, T, I]
         NDArray up = gateUp.get(1);                                         // [B, T, I]
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);           // [B, T, I]
-        return linear(act, p.downProj(), null);                             // [B, T, H]
+        return adapt(linear(act, p.downProj(), null), act, l, LoraTarget.DOWN_PROJ); // [B, T, H]
+    }
+
+    /** A (fused) linear output {@code y} of input {@code x} with the LoRA terms of {@code group}, in place. */
+    private NDArray adapt(NDArray y, NDArray x, int layer, LoraTarget... group) {
+        return adapters == null ? y : adapters.adaptInPlace(y, x, layer, group);
     }
 
     /** Concatenation along axis 0 (the output axis of [out, in] weights, or of biases). */

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.vaco.learner.lora.LoraConfig;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
@@ -27,7 +28,11 @@ import java.util.function.Supplier;
  * The policy being trained: a Llama / Qwen2 decoder whose parameters are DJL (libtorch) arrays named as in Hugging
  * Face checkpoints, with a forward pass numerically equal to {@code transformers}' eager implementation.
  *
- * <p>Gradients: every parameter has {@code requiresGradient}; run the forward inside the JVM's one
+ * <p>LoRA ({@link #create(ModelConfig, Weights, LoraConfig, long)} with {@code lora.r > 0}): the base parameters are
+ * frozen and the adapters' A and B ({@link #trainable()}) are all that requires gradients; {@link #exportWeights()}
+ * merges them in, {@link #exportAdapter()} gives them in PEFT's names, {@link #withoutAdapter()} is the base alone.
+ *
+ * <p>Gradients: every trainable array has {@code requiresGradient}; run the forward inside the JVM's one
  * {@code GradientCollector} and call {@code backward} on a scalar. Gradients accumulate across backward calls until
  * {@link #zeroGradients()} (DJL never zeroes them). A tied model has one {@code model.embed_tokens.weight} array used
  * by the embedding and as {@code lm_head}, so it receives the gradients of both uses.
@@ -45,25 +50,37 @@ public final class TorchPolicy implements AutoCloseable {
     private final Map<String, NDArray> parameters; // HF name -> parameter, in ModelConfig.tensorShapes() order
     private final PositionTables tables;
     private final DecoderForward forward;
+    private final LoraLayers adapters;   // null: every parameter is trained
+    private final boolean view;          // withoutAdapter(): shares the owner's arrays, closes nothing
     private boolean closed;
 
-    private TorchPolicy(ModelConfig config, NDManager manager, Map<String, NDArray> parameters) {
+    private TorchPolicy(ModelConfig config, NDManager manager, Map<String, NDArray> parameters, PositionTables tables,
+                        LoraLayers adapters, boolean view) {
         this.config = config;
         this.manager = manager;
         this.parameters = Collections.unmodifiableMap(parameters);
-        this.tables = new PositionTables(manager, config.ropeInverseFrequencies(), config.maxPositionEmbeddings(),
-                (float) (1.0 / Math.sqrt(config.headDim())));
+        this.tables = tables;
+        this.adapters = adapters;
+        this.view = view;
         NDArray eps = NativeArrays.keep(NativeArrays.scalar(manager, config.rmsNormEps()));
         List<LayerParameters> layers = new ArrayList<>();
         for (int l = 0; l < config.numHiddenLayers(); l++) layers.add(LayerParameters.of(parameters, config, l));
         NDArray embed = parameters.get("model.embed_tokens.weight");
         NDArray lmHead = config.tieWordEmbeddings() ? embed : parameters.get("lm_head.weight");
         this.forward = new DecoderForward(config, embed, layers, parameters.get("model.norm.weight"), lmHead, tables,
-                eps);
+                eps, adapters);
     }
 
     /** A policy with its own copy of {@code weights} (checked against {@code config}), every parameter trainable. */
     public static TorchPolicy create(ModelConfig config, Weights weights) {
+        return create(config, weights, LoraConfig.defaults(), 0);
+    }
+
+    /**
+     * A policy with its own copy of {@code weights}; with {@code lora} enabled the base is frozen (no gradient, no
+     * optimiser state) and fresh adapters, A drawn from {@code seed}, are the only trainable arrays.
+     */
+    public static TorchPolicy create(ModelConfig config, Weights weights, LoraConfig lora, long seed) {
         Weights checked = Weights.validated(config, weights.asMap(), "TorchPolicy.create");
         NDManager manager = Engines.pytorch().newBaseManager();
         try {
@@ -71,14 +88,26 @@ public final class TorchPolicy implements AutoCloseable {
             for (Tensor t : checked.tensors()) {
                 NDArray p = NativeArrays.keep(NativeArrays.floats(manager, t.data(), new Shape(t.shape())));
                 p.setName(t.name());
-                p.setRequiresGradient(true);
+                p.setRequiresGradient(!lora.enabled());
                 params.put(t.name(), p);
             }
-            return new TorchPolicy(config, manager, params);
+            LoraLayers adapters = lora.enabled() ? LoraLayers.create(manager, config, lora, seed) : null;
+            PositionTables tables = new PositionTables(manager, config.ropeInverseFrequencies(),
+                    config.maxPositionEmbeddings(), (float) (1.0 / Math.sqrt(config.headDim())));
+            return new TorchPolicy(config, manager, params, tables, adapters, false);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * The base alone, adapters off, sharing this policy's arrays (PEFT's {@code disable_adapter()}): the KL reference of
+     * a LoRA run without a second copy of the model. Valid while this policy is open; closing it frees nothing.
+     */
+    public TorchPolicy withoutAdapter() {
+        ensureOpen();
+        return new TorchPolicy(config, manager, parameters, tables, null, true);
     }
 
     public ModelConfig config() {
@@ -90,8 +119,23 @@ public final class TorchPolicy implements AutoCloseable {
         return parameters;
     }
 
+    /**
+     * What the optimiser updates: the adapters' A and B by PEFT name under LoRA, else {@link #parameters()}. Only
+     * these require gradients.
+     */
+    public Map<String, NDArray> trainable() {
+        return adapters != null ? adapters.parameters() : parameters;
+    }
+
+    /** The LoRA settings, or null when every parameter is trained. */
+    public LoraConfig lora() {
+        return adapters == null ? null : adapters.config();
+    }
+
+    /** A base parameter by HF name or an adapter array by PEFT name. */
     public NDArray parameter(String name) {
         NDArray p = parameters.get(name);
+        if (p == null && adapters != null) p = adapters.parameters().get(name);
         if (p == null) throw new IllegalArgumentException("no parameter named '" + name + "'");
         return p;
     }
@@ -103,18 +147,58 @@ public final class TorchPolicy implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------- weights
 
-    /** A copy of the current parameters as {@link Tensor}s with HF names (for safetensors and the inference server). */
+    /**
+     * A copy of the current parameters as {@link Tensor}s with HF names (for safetensors and the inference server).
+     * Under LoRA the adapters are merged in ({@code W + scaling * B A}, PEFT's {@code merge_and_unload}): a full model
+     * any server takes as it is.
+     */
     public Weights exportWeights() {
         ensureOpen();
         Map<String, Tensor> out = new LinkedHashMap<>();
-        for (var e : parameters.entrySet()) {
-            NDArray p = e.getValue();
-            Tensor t = Tensor.zeros(e.getKey(), p.getShape().getShape());
-            ByteBuffer bytes = p.toByteBuffer().order(ByteOrder.nativeOrder());
-            t.data().put(bytes.asFloatBuffer()).flip();
-            out.put(e.getKey(), t);
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager scratch = manager.newSubManager()) {
+            for (var e : parameters.entrySet()) {
+                NDArray p = e.getValue();
+                NDArray delta = adapters == null ? null : adapters.delta(e.getKey());
+                if (delta != null) {
+                    delta.attach(scratch);
+                    p = p.add(delta);
+                    p.attach(scratch);
+                }
+                Tensor t = Tensor.zeros(e.getKey(), p.getShape().getShape());
+                ByteBuffer bytes = p.toByteBuffer().order(ByteOrder.nativeOrder());
+                t.data().put(bytes.asFloatBuffer()).flip();
+                out.put(e.getKey(), t);
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
         }
         return Weights.validated(config, out, "TorchPolicy.exportWeights");
+    }
+
+    /** The adapters' A and B by PEFT name, fp32 copies ({@code adapter_model.safetensors}). LoRA policies only. */
+    public Map<String, Tensor> exportAdapter() {
+        ensureOpen();
+        return requireAdapters().export();
+    }
+
+    /** Overwrites A and B in place (resume, or an adapter read from files); every PEFT name with its shape. */
+    public void loadAdapter(Map<String, Tensor> tensors) {
+        ensureOpen();
+        LoraLayers a = requireAdapters();
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager scratch = manager.newSubManager()) {
+            a.load(tensors, scratch);
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    private LoraLayers requireAdapters() {
+        if (adapters == null) throw new IllegalStateException("this policy has no LoRA adapters (lora.r = 0)");
+        return adapters;
     }
 
     /**
@@ -224,10 +308,10 @@ public final class TorchPolicy implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------- gradients
 
-    /** Sets every parameter's gradient to zero (libtorch {@code grad.zero_()}); call before each backward. */
+    /** Sets every trainable array's gradient to zero (libtorch {@code grad.zero_()}); call before each backward. */
     public void zeroGradients() {
         ensureOpen();
-        for (NDArray p : parameters.values()) JniUtils.zeroGrad((PtNDArray) p);
+        for (NDArray p : trainable().values()) JniUtils.zeroGrad((PtNDArray) p);
     }
 
     /** The gradient of one parameter as a new fp32 copy in {@code into}'s memory (zeros before any backward). */
@@ -247,6 +331,7 @@ public final class TorchPolicy implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        if (view) return;
         tables.close();
         manager.close();
     }

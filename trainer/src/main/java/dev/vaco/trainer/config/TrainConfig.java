@@ -1,6 +1,7 @@
 package dev.vaco.trainer.config;
 
 import dev.vaco.fleet.ClusterConfig;
+import dev.vaco.learner.lora.LoraConfig;
 import dev.vaco.learner.optim.OptimConfig;
 import dev.vaco.learner.objective.ObjectiveConfig;
 import static dev.vaco.learner.config.ConfigException.require;
@@ -12,6 +13,7 @@ import static dev.vaco.learner.config.ConfigException.require;
 public record TrainConfig(
         ObjectiveConfig objective,
         OptimConfig optim,
+        LoraConfig lora,
         RolloutConfig rollout,
         SftConfig sft,
         RunConfig run,
@@ -21,6 +23,7 @@ public record TrainConfig(
     public TrainConfig {
         require(objective != null, "objective", "a section", null);
         require(optim != null, "optim", "a section", null);
+        require(lora != null, "lora", "a section", null);
         require(rollout != null, "rollout", "a section", null);
         require(sft != null, "sft", "a section", null);
         require(run != null, "run", "a section", null);
@@ -31,7 +34,8 @@ public record TrainConfig(
     }
 
     public static TrainConfig defaults() {
-        return new TrainConfig(ObjectiveConfig.defaults(), OptimConfig.defaults(), RolloutConfig.defaults(),
+        return new TrainConfig(ObjectiveConfig.defaults(), OptimConfig.defaults(), LoraConfig.defaults(),
+                RolloutConfig.defaults(),
                 SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults(), ClusterConfig.defaults());
     }
 }

@@ -98,7 +98,7 @@ public final class RlTrainer {
         try (Tokenizer tok = Tokenizer.load(modelDir);
              Verifier verifier = new Verifier(VerifierConfig.strictDefaults());
              NDManager root = Engines.pytorch().newBaseManager();
-             TorchPolicy policy = LearnerSetup.policy(model);
+             TorchPolicy policy = LearnerSetup.policy(cfg, model);
              Optimiser optimiser = Optimiser.from(root, cfg.optim(), cfg.run().steps(),
                      cfg.rollout().updatesPerBatch() * cfg.optim().minibatches());
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
@@ -200,8 +200,7 @@ public final class RlTrainer {
             if (resume && ckpt == null) out.println("--resume: no checkpoint in " + runDir + ", starting fresh");
             if (ckpt == null) return false;
             Checkpoint.State s = Checkpoint.readState(ckpt);
-            policy.loadWeights(ModelDir.load(ckpt).weights());
-            optimiser.adamW().importState(Checkpoint.readOptimiser(ckpt), policy.parameters());
+            Checkpoint.restore(ckpt, policy, optimiser.adamW());
             optimiser.restoreAppliedSteps(s.optimiserSteps());
             step = s.step();
             sftConsumed = s.extra().path("sft_consumed").asLong();
@@ -376,7 +375,7 @@ public final class RlTrainer {
         void checkpoint() throws IOException {
             ObjectNode extra = JsonNodeFactory.instance.objectNode().put("base", base).put("sft_consumed", sftConsumed)
                     .put("next_group", nextGroup);
-            Checkpoint.save(runDir, modelDir, model.config(), policy.exportWeights(), optimiser.adamW().exportState(),
+            Checkpoint.save(runDir, modelDir, policy, optimiser.adamW().exportState(),
                     new Checkpoint.State(step, base + step, optimiser.appliedSteps(), extra));
         }
 
@@ -411,13 +410,9 @@ public final class RlTrainer {
                     tr[2] / Math.max(1, tr[0]), gen[2] / Math.max(1, gen[0]));
         }
 
-        /** The trained model with the starting model's tokenizer, under {@code final-model/}. */
+        /** The trained model (or LoRA adapter) with the starting model's tokenizer ({@link LearnerSetup#exportFinal}). */
         Path exportFinalModel() throws IOException {
-            Path finalModel = runDir.resolve("final-model");
-            Checkpoint.deleteTree(finalModel);
-            ModelDir.save(finalModel, model.config(), policy.exportWeights());
-            ModelDir.copyTokenizer(modelDir, finalModel);
-            return finalModel;
+            return LearnerSetup.exportFinal(cfg, modelDir, model, policy, runDir);
         }
 
         double seconds() {

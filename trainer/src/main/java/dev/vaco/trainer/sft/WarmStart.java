@@ -65,7 +65,7 @@ public final class WarmStart {
                         gc.backward(loss);
                         lossValue = loss.getFloat();
                     }
-                    opt.step(policy.parameters(), lossValue);
+                    opt.step(policy.trainable(), lossValue);
                 }
                 last = lossValue;
                 smoothed = Double.isNaN(smoothed) ? lossValue : 0.95 * smoothed + 0.05 * lossValue;

@@ -68,7 +68,8 @@ class RlTrainerTest {
                 new PrintStream(new ByteArrayOutputStream(), true)).run(resume);
     }
 
-    private List<JsonNode> steps(Path run) throws Exception {
+    /** The step records of a run's metrics.jsonl. */
+    static List<JsonNode> steps(Path run) throws Exception {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
