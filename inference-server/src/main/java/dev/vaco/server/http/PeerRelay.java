@@ -22,6 +22,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +42,13 @@ import java.util.concurrent.Executors;
  */
 final class PeerRelay {
     static final Duration LONG_POLL = Duration.ofSeconds(60);
+    /**
+     * A fetch asks a source to wait this long for a chunk ({@code ?wait_ms=}) and asks again while the source answers
+     * "not yet" (504), up to {@link #LONG_POLL}; a source that answers nothing within {@code POLL + SILENT} is taken
+     * for frozen (SIGSTOP, a hung machine) and the next source is asked. One long wait instead would hold a whole chain
+     * for 75 s behind one frozen server.
+     */
+    static final Duration POLL = Duration.ofSeconds(2), SILENT = Duration.ofSeconds(8);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final InferenceServer server;
@@ -136,22 +144,23 @@ final class PeerRelay {
         return n;
     }
 
-    /** GET /v1/weights/chunks/{version}/{index}: the chunk once here (404 after {@link #LONG_POLL}, 410 if released). */
+    /** GET /v1/weights/chunks/{version}/{index}: the chunk once here (504 after {@code ?wait_ms=}, 410 if released). */
     void serveChunk(RoutingContext ctx) {
         if (!server.authorized(ctx)) return;
-        long version;
+        long version, waitMs;
         int index;
         try {
             version = pathNumber(ctx, "version");
             index = (int) Math.min(Integer.MAX_VALUE, pathNumber(ctx, "index"));
+            waitMs = waitMillis(ctx.request().getParam("wait_ms"));
         } catch (InvalidRequestException e) {
             HttpErrors.fail(ctx, e, server.metricsRegistry());
             return;
         }
         Context context = ctx.vertx().getOrCreateContext();
         Promise<byte[]> chunk = Promise.promise();
-        long timer = ctx.vertx().setTimer(LONG_POLL.toMillis(), id -> chunk.tryFail(new InvalidRequestException(504, "index",
-                "chunk " + index + " of version " + version + " did not arrive here within " + LONG_POLL.toSeconds() + " s")));
+        long timer = ctx.vertx().setTimer(Math.max(1, waitMs), id -> chunk.tryFail(new InvalidRequestException(504, "index",
+                "chunk " + index + " of version " + version + " did not arrive here within " + waitMs + " ms")));
         CompletableFuture<byte[]> f = store.chunk(version, index);
         f.whenComplete((b, t) -> context.runOnContext(v -> {
             if (t != null) chunk.tryFail(t); else chunk.tryComplete(b);
@@ -161,6 +170,18 @@ final class PeerRelay {
             if (t instanceof ChunkStore.Gone) HttpErrors.send(ctx, 410, "invalid_request_error", t.getMessage(), "version");
             else HttpErrors.fail(ctx, t, server.metricsRegistry());
         });
+    }
+
+    /** {@code ?wait_ms=}: how long to wait for a chunk not here yet, at most {@link #LONG_POLL} (the default). */
+    private static long waitMillis(String w) {
+        if (w == null) return LONG_POLL.toMillis();
+        try {
+            long ms = Long.parseLong(w);
+            if (ms >= 0 && ms <= LONG_POLL.toMillis()) return ms;
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InvalidRequestException("wait_ms", "wait_ms must be an integer in [0, " + LONG_POLL.toMillis() + "], found '" + w + "'");
     }
 
     private static long pathNumber(RoutingContext ctx, String name) {
@@ -231,16 +252,16 @@ final class PeerRelay {
      */
     private List<byte[]> pull(WeightManifest m, List<URI> sources) {
         List<byte[]> chunks = new ArrayList<>();
+        Set<URI> silent = new HashSet<>(); // answered nothing once: not asked again during this fetch
         for (int i = 0; i < m.chunks(); i++) {
             byte[] got = null;
             List<String> why = new ArrayList<>();
             boolean timedOut = true;
             for (URI src : sources) {
                 String refused;
+                if (silent.contains(src)) continue;
                 try {
-                    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(src + "/v1/weights/chunks/" + m.version() + "/" + i))
-                            .header("Authorization", "Bearer " + token).timeout(LONG_POLL.plusSeconds(15)).GET().build(),
-                            HttpResponse.BodyHandlers.ofByteArray());
+                    HttpResponse<byte[]> r = poll(src, m.version(), i);
                     byte[] b = r.body();
                     if (r.statusCode() != 200) refused = "HTTP " + r.statusCode();
                     else if (b.length != m.chunkLength(i)) refused = b.length + " bytes, expected " + m.chunkLength(i);
@@ -249,7 +270,8 @@ final class PeerRelay {
                     timedOut &= r.statusCode() == 504;
                     if (refused == null) got = b;
                 } catch (HttpTimeoutException e) {
-                    refused = "no answer within " + LONG_POLL.plusSeconds(15).toSeconds() + " s";
+                    silent.add(src);
+                    refused = "no answer within " + POLL.plus(SILENT).toSeconds() + " s (frozen?)";
                 } catch (IOException e) {
                     refused = e.toString();
                     timedOut = false;
@@ -268,6 +290,20 @@ final class PeerRelay {
             chunks.add(got);
         }
         return chunks;
+    }
+
+    /**
+     * Chunk {@code i} from {@code src}, asking again while it answers "not yet" (504) for up to {@link #LONG_POLL};
+     * the last answer is returned. Throws {@link HttpTimeoutException} when {@code src} answers nothing at all.
+     */
+    private HttpResponse<byte[]> poll(URI src, long version, int i) throws IOException, InterruptedException {
+        long end = System.nanoTime() + LONG_POLL.toNanos();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(src + "/v1/weights/chunks/" + version + "/" + i + "?wait_ms="
+                + POLL.toMillis())).header("Authorization", "Bearer " + token).timeout(POLL.plus(SILENT)).GET().build();
+        while (true) {
+            HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 504 || System.nanoTime() > end) return r;
+        }
     }
 
     void close() {

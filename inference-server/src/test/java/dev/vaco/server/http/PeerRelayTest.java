@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -133,6 +137,43 @@ class PeerRelayTest {
         HttpResponse<String> gone = send(HttpRequest.newBuilder(url(s1.port()).resolve("/v1/weights/chunks/" + v + "/0"))
                 .header("Authorization", "Bearer " + TOKEN).GET());
         assertRefused(gone, 410, "version");
+    }
+
+    /**
+     * A frozen source (SIGSTOP: it accepts connections and answers nothing) is given up after one poll's silence and
+     * not asked again during that fetch: the chain goes on from the next source instead of waiting out a long poll on
+     * every chunk.
+     */
+    @Test
+    void aSilentSourceIsSkippedAfterOneUnansweredPoll() throws Exception {
+        Server s0 = start(model), s1 = start(model);
+        long v = s0.engine().liveVersion() + 1;
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        try (WeightImage image = image(); ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread accept = new Thread(() -> {
+                try {
+                    while (true) held.add(frozen.accept()); // read nothing, answer nothing
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            accept.setDaemon(true);
+            accept.start();
+            WeightManifest m = image.manifest(v, CHUNK);
+            client(s0).putImage(image, v, false, m);
+            long t0 = System.nanoTime();
+            client(s1).fetchWeights(m, List.of(url(frozen.getLocalPort()), url(s0.port())), false);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(client(s1).versions().staged()).containsExactly(v);
+            assertThat(held).as("the frozen source was asked once, for the first chunk only").hasSize(1);
+            // one silent poll (POLL + SILENT = 10 s) and the rest from s0; a long poll per chunk would take minutes
+            assertThat(seconds).isLessThan(PeerRelay.POLL.plus(PeerRelay.SILENT).toSeconds() + 30);
+        } finally {
+            for (Socket s : held) s.close();
+        }
+        HttpResponse<String> bad = send(HttpRequest.newBuilder(url(s0.port()).resolve("/v1/weights/chunks/" + v + "/0?wait_ms=x"))
+                .header("Authorization", "Bearer " + TOKEN).GET());
+        assertRefused(bad, 400, "wait_ms");
     }
 
     @Test
