@@ -21,8 +21,8 @@ import java.util.Set;
 /**
  * One policy version on ONNX Runtime: the {@link LlamaGraph} of a config with one set of weights, as one session.
  * A new set of weights is a new {@code OrtPolicy} (session creation takes milliseconds, see docs/bench/ort.md);
- * the old one keeps working until closed. The weights' buffers are used in place and must not change while the
- * policy is open (pass {@link Weights#copy()} if the caller keeps training them).
+ * the old one keeps working until closed. ONNX Runtime copies the weights when the session is created
+ * ({@link SessionWeights}): the policy keeps no reference to them, and the caller may change or drop them afterwards.
  *
  * <p>Legend: B rows, T tokens, V vocab, Cap KV capacity. {@code run()} is thread-safe in ORT, but a {@link KvCache}
  * belongs to one thread.
@@ -32,15 +32,15 @@ public final class OrtPolicy implements AutoCloseable {
     private static final Set<String> LOGITS_ONLY = Set.of(LlamaGraph.LOGITS);
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final ModelConfig config;
-    private final SessionWeights initializers;
     private final OrtSession session;
     private final long creationNanos;
+    private final long packNanos;
 
-    private OrtPolicy(ModelConfig config, SessionWeights initializers, OrtSession session, long creationNanos) {
+    private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos) {
         this.config = config;
-        this.initializers = initializers;
         this.session = session;
         this.creationNanos = creationNanos;
+        this.packNanos = packNanos;
     }
 
     public static OrtPolicy create(ModelConfig config, Weights weights) {
@@ -66,6 +66,7 @@ public final class OrtPolicy implements AutoCloseable {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         byte[] model = LlamaGraph.build(config, options.graph()).toByteArray();
         SessionWeights init = null;
+        // ORT has copied the initializers once the session exists: the tensors over the caller's buffers go at once
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             init = new SessionWeights(env, config, weights, options.graph());
             so.setIntraOpNumThreads(options.intraOpThreads());
@@ -76,13 +77,11 @@ public final class OrtPolicy implements AutoCloseable {
             so.addExternalInitializers(init.initializers());
             tuning.apply(so);
             OrtSession session = env.createSession(model, so);
-            return new OrtPolicy(config, init, session, System.nanoTime() - t0);
+            return new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos);
         } catch (OrtException e) {
-            if (init != null) init.close();
             throw new IllegalStateException("ONNX Runtime refused the " + config.modelType() + " graph: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
+        } finally {
             if (init != null) init.close();
-            throw e;
         }
     }
 
@@ -103,7 +102,7 @@ public final class OrtPolicy implements AutoCloseable {
     public long creationNanos() { return creationNanos; }
 
     /** Part of {@link #creationNanos()} spent concatenating q/k/v weights (0 when the graph is not packed). */
-    public long packNanos() { return initializers.packNanos; }
+    public long packNanos() { return packNanos; }
 
     /** A cache shaped for this model: [Bmax, KVH, Cap, hd] per layer for K and V. */
     public KvCache newCache(int maxRows, int capacity) {
@@ -317,8 +316,6 @@ public final class OrtPolicy implements AutoCloseable {
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing the ORT session failed", e);
-        } finally {
-            initializers.close();
         }
     }
 }

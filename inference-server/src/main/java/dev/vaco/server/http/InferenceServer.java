@@ -97,6 +97,8 @@ public final class InferenceServer extends VerticleBase {
     }
 
     private static final long MAX_JSON_BYTES = 8L << 20;
+    /** Models whose fp32 weights reach this size get a collection after each push (see {@link #install}). */
+    private static final long COLLECT_AFTER_BYTES = 256L << 20;
 
     private final Settings settings;
     private final GenerationEngine engine;
@@ -293,12 +295,17 @@ public final class InferenceServer extends VerticleBase {
      */
     void install(RoutingContext ctx, long version, boolean activate, Upload up) {
         blocking(ctx, () -> {
+            double seconds;
             try {
-                Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
-                return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
+                seconds = installParsed(version, activate, up);
             } finally {
                 up.discard();
             }
+            // The parsed tensors are garbage once the session exists (ORT copied them, SessionWeights): collect them
+            // now rather than when direct memory runs out, so a large model's staged version does not cost its
+            // weights twice. One full collection per large push (tens of ms); small models skip it.
+            if (engine.config().parameterCount() * 4 >= COLLECT_AFTER_BYTES) System.gc();
+            return seconds;
         }).onSuccess(seconds -> {
             if (activate) relay.store().releaseUpTo(version);
             ctx.json(versions().put("version", version).put("live", activate).put("swap_seconds", seconds));
@@ -306,6 +313,11 @@ public final class InferenceServer extends VerticleBase {
             relay.store().release(version);
             metrics.weightUpdatesRejected.increment();
         });
+    }
+
+    private double installParsed(long version, boolean activate, Upload up) throws Exception {
+        Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
+        return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
     }
 
     /** {@code ?activate=}: absent or true = live at once (the behaviour before staging existed), false = staged. */
