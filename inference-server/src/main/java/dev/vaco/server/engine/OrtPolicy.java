@@ -21,8 +21,10 @@ import java.util.Set;
 /**
  * One policy version on ONNX Runtime: the {@link LlamaGraph} of a config with one set of weights, as one session.
  * A new set of weights is a new {@code OrtPolicy} (session creation takes milliseconds, see docs/bench/ort.md);
- * the old one keeps working until closed. ONNX Runtime copies the weights when the session is created
- * ({@link SessionWeights}): the policy keeps no reference to them, and the caller may change or drop them afterwards.
+ * the old one keeps working until closed. With {@link PolicyOptions#prepack()} (the default) ONNX Runtime copies the
+ * weights when the session is created ({@link SessionWeights}): the policy keeps no reference to them, and the caller
+ * may change or drop them afterwards. Without it the session reads them in place: they must not change while the
+ * policy is open (pass {@link Weights#copy()} if the caller keeps training them).
  *
  * <p>Legend: B rows, T tokens, V vocab, Cap KV capacity. {@code run()} is thread-safe in ORT, but a {@link KvCache}
  * belongs to one thread.
@@ -35,12 +37,15 @@ public final class OrtPolicy implements AutoCloseable {
     private final OrtSession session;
     private final long creationNanos;
     private final long packNanos;
+    /** The weights the session reads in place ({@link PolicyOptions#prepack()} off), else null: ORT copied them. */
+    private final SessionWeights inPlace;
 
-    private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos) {
+    private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos, SessionWeights inPlace) {
         this.config = config;
         this.session = session;
         this.creationNanos = creationNanos;
         this.packNanos = packNanos;
+        this.inPlace = inPlace;
     }
 
     public static OrtPolicy create(ModelConfig config, Weights weights) {
@@ -66,7 +71,7 @@ public final class OrtPolicy implements AutoCloseable {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         byte[] model = LlamaGraph.build(config, options.graph()).toByteArray();
         SessionWeights init = null;
-        // ORT has copied the initializers once the session exists: the tensors over the caller's buffers go at once
+        boolean inPlace = !options.prepack();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             init = new SessionWeights(env, config, weights, options.graph());
             so.setIntraOpNumThreads(options.intraOpThreads());
@@ -74,14 +79,24 @@ public final class OrtPolicy implements AutoCloseable {
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
-            so.addExternalInitializers(init.initializers());
+            if (inPlace) {
+                // shared initializers: the session reads these buffers for its whole life, and packs no copy of them
+                so.addConfigEntry("session.disable_prepacking", "1");
+                for (var e : init.initializers().entrySet()) so.addInitializer(e.getKey(), e.getValue());
+            } else {
+                so.addExternalInitializers(init.initializers()); // copied by ORT during createSession
+            }
             tuning.apply(so);
             OrtSession session = env.createSession(model, so);
-            return new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos);
+            OrtPolicy p = new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos, inPlace ? init : null);
+            if (!inPlace) init.close(); // ORT has its own copy: the tensors over the caller's buffers go at once
+            return p;
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime refused the " + config.modelType() + " graph: " + e.getMessage(), e);
-        } finally {
             if (init != null) init.close();
+            throw new IllegalStateException("ONNX Runtime refused the " + config.modelType() + " graph: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (init != null) init.close();
+            throw e;
         }
     }
 
@@ -316,6 +331,8 @@ public final class OrtPolicy implements AutoCloseable {
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing the ORT session failed", e);
+        } finally {
+            if (inPlace != null) inPlace.close();
         }
     }
 }

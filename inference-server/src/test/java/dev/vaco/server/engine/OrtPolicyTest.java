@@ -50,6 +50,21 @@ class OrtPolicyTest {
         }
     }
 
+    /** Without prepacking the session reads the caller's buffers in place: same function, and it follows them. */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void inPlaceWeightsWithoutPrepackMatchNaiveReference(ModelConfig c) {
+        Weights w = OrtTestModels.weights(c, 11);
+        int[] tokens = OrtTestModels.tokens(c, 23, 5);
+        double[][] expected = new NaiveLlama(c, w).logits(tokens);
+        try (OrtPolicy p = OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withPrepack(false))) {
+            assertThat(maxAbsDiff(p.logits(tokens), expected)).as("max |ort - reference|").isLessThan(ORACLE_TOL);
+            // in place: a weight changed after creation is what the session reads (no copy was made)
+            w.get("model.norm.weight").data().put(0, 1e6f);
+            assertThat(maxAbsDiff(p.logits(tokens), expected)).isGreaterThan(1.0);
+        }
+    }
+
     /**
      * OrtPolicy closes its tensors over the caller's buffers once the session exists and keeps no reference to the
      * weights, which is safe only because ONNX Runtime copies external initializers at session creation: if a new ORT
