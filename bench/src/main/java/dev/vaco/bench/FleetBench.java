@@ -37,8 +37,6 @@ import java.util.concurrent.CompletionException;
  * </pre>
  */
 public final class FleetBench {
-    /** The server JVMs' glibc mmap threshold (the `vaco` launcher's default); a value in the environment wins. */
-    static final String MALLOC_MMAP_THRESHOLD = "131072";
     static final Path QWEN3_TOKENIZER = Path.of("/work/shared/models/qwen3-tokenizer");
 
     private FleetBench() {}
@@ -231,8 +229,6 @@ public final class FleetBench {
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + direct, "-cp", System.getProperty("java.class.path"),
                 FleetBench.class.getName(), "serve", dir.toString(), Long.toString(maxWeightBytes), Boolean.toString(prepack))
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
-        // as the `vaco` launcher sets it: without it a 0.5B server's freed tensors stay in malloc arenas (+1.5 GB a version)
-        pb.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", MALLOC_MMAP_THRESHOLD);
         return pb.start();
     }
 
