@@ -7,9 +7,9 @@ import com.sun.jna.Native;
  * Gives freed native memory back to the OS. glibc's malloc raises its mmap threshold to the largest block freed (up to
  * 32 MB), after which ONNX Runtime's and the direct buffers' tensors (a 0.5B layer's matmul weight is 17 MB) come from
  * malloc arenas that keep freed pages: a 0.5B server grew by ~1.5 GB per pushed version, to 18.8 GB. A fixed threshold
- * ({@code MALLOC_MMAP_THRESHOLD_}) stops that but made every decode step map and fault in fresh pages (25M, batch 16:
- * 341 against 1,424 tokens/s); {@code malloc_trim} after a version change releases the free pages instead and leaves
- * decoding alone (BENCHMARKS.md "Per-session memory"). Elsewhere than glibc it does nothing.
+ * ({@code MALLOC_MMAP_THRESHOLD_}) stops that but looked costly for decoding (25M, batch 16: 341 against 749-1,424
+ * tokens/s in one noisy run); {@code malloc_trim} after a version change releases the free pages instead and leaves
+ * the decode path alone (BENCHMARKS.md "Per-session memory"). Elsewhere than glibc it does nothing.
  */
 public final class NativeMemory {
     private interface LibC extends Library {
