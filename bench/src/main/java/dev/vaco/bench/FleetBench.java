@@ -41,10 +41,11 @@ public final class FleetBench {
 
     private FleetBench() {}
 
-    /** A server JVM: {@code serve DIR MAX_WEIGHT_BYTES}; prints its port, exits when its stdin closes. */
+    /** A server JVM: {@code serve DIR MAX_WEIGHT_BYTES PREPACK}; prints its port, exits when its stdin closes. */
     private static void serve(String[] args) throws Exception {
+        PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(1).withPrepack(Boolean.parseBoolean(args[3]));
         try (Server s = Server.start(Path.of(args[1]), new InferenceServer.Settings("127.0.0.1", 0, "fleet", ServingBench.TOKEN,
-                Long.parseLong(args[2])), new GenerationEngine.Options(2, 4, 2, PolicyOptions.DEFAULT.withThreads(1)))) {
+                Long.parseLong(args[2])), new GenerationEngine.Options(2, 4, 2, policy))) {
             System.out.println("port " + s.port());
             System.out.flush();
             while (System.in.read() >= 0) { /* until the parent goes */ }
@@ -72,6 +73,9 @@ public final class FleetBench {
         // so the time is the bytes' journey and parse without a session build: a 0.5B server with live and staged
         // sessions needs ~18 GB here, more than this machine has beside its other work
         boolean transportOnly = a.contains("--transport-only");
+        // --no-weight-prepack: the servers' sessions read the weights in place (vaco serve --no-weight-prepack): a 0.5B
+        // server then peaks at ~7.5 GB while staging instead of ~11.8 GB, which lets two of them fit here
+        boolean prepack = !a.contains("--no-weight-prepack");
         String heap = ServingBench.opt(a, "--server-heap", large ? "3g" : "768m");
         // a server's loaded tensors, its sessions' copies and a staged version's tensors live outside the heap
         String direct = ServingBench.opt(a, "--server-direct", large ? "8g" : "1g");
@@ -87,8 +91,8 @@ public final class FleetBench {
         // in-memory pushes would hold N copies
         long inMemory = large ? 256L << 20 : Integer.MAX_VALUE - 8;
         System.out.println("machine: " + BenchMachine.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus");
-        System.out.printf("model %s: %,d parameters, image %.1f MB; server JVMs -Xmx%s, direct %s; %d rounds%n", model,
-                c.parameterCount(), image / 1e6, heap, direct, rounds);
+        System.out.printf("model %s: %,d parameters, image %.1f MB; server JVMs -Xmx%s, direct %s, weight prepacking %s; %d rounds%n",
+                model, c.parameterCount(), image / 1e6, heap, direct, prepack ? "on" : "off", rounds);
         System.out.println("| N | chunk MiB | relay bytes sent | relay s (min / max) | parallel PUT bytes | PUT s (min / max) | PUT / relay time | fallbacks | load |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         List<Process> procs = new ArrayList<>();
@@ -97,7 +101,7 @@ public final class FleetBench {
         try {
             for (int n : ns) {
                 while (clients.size() < n) {
-                    Process p = startServer(dir, heap, direct, image + (64L << 20));
+                    Process p = startServer(dir, heap, direct, image + (64L << 20), prepack);
                     procs.add(p);
                     clients.add(new PolicyClient(URI.create("http://127.0.0.1:" + port(p)), ServingBench.TOKEN, inMemory));
                 }
@@ -220,11 +224,12 @@ public final class FleetBench {
         for (PolicyClient c : fleet) c.drop(version);
     }
 
-    private static Process startServer(Path dir, String heap, String direct, long maxWeightBytes) throws Exception {
+    private static Process startServer(Path dir, String heap, String direct, long maxWeightBytes, boolean prepack) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + direct, "-cp", System.getProperty("java.class.path"),
-                FleetBench.class.getName(), "serve", dir.toString(), Long.toString(maxWeightBytes))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + heap, "-XX:MaxDirectMemorySize=" + direct, "-cp", System.getProperty("java.class.path"),
+                FleetBench.class.getName(), "serve", dir.toString(), Long.toString(maxWeightBytes), Boolean.toString(prepack))
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        return pb.start();
     }
 
     private static int port(Process p) throws Exception {

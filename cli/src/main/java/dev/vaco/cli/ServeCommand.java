@@ -65,6 +65,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--no-weight-prepack", description = "Sessions read the weights in place instead of keeping prepacked "
+            + "copies: a version costs its weights alone (0.5B: 2.0 GB, not 2.5 GB, and no 2 GB transient while staged), "
+            + "for a slower decode (BENCHMARKS.md \"Per-session memory\").")
+    boolean noWeightPrepack;
+
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
 
@@ -76,7 +81,7 @@ final class ServeCommand implements Callable<Integer> {
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max).withApiKey(apiKey),
-                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads), maxModelLen,
+                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads).withPrepack(!noWeightPrepack), maxModelLen,
                         kvCacheBytes));
         var c = server.engine().config();
         System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,

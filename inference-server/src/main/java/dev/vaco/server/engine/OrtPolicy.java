@@ -21,7 +21,9 @@ import java.util.Set;
 /**
  * One policy version on ONNX Runtime: the {@link LlamaGraph} of a config with one set of weights, as one session.
  * A new set of weights is a new {@code OrtPolicy} (session creation takes milliseconds, see docs/bench/ort.md);
- * the old one keeps working until closed. The weights' buffers are used in place and must not change while the
+ * the old one keeps working until closed. With {@link PolicyOptions#prepack()} (the default) ONNX Runtime copies the
+ * weights when the session is created ({@link SessionWeights}): the policy keeps no reference to them, and the caller
+ * may change or drop them afterwards. Without it the session reads them in place: they must not change while the
  * policy is open (pass {@link Weights#copy()} if the caller keeps training them).
  *
  * <p>Legend: B rows, T tokens, V vocab, Cap KV capacity. {@code run()} is thread-safe in ORT, but a {@link KvCache}
@@ -32,15 +34,18 @@ public final class OrtPolicy implements AutoCloseable {
     private static final Set<String> LOGITS_ONLY = Set.of(LlamaGraph.LOGITS);
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final ModelConfig config;
-    private final SessionWeights initializers;
     private final OrtSession session;
     private final long creationNanos;
+    private final long packNanos;
+    /** The weights the session reads in place ({@link PolicyOptions#prepack()} off), else null: ORT copied them. */
+    private final SessionWeights inPlace;
 
-    private OrtPolicy(ModelConfig config, SessionWeights initializers, OrtSession session, long creationNanos) {
+    private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos, SessionWeights inPlace) {
         this.config = config;
-        this.initializers = initializers;
         this.session = session;
         this.creationNanos = creationNanos;
+        this.packNanos = packNanos;
+        this.inPlace = inPlace;
     }
 
     public static OrtPolicy create(ModelConfig config, Weights weights) {
@@ -66,6 +71,7 @@ public final class OrtPolicy implements AutoCloseable {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         byte[] model = LlamaGraph.build(config, options.graph()).toByteArray();
         SessionWeights init = null;
+        boolean inPlace = !options.prepack();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             init = new SessionWeights(env, config, weights, options.graph());
             so.setIntraOpNumThreads(options.intraOpThreads());
@@ -73,10 +79,18 @@ public final class OrtPolicy implements AutoCloseable {
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
-            so.addExternalInitializers(init.initializers());
+            if (inPlace) {
+                // shared initializers: the session reads these buffers for its whole life, and packs no copy of them
+                so.addConfigEntry("session.disable_prepacking", "1");
+                for (var e : init.initializers().entrySet()) so.addInitializer(e.getKey(), e.getValue());
+            } else {
+                so.addExternalInitializers(init.initializers()); // copied by ORT during createSession
+            }
             tuning.apply(so);
             OrtSession session = env.createSession(model, so);
-            return new OrtPolicy(config, init, session, System.nanoTime() - t0);
+            OrtPolicy p = new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos, inPlace ? init : null);
+            if (!inPlace) init.close(); // ORT has its own copy: the tensors over the caller's buffers go at once
+            return p;
         } catch (OrtException e) {
             if (init != null) init.close();
             throw new IllegalStateException("ONNX Runtime refused the " + config.modelType() + " graph: " + e.getMessage(), e);
@@ -103,7 +117,7 @@ public final class OrtPolicy implements AutoCloseable {
     public long creationNanos() { return creationNanos; }
 
     /** Part of {@link #creationNanos()} spent concatenating q/k/v weights (0 when the graph is not packed). */
-    public long packNanos() { return initializers.packNanos; }
+    public long packNanos() { return packNanos; }
 
     /** A cache shaped for this model: [Bmax, KVH, Cap, hd] per layer for K and V. */
     public KvCache newCache(int maxRows, int capacity) {
@@ -318,7 +332,7 @@ public final class OrtPolicy implements AutoCloseable {
         } catch (OrtException e) {
             throw new IllegalStateException("closing the ORT session failed", e);
         } finally {
-            initializers.close();
+            if (inPlace != null) inPlace.close();
         }
     }
 }

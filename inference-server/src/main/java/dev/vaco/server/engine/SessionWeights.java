@@ -15,16 +15,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The external initializers of one session: ORT tensors over the {@link Weights}' direct buffers (zero copy, by HF
- * name), the packed q|k|v projections when the graph wants them (the only copy), and the rotary tables. ORT reads
- * these buffers for the whole life of the session, so this object and the {@code Weights} must outlive it.
+ * The initializers of one session: ORT tensors over the {@link Weights}' direct buffers (by HF name), the packed q|k|v
+ * projections when the graph wants them, and the rotary tables. Given as external initializers (prepacking on), ONNX
+ * Runtime 1.23 copies all of them into memory of its own at session creation ({@code InjectExternalInitializedTensors})
+ * and then frees its copies of the matmul weights it prepacks; it never reads these buffers again (OrtPolicyTest
+ * overwrites the weights of a live session), so {@link OrtPolicy} closes this object at once and a server's parsed
+ * upload can be collected: a 0.5B version no longer costs 2.0 GB of Java tensors beside ORT's 2.5 GB (BENCHMARKS.md).
+ * Given as shared initializers (prepacking off), the session reads these buffers for its whole life: this object then
+ * holds the {@code Weights} and lives as long as the policy.
  */
 final class SessionWeights implements AutoCloseable {
     private final Map<String, OnnxTensorLike> byName = new LinkedHashMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
-    /** Strong reference: the session points into these buffers. */
+    /** Strong reference: a session reading them in place points into these buffers. */
     @SuppressWarnings({"unused", "FieldCanBeLocal"})
-    private final Weights weights;
+    private Weights weights;
     /** Nanoseconds spent concatenating q/k/v (the one copy; reported by the benchmark). */
     final long packNanos;
 
@@ -95,6 +100,7 @@ final class SessionWeights implements AutoCloseable {
         for (OnnxTensor t : owned) t.close();
         owned.clear();
         byName.clear();
+        weights = null;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.vaco.server.http;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
+import dev.vaco.server.engine.NativeMemory;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.chat.ChatTemplate;
 import dev.vaco.server.metrics.ServerMetrics;
@@ -97,6 +98,8 @@ public final class InferenceServer extends VerticleBase {
     }
 
     private static final long MAX_JSON_BYTES = 8L << 20;
+    /** Models whose fp32 weights reach this size get a collection after each version change ({@link #largeModel}). */
+    private static final long COLLECT_AFTER_BYTES = 256L << 20;
 
     private final Settings settings;
     private final GenerationEngine engine;
@@ -216,7 +219,11 @@ public final class InferenceServer extends VerticleBase {
             return;
         }
         Future.fromCompletionStage(change.apply(version), ctx.vertx().getOrCreateContext())
-                .onSuccess(v -> ctx.json(versions()))
+                .onSuccess(v -> {
+                    ctx.json(versions());
+                    // a dropped or superseded version's relayed chunks (heap) and in-place weights (direct) are garbage
+                    if (largeModel()) vertx.executeBlocking(() -> { reclaim(); return null; }, false);
+                })
                 .onFailure(t -> HttpErrors.fail(ctx, t, metrics));
     }
 
@@ -293,12 +300,17 @@ public final class InferenceServer extends VerticleBase {
      */
     void install(RoutingContext ctx, long version, boolean activate, Upload up) {
         blocking(ctx, () -> {
+            double seconds;
             try {
-                Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
-                return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
+                seconds = installParsed(version, activate, up);
             } finally {
                 up.discard();
             }
+            // The parsed tensors are garbage once the session exists (ORT copied them, SessionWeights): collect them
+            // now rather than when direct memory runs out, so a large model's staged version does not cost its
+            // weights twice. One full collection per large push (tens of ms); small models skip it.
+            if (largeModel()) reclaim();
+            return seconds;
         }).onSuccess(seconds -> {
             if (activate) relay.store().releaseUpTo(version);
             ctx.json(versions().put("version", version).put("live", activate).put("swap_seconds", seconds));
@@ -306,6 +318,29 @@ public final class InferenceServer extends VerticleBase {
             relay.store().release(version);
             metrics.weightUpdatesRejected.increment();
         });
+    }
+
+    /**
+     * Whether versions are big enough to collect garbage after each change: the JVM would otherwise keep a dropped
+     * version's buffers (and the heap that held its chunks) until direct memory or the heap runs out.
+     */
+    private boolean largeModel() {
+        return engine.config().parameterCount() * 4 >= COLLECT_AFTER_BYTES;
+    }
+
+    /**
+     * Collects garbage, lets the cleaner free the direct buffers it found, then returns the free pages of glibc's heap
+     * to the OS ({@link NativeMemory}): without the trim, what ORT and the collected buffers freed stays resident.
+     */
+    private static void reclaim() throws InterruptedException {
+        System.gc();
+        Thread.sleep(200);
+        NativeMemory.trim();
+    }
+
+    private double installParsed(long version, boolean activate, Upload up) throws Exception {
+        Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
+        return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
     }
 
     /** {@code ?activate=}: absent or true = live at once (the behaviour before staging existed), false = staged. */

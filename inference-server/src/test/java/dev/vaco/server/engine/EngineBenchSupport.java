@@ -2,6 +2,7 @@ package dev.vaco.server.engine;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Weights;
 
@@ -23,6 +24,29 @@ public final class EngineBenchSupport {
     /** A policy whose session records ORT's profile into files named {@code prefix}*. */
     public static OrtPolicy createProfiled(ModelConfig c, Weights w, PolicyOptions options, String prefix) {
         return OrtPolicy.create(c, w, options, so -> so.enableProfiling(prefix));
+    }
+
+    /**
+     * A policy whose session options are changed after the engine's own, by '+'-joined names (the per-session memory
+     * benchmark): {@code base} (none), {@code noprepack} (session.disable_prepacking), {@code basic} / {@code noopt}
+     * (graph optimisation level), {@code noarena} (no CPU memory arena), {@code nopattern} (no memory pattern),
+     * {@code devinit} (session.use_device_allocator_for_initializers).
+     */
+    public static OrtPolicy createTuned(ModelConfig c, Weights w, PolicyOptions options, String variant) {
+        return OrtPolicy.create(c, w, options, so -> {
+            for (String v : variant.split("\\+")) {
+                switch (v) {
+                    case "base" -> { }
+                    case "noprepack" -> so.addConfigEntry("session.disable_prepacking", "1");
+                    case "basic" -> so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+                    case "noopt" -> so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+                    case "noarena" -> so.setCPUArenaAllocator(false);
+                    case "nopattern" -> so.setMemoryPatternOptimization(false);
+                    case "devinit" -> so.addConfigEntry("session.use_device_allocator_for_initializers", "1");
+                    default -> throw new IllegalArgumentException("unknown session variant " + v);
+                }
+            }
+        });
     }
 
     /** Ends the profiling of {@link #createProfiled} and returns the trace file. */

@@ -50,6 +50,44 @@ class OrtPolicyTest {
         }
     }
 
+    /** Without prepacking the session reads the caller's buffers in place: same function, and it follows them. */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void inPlaceWeightsWithoutPrepackMatchNaiveReference(ModelConfig c) {
+        Weights w = OrtTestModels.weights(c, 11);
+        int[] tokens = OrtTestModels.tokens(c, 23, 5);
+        double[][] expected = new NaiveLlama(c, w).logits(tokens);
+        try (OrtPolicy p = OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withPrepack(false))) {
+            assertThat(maxAbsDiff(p.logits(tokens), expected)).as("max |ort - reference|").isLessThan(ORACLE_TOL);
+            // in place: a weight changed after creation is what the session reads (no copy was made)
+            w.get("model.norm.weight").data().put(0, 1e6f);
+            assertThat(maxAbsDiff(p.logits(tokens), expected)).isGreaterThan(1.0);
+        }
+    }
+
+    /**
+     * OrtPolicy closes its tensors over the caller's buffers once the session exists and keeps no reference to the
+     * weights, which is safe only because ONNX Runtime copies external initializers at session creation: if a new ORT
+     * read them in place, zeroing them here would change the logits (or crash once they were collected).
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void sessionKeepsItsOwnCopyOfTheWeights(ModelConfig c) {
+        Weights w = OrtTestModels.weights(c, 13);
+        int[] tokens = OrtTestModels.tokens(c, 31, 5);
+        try (OrtPolicy p = OrtPolicy.create(c, w)) {
+            float[][] before = p.logits(tokens);
+            for (dev.vaco.model.Tensor t : w.tensors()) {
+                for (int i = 0; i < t.data().capacity(); i++) t.data().put(i, 0f);
+            }
+            System.gc();
+            double m = 0;
+            for (float[] r : before) for (float v : r) m = Math.max(m, Math.abs(v));
+            assertThat(m).as("the logits are not all zero: zeroed weights would change them").isGreaterThan(0.5);
+            assertThat(p.logits(tokens)).isDeepEqualTo(before);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("configs")
     void prefillThenDecodeMatchesFullPass(ModelConfig c) {
