@@ -1,8 +1,8 @@
 package dev.vaco.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.vaco.learner.lora.AdapterFiles;
-import dev.vaco.learner.lora.LoraConfig;
+import dev.vaco.model.lora.AdapterFiles;
+import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.learner.policy.Engines;
 import dev.vaco.learner.policy.TorchPolicy;
 import dev.vaco.model.ModelDir;

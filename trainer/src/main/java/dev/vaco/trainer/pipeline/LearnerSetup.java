@@ -2,7 +2,7 @@ package dev.vaco.trainer.pipeline;
 
 import dev.vaco.learner.Checkpoint;
 import dev.vaco.learner.Learner;
-import dev.vaco.learner.lora.AdapterFiles;
+import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.learner.policy.TorchPolicy;
 import dev.vaco.model.ModelDir;
 import dev.vaco.trainer.config.TrainConfig;

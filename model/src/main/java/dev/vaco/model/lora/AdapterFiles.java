@@ -1,10 +1,10 @@
-package dev.vaco.learner.lora;
+package dev.vaco.model.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.vaco.learner.config.ConfigException;
+import dev.vaco.model.ConfigException;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelFormatException;
 import dev.vaco.model.Safetensors;
