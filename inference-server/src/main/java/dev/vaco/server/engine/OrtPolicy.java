@@ -17,12 +17,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One policy version on ONNX Runtime: the {@link LlamaGraph} of a config with one set of weights, as one session.
  * A new set of weights is a new {@code OrtPolicy} (session creation takes milliseconds, see docs/bench/ort.md);
  * the old one keeps working until closed. The weights' buffers are used in place and must not change while the
  * policy is open (pass {@link Weights#copy()} if the caller keeps training them).
+ *
+ * <p>With LoRA inputs in the graph ({@link GraphOptions#lora()}) a policy is a session plus one {@link AdapterInputs}:
+ * {@link #withAdapter} makes another policy on the same session (the base weights once) that differs only in those
+ * small tensors, which is all a new version or a named adapter costs. The session closes with the last policy on it.
  *
  * <p>Legend: B rows, T tokens, V vocab, Cap KV capacity. {@code run()} is thread-safe in ORT, but a {@link KvCache}
  * belongs to one thread.
@@ -35,13 +40,39 @@ public final class OrtPolicy implements AutoCloseable {
     private final SessionWeights initializers;
     private final OrtSession session;
     private final long creationNanos;
+    /** Policies open on this session (this one and its {@link #withAdapter} siblings): the last to close closes it. */
+    private final AtomicInteger sessionUsers;
+    /** The LoRA inputs bound on every run; null when the graph has none. */
+    private final AdapterInputs adapter;
+    private final int loraRank;
+    private boolean closed;
 
-    private OrtPolicy(ModelConfig config, SessionWeights initializers, OrtSession session, long creationNanos) {
+    private OrtPolicy(ModelConfig config, SessionWeights initializers, OrtSession session, long creationNanos,
+                      AtomicInteger sessionUsers, AdapterInputs adapter, int loraRank) {
         this.config = config;
         this.initializers = initializers;
         this.session = session;
         this.creationNanos = creationNanos;
+        this.sessionUsers = sessionUsers;
+        this.adapter = adapter;
+        this.loraRank = loraRank;
     }
+
+    /**
+     * This policy's session with other LoRA inputs ({@code adapter}, made for {@link #loraRank()}): a policy of its
+     * own, closed on its own (closing it closes {@code adapter}), created in the time it takes to make the inputs.
+     */
+    public OrtPolicy withAdapter(AdapterInputs adapter) {
+        if (loraRank == 0) throw new IllegalStateException("this session has no LoRA inputs (serve with --enable-lora)");
+        synchronized (sessionUsers) {
+            if (sessionUsers.get() == 0) throw new IllegalStateException("the session is closed");
+            sessionUsers.incrementAndGet();
+        }
+        return new OrtPolicy(config, initializers, session, 0, sessionUsers, adapter, loraRank);
+    }
+
+    /** The graph's LoRA rank R (0: no LoRA inputs). */
+    public int loraRank() { return loraRank; }
 
     public static OrtPolicy create(ModelConfig config, Weights weights) {
         return create(config, weights, PolicyOptions.DEFAULT);
@@ -76,7 +107,10 @@ public final class OrtPolicy implements AutoCloseable {
             so.addExternalInitializers(init.initializers());
             tuning.apply(so);
             OrtSession session = env.createSession(model, so);
-            return new OrtPolicy(config, init, session, System.nanoTime() - t0);
+            int rank = options.graph().loraRank();
+            AdapterInputs none = rank > 0 ? AdapterInputs.none(config, rank) : null;
+            return new OrtPolicy(config, init, session, System.nanoTime() - t0,
+                    new AtomicInteger(1), none, rank);
         } catch (OrtException e) {
             if (init != null) init.close();
             throw new IllegalStateException("ONNX Runtime refused the " + config.modelType() + " graph: " + e.getMessage(), e);
@@ -263,6 +297,7 @@ public final class OrtPolicy implements AutoCloseable {
             inputs.put(LlamaGraph.LOGIT_IDX, track(created, OnnxTensor.createTensor(env, LongBuffer.wrap(logitIdx), new long[] {rows, p})));
             inputs.put(LlamaGraph.SEQLENS_K, track(created, OnnxTensor.createTensor(env, IntBuffer.wrap(seqlensK), new long[] {rows})));
             inputs.put(LlamaGraph.TOTAL_SEQ_LEN, track(created, OnnxTensor.createTensor(env, IntBuffer.wrap(new int[] {totalSeqLen}), new long[0])));
+            if (adapter != null) inputs.putAll(adapter.inputs());
             long[] kvShape = cache.shape(rows);
             for (int l = 0; l < config.numHiddenLayers(); l++) {
                 // The same direct memory is the past input and the pinned present output: GQA sees past == present
@@ -313,6 +348,12 @@ public final class OrtPolicy implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (sessionUsers) {
+            if (closed) return;
+            closed = true;
+            if (adapter != null) adapter.close();
+            if (sessionUsers.decrementAndGet() > 0) return;
+        }
         try {
             session.close();
         } catch (OrtException e) {
