@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MergeLoraCommandTest {
     @TempDir Path dir;
 
-    private static String[] run(String... args) {
+    /** Runs {@code vaco ARGS}: {exit code, stderr}. */
+    static String[] run(String... args) {
         StringWriter err = new StringWriter();
         var cl = VacoCommand.commandLine();
         cl.setErr(new PrintWriter(err, true));

@@ -9,10 +9,6 @@ import dev.vaco.model.lora.LoraTarget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -27,19 +23,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ServeLoraFlagsTest {
     @TempDir Path dir;
-
-    private static String[] run(String... args) {
-        StringWriter err = new StringWriter();
-        var cl = VacoCommand.commandLine();
-        cl.setErr(new PrintWriter(err, true));
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
-        try {
-            return new String[] {Integer.toString(cl.execute(args)), err.toString()};
-        } finally {
-            System.setOut(old);
-        }
-    }
 
     private static Path adapter(Path dir, ModelDir.Loaded m, int r, String targets) throws Exception {
         LoraConfig c = new LoraConfig(r, 8, 0.0, targets, false, false);
@@ -56,7 +39,7 @@ class ServeLoraFlagsTest {
     }
 
     private void assertExit2(String line, String... args) {
-        String[] r = run(args);
+        String[] r = MergeLoraCommandTest.run(args);
         assertThat(r[0]).as(r[1]).isEqualTo("2");
         assertThat(r[1].strip()).isEqualTo(line);
     }
@@ -80,7 +63,7 @@ class ServeLoraFlagsTest {
         Path alien = adapter(dir.resolve("alien"), m, 4, "q_proj");
         Path cfg = alien.resolve(AdapterFiles.CONFIG);
         Files.writeString(cfg, Files.readString(cfg).replace("\"q_proj\"", "\"c_attn\""));
-        String[] r = run("serve", "--model", mo, "--lora-modules", "ok=" + adapter(dir.resolve("ok"), m, 4, "q_proj"),
+        String[] r = MergeLoraCommandTest.run("serve", "--model", mo, "--lora-modules", "ok=" + adapter(dir.resolve("ok"), m, 4, "q_proj"),
                 "alien=" + alien);
         assertThat(r[0]).as(r[1]).isEqualTo("2");
         assertThat(r[1].strip()).startsWith("vaco serve: --lora-modules alien: " + cfg + ": target_modules: expected modules among")

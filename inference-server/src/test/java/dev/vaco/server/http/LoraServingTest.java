@@ -33,15 +33,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * route; an adapter pushed as PEFT-named tensors becomes a version (no new session) that scores exactly as the same
  * adapter served by name; a server without LoRA inputs refuses adapter pushes.
  */
-class LoraServingTest {
+public class LoraServingTest {
     static final String TOKEN = "lora-token";
     static final LoraConfig ALL = new LoraConfig(4, 8, 0.0, LoraConfig.ALL_LINEAR, false, false);
     final HttpClient http = HttpClient.newHttpClient();
     @TempDir Path dir;
     Server server;
 
-    /** An adapter of rank r with every A and B random (PEFT's names and shapes). */
-    static Map<String, Tensor> randomAdapter(ModelConfig c, LoraConfig lora, long seed) {
+    /** An adapter of rank r with every A and B random (PEFT's names and shapes); also the benchmarks' adapter. */
+    public static Map<String, Tensor> randomAdapter(ModelConfig c, LoraConfig lora, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int l = 0; l < c.numHiddenLayers(); l++) {
