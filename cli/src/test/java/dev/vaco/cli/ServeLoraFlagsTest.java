@@ -9,6 +9,8 @@ import dev.vaco.model.lora.LoraTarget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,7 +19,8 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code vaco serve --lora-modules}: every bad entry (no '=', a missing directory, a broken adapter, a rank above
+ * {@code vaco train lora.r=4} on its embedded server pushes the adapter alone (the server has LoRA inputs of the run's
+ * rank). {@code vaco serve --lora-modules}: every bad entry (no '=', a missing directory, a broken adapter, a rank above
  * {@code --max-lora-rank}, a target module no Llama / Qwen2 layer has) exits with 2 and one line naming the flag and
  * the entry or file, before the model is loaded.
  */
@@ -68,5 +71,28 @@ class ServeLoraFlagsTest {
         assertThat(r[0]).as(r[1]).isEqualTo("2");
         assertThat(r[1].strip()).startsWith("vaco serve: --lora-modules alien: " + cfg + ": target_modules: expected modules among")
                 .contains("'c_attn'").doesNotContain("\n");
+    }
+
+    @Test
+    void aLoraTrainRunPushesTheAdapterToItsEmbeddedServer() throws Exception {
+        Path run = dir.resolve("run");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(out, true));
+        int rc;
+        try {
+            rc = VacoCommand.commandLine().execute("train", "run.out_dir=" + run, "run.steps=1", "run.eval_every=0",
+                    "run.eval_problems=4", "sft.steps=1", "sft.warmup_steps=0", "sft.batch_size=4",
+                    "rollout.prompts_per_step=2", "rollout.group_size=2", "rollout.max_tokens=8", "optim.warmup_steps=0",
+                    "pipeline.canary_prompts=1", "lora.r=4", "lora.target_modules=all-linear");
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(rc).as(out.toString()).isZero();
+        assertThat(out.toString()).contains("LoRA: the servers have adapter inputs: pushes carry the adapter (r 4) alone");
+        String step = Files.readAllLines(run.resolve("metrics.jsonl")).stream().filter(l -> l.contains("sync/bytes_sent"))
+                .findFirst().orElseThrow();
+        double sent = new com.fasterxml.jackson.databind.ObjectMapper().readTree(step).path("sync/bytes_sent").asDouble();
+        assertThat(sent).as("an adapter of the built-in model, not its 6.4 MB").isBetween(1e5, 3e5);
     }
 }
