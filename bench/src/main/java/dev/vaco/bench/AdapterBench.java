@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
-import dev.vaco.learner.lora.LoraConfig;
+import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.learner.optim.AdamW;
 import dev.vaco.learner.policy.Engines;
 import dev.vaco.learner.policy.TorchPolicy;

@@ -22,9 +22,15 @@ record EmbeddedServer(Server server, PolicyClient client) implements LagSweep.Se
      * @param threads      ONNX Runtime threads
      */
     static EmbeddedServer start(Path modelDir, ModelDir.Loaded m, String name, int keepVersions, int threads) {
+        return start(modelDir, m, name, keepVersions, threads, 0);
+    }
+
+    /** @param loraRank LoRA inputs of this rank (a LoRA run's: its pushes are then the adapter alone); 0 = none */
+    static EmbeddedServer start(Path modelDir, ModelDir.Loaded m, String name, int keepVersions, int threads, int loraRank) {
         String token = UUID.randomUUID().toString();
+        PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(threads);
         Server s = Server.start(modelDir, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, name, token, 1L << 31),
-                new GenerationEngine.Options(128, 4096, keepVersions, PolicyOptions.DEFAULT.withThreads(threads),
+                new GenerationEngine.Options(128, 4096, keepVersions, policy.withGraph(policy.graph().withLoraRank(loraRank)),
                         GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN));
         return new EmbeddedServer(s, new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), token));
     }

@@ -1,7 +1,7 @@
 package dev.vaco.cli;
 
-import dev.vaco.learner.lora.AdapterFiles;
-import dev.vaco.learner.lora.LoraMerge;
+import dev.vaco.model.lora.AdapterFiles;
+import dev.vaco.model.lora.LoraMerge;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.Weights;
 import picocli.CommandLine.Command;

@@ -73,16 +73,22 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
 
+    @Mixin
+    LoraServeOptions lora = new LoraServeOptions();
+
     @Override
     public Integer call() throws Exception {
         ClusterConfig clusterConfig = cluster.config(); // a bad flag fails before the model loads
         boolean generated = weightsToken == null || weightsToken.isBlank();
         if (generated) weightsToken = HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
+        var adapters = lora.adapters(ModelDir.config(model)); // a bad adapter fails before the model loads
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
+        PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(threads).withPrepack(!noWeightPrepack);
+        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max).withApiKey(apiKey),
-                new GenerationEngine.Options(maxRows, queue, keep, PolicyOptions.DEFAULT.withThreads(threads).withPrepack(!noWeightPrepack), maxModelLen,
-                        kvCacheBytes));
+                new GenerationEngine.Options(maxRows, queue, keep, policy, maxModelLen, kvCacheBytes));
+        LoraServeOptions.serve(server.engine().lora(), adapters);
         var c = server.engine().config();
         System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,
                 server.port(), served, c.modelType(), c.parameterCount(), server.engine().contextLength(), server.engine().liveVersion());
@@ -90,6 +96,9 @@ final class ServeCommand implements Callable<Integer> {
         System.out.printf("KV cache: %d rows x %d positions (%.2f GB), pinned versions %d rows each%n", e.liveRows(),
                 e.contextLength(), dev.vaco.server.engine.KvCache.bytesPerRow(c, e.contextLength()) * (double) e.liveRows() / 1e9,
                 e.pinnedRows());
+        if (lora.rank() > 0) {
+            System.out.printf("LoRA: adapter inputs of rank %d; adapters %s%n", lora.rank(), server.engine().lora().names());
+        }
         if (generated) System.out.println("weights token (PUT /v1/weights): " + weightsToken);
         if (apiKey != null) System.out.println("API key required on /v1 (--api-key; not printed)");
         Announced announced = clusterConfig.enabled() ? announce(clusterConfig, server, served) : null;

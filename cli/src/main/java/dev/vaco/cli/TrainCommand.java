@@ -100,7 +100,7 @@ final class TrainCommand implements Callable<Integer> {
         // the embedded default stays one process, never in a cluster
         ModelDir.Loaded m = ModelDir.load(modelDir);
         try (EmbeddedServer e = EmbeddedServer.start(modelDir, m, cfg.run().model(), Math.max(4, cfg.rollout().lag() + 3),
-                cfg.pipeline().serverThreads())) {
+                cfg.pipeline().serverThreads(), cfg.lora().enabled() ? cfg.lora().r() : 0)) {
             System.out.printf("embedded inference server on http://127.0.0.1:%d (%,d parameters)%n", e.server().port(),
                     m.config().parameterCount());
             return new RlTrainer(cfg, modelDir, List.of(e.client()), System.out).run(resume);

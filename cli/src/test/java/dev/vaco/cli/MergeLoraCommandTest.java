@@ -1,8 +1,8 @@
 package dev.vaco.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.vaco.learner.lora.AdapterFiles;
-import dev.vaco.learner.lora.LoraConfig;
+import dev.vaco.model.lora.AdapterFiles;
+import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.learner.policy.Engines;
 import dev.vaco.learner.policy.TorchPolicy;
 import dev.vaco.model.ModelDir;
@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MergeLoraCommandTest {
     @TempDir Path dir;
 
-    private static String[] run(String... args) {
+    /** Runs {@code vaco ARGS}: {exit code, stderr}. */
+    static String[] run(String... args) {
         StringWriter err = new StringWriter();
         var cl = VacoCommand.commandLine();
         cl.setErr(new PrintWriter(err, true));

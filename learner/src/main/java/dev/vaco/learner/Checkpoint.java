@@ -9,7 +9,7 @@ import dev.vaco.model.ModelFormatException;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
-import dev.vaco.learner.lora.AdapterFiles;
+import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.learner.optim.AdamW;
 import dev.vaco.learner.policy.TorchPolicy;
 

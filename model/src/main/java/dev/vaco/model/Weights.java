@@ -51,6 +51,27 @@ public final class Weights {
         return new Weights(ordered);
     }
 
+    /**
+     * A LoRA adapter in PEFT's tensor names carried where weights go (a push to servers with LoRA inputs, which apply
+     * it to their base): not a full set of parameters, and never validated against a config here (the server does).
+     *
+     * @throws ModelFormatException a name that is not PEFT's ({@code base_model.model.} prefix)
+     */
+    public static Weights ofAdapter(Map<String, Tensor> peft) {
+        for (String n : peft.keySet()) {
+            if (!n.startsWith(ADAPTER_PREFIX)) throw new ModelFormatException("adapter tensor '" + n + "' is not in PEFT's names");
+        }
+        if (peft.isEmpty()) throw new ModelFormatException("an adapter without tensors");
+        return new Weights(new LinkedHashMap<>(peft));
+    }
+
+    private static final String ADAPTER_PREFIX = "base_model.model.";
+
+    /** Whether this is an adapter ({@link #ofAdapter}), not a full model. */
+    public boolean isAdapter() {
+        return tensors.keySet().iterator().next().startsWith(ADAPTER_PREFIX);
+    }
+
     public Tensor get(String name) {
         Tensor t = tensors.get(name);
         if (t == null) throw new IllegalArgumentException("no tensor named '" + name + "'");

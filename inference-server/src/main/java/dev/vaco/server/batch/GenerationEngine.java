@@ -1,8 +1,11 @@
 package dev.vaco.server.batch;
 
 import dev.vaco.model.ModelConfig;
+import dev.vaco.model.Tensor;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.server.engine.AdapterInputs;
 import dev.vaco.server.engine.KvCache;
 import dev.vaco.server.engine.OrtPolicy;
 import dev.vaco.server.engine.PolicyOptions;
@@ -25,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Continuous batching over ONNX Runtime: one decode thread owns the sessions and the KV caches; requests reach it
@@ -97,6 +101,7 @@ public final class GenerationEngine implements AutoCloseable {
     private final Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
     private final KvBudget kv;
     private final PolicyVersions versions;
+    private final LoraAdapters adapters;
 
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>(); // Active or Runnable
     private final AtomicInteger queued = new AtomicInteger();
@@ -125,8 +130,10 @@ public final class GenerationEngine implements AutoCloseable {
         this.kv = KvBudget.of(config, options);
         // the KV cache before the session: a cache that cannot be allocated must not leave a native session behind
         KvCache liveCache = kv.liveCache(config);
-        this.versions = new PolicyVersions(version, OrtPolicy.create(config, weights, options.policy()),
-                options.keepVersions(), metrics);
+        OrtPolicy first = OrtPolicy.create(config, weights, options.policy()); // with LoRA inputs: the shared base
+        this.adapters = new LoraAdapters(config, first.loraRank() > 0 ? first : null, version);
+        this.versions = new PolicyVersions(version, first.loraRank() == 0 ? first
+                : first.withAdapter(AdapterInputs.none(config, first.loraRank())), options.keepVersions(), metrics);
         this.sampler = new RowSampler(config.vocabSize(), options.policy().intraOpThreads());
         this.live = newBatch(null, liveCache);
         this.thread = new Thread(this::loop, "vaco-decode");
@@ -151,6 +158,9 @@ public final class GenerationEngine implements AutoCloseable {
     /** Rows (concurrent sequences) of the live batch and of each pinned version's batch, as the KV budget allows. */
     public int liveRows() { return kv.liveRows(); }
 
+    /** LoRA: the rank of the sessions' adapter inputs and the named adapters. */
+    public LoraAdapters lora() { return adapters; }
+
     public int pinnedRows() { return kv.pinnedRows(); }
 
     /** Positions a request may fill (prompt + completion): --max-model-len, at most the model's. */
@@ -167,7 +177,7 @@ public final class GenerationEngine implements AutoCloseable {
      */
     public CompletableFuture<Generation> submit(GenerationRequest request, TokenListener listener) {
         if (!accepting) throw new IllegalStateException("the server is shutting down");
-        validate(request);
+        RequestCheck.check(request, config, kv, versions, adapters);
         if (queued.incrementAndGet() > options.queueCapacity()) {
             queued.decrementAndGet();
             metrics.rejected429.increment();
@@ -182,41 +192,6 @@ public final class GenerationEngine implements AutoCloseable {
         return a.future;
     }
 
-    private void validate(GenerationRequest request) {
-        int[] p = request.promptIds();
-        SamplingParams sp = request.params();
-        if (p == null || p.length == 0) throw new InvalidRequestException("prompt", "prompt must not be empty");
-        for (int i = 0; i < p.length; i++) {
-            if (p[i] < 0 || p[i] >= config.vocabSize()) {
-                throw new InvalidRequestException("prompt", "prompt token " + i + " is " + p[i] + ", outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
-            }
-        }
-        int ctx = contextLength();
-        if (p.length >= ctx) {
-            throw new InvalidRequestException("prompt", "prompt has " + p.length + " tokens; the context is " + ctx
-                    + " tokens and at least one must be left for the completion");
-        }
-        if (p.length + (long) sp.maxTokens() > ctx) {
-            throw new InvalidRequestException("max_tokens", "prompt (" + p.length + " tokens) + max_tokens (" + sp.maxTokens()
-                    + ") exceed the context of " + ctx + " tokens; max_tokens can be at most " + (ctx - p.length));
-        }
-        int rows = request.pinnedVersion() != null ? kv.pinnedRows() : kv.liveRows();
-        if (sp.n() > rows) {
-            throw new InvalidRequestException("n", "n must be at most " + rows + " (rows per batch"
-                    + (request.pinnedVersion() != null ? " of a pinned version" : "") + "), found " + sp.n());
-        }
-        if (request.pinnedVersion() != null && versions.isStaged(request.pinnedVersion())) {
-            // a staged version has passed no check yet: it may be scored (the canary) but must not sample a token
-            throw new InvalidRequestException(409, "policy_version", "policy_version " + request.pinnedVersion()
-                    + " is staged, not live: it can be scored (POST /v1/score) but samples nothing until activated");
-        }
-        if (request.pinnedVersion() != null && !versions.isResident(request.pinnedVersion())) {
-            throw new InvalidRequestException("policy_version", "policy_version " + request.pinnedVersion()
-                    + " is not resident; resident versions: " + residentVersions());
-        }
-    }
-
     private synchronized long nextSeed() {
         return seeds.nextLong() & Long.MAX_VALUE;
     }
@@ -228,7 +203,16 @@ public final class GenerationEngine implements AutoCloseable {
      * @return completes with the seconds from call to swap, once the new version samples
      */
     public CompletableFuture<Double> publish(Weights weights, long version) {
-        return install(weights, version, true);
+        return install(() -> OrtPolicy.create(config, weights, options.policy()), version, true);
+    }
+
+    /**
+     * {@link #publish} ({@code makeLive}) or {@link #stage} of the startup weights plus a LoRA adapter ({@code tensors}
+     * in PEFT's names): no session is built, the version is the adapter's input tensors. Refused (400) without LoRA inputs.
+     */
+    public CompletableFuture<Double> installAdapter(LoraConfig lora, Map<String, Tensor> tensors, long version,
+                                                    boolean makeLive) {
+        return install(() -> adapters.version(lora, tensors), version, makeLive);
     }
 
     /**
@@ -239,18 +223,18 @@ public final class GenerationEngine implements AutoCloseable {
      * @return completes with the seconds from call to the session being resident
      */
     public CompletableFuture<Double> stage(Weights weights, long version) {
-        if (versions.stagedVersions().size() >= options.keepVersions()) { // early, before a session is built for nothing
+        return install(() -> OrtPolicy.create(config, weights, options.policy()), version, false);
+    }
+
+    private CompletableFuture<Double> install(Supplier<OrtPolicy> build, long version, boolean makeLive) {
+        if (!makeLive && versions.stagedVersions().size() >= options.keepVersions()) { // before a session is built for nothing
             throw new InvalidRequestException(409, "version", "already " + options.keepVersions() + " staged versions "
                     + stagedVersions() + ": activate or drop one first");
         }
-        return install(weights, version, false);
-    }
-
-    private CompletableFuture<Double> install(Weights weights, long version, boolean makeLive) {
         long t0 = System.nanoTime();
         CompletableFuture<Double> done = new CompletableFuture<>();
         versions.claim(version, () -> {
-            OrtPolicy policy = OrtPolicy.create(config, weights, options.policy());
+            OrtPolicy policy = build.get();
             command(() -> {
                 if (makeLive) versions.makeLive(version, policy);
                 else versions.stage(version, policy);
@@ -301,11 +285,16 @@ public final class GenerationEngine implements AutoCloseable {
     /**
      * Log-probs of {@code completion} after {@code prompt} at {@code temperature} under a resident version (null =
      * live): what the sampler would have reported for these tokens ({@link Scorer}). Used to check that the server
-     * and the trainer agree after a weight push (the canary).
+     * and the trainer agree after a weight push (the canary). With {@code adapter}: under that named adapter instead.
      *
      * @return [C]
      */
     public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version) {
+        return score(prompt, completion, temperature, version, null);
+    }
+
+    public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version,
+                                            String adapter) {
         CompletableFuture<float[]> f = new CompletableFuture<>();
         if (prompt.length + completion.length > contextLength()) {
             f.completeExceptionally(new InvalidRequestException("prompt", "prompt + completion exceed the context of "
@@ -313,7 +302,9 @@ public final class GenerationEngine implements AutoCloseable {
             return f;
         }
         command(() -> {
-            PolicyVersions.Resident r = versions.get(version == null ? versions.live() : version);
+            PolicyVersions.Resident r = adapter != null ? adapters.resident(adapter)
+                    : versions.get(version == null ? versions.live() : version);
+            if (r == null && adapter != null) throw RequestCheck.noSuchModel(adapter);
             if (r == null) throw new InvalidRequestException("policy_version", "policy_version " + version + " is not resident");
             f.complete(scorer.score(r.policy, prompt, completion, temperature));
         }, f);
@@ -346,6 +337,7 @@ public final class GenerationEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         versions.closeAll();
+        adapters.closeAll();
         sampler.close();
     }
 
@@ -375,6 +367,7 @@ public final class GenerationEngine implements AutoCloseable {
                         versions.drained(b.pinnedVersion);
                     }
                 }
+                adapters.stepAll(this::step);
                 metrics.runningRows.set(activeRows());
             } catch (InterruptedException e) {
                 return;
@@ -386,13 +379,13 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     private boolean idle() {
-        return live.rows.isEmpty() && pinned.isEmpty() && waiting.isEmpty();
+        return live.rows.isEmpty() && pinned.isEmpty() && waiting.isEmpty() && adapters.rows() == 0;
     }
 
     private int activeRows() {
         int n = live.rows.size();
         for (Batch b : pinned.values()) n += b.rows.size();
-        return n;
+        return n + adapters.rows();
     }
 
     private void drainInbox(long waitMillis) throws InterruptedException {
@@ -433,7 +426,7 @@ public final class GenerationEngine implements AutoCloseable {
         for (var e : starting.entrySet()) {
             try {
                 Batch b = e.getKey();
-                b.start(e.getValue(), versions.serving(b.pinnedVersion));
+                b.start(e.getValue(), serving(b));
             } catch (RuntimeException ex) {
                 // rows already placed are failed by failRunning; requests that never got rows are failed here
                 for (Active a : e.getValue()) if (a.samples == null) a.future.completeExceptionally(ex);
@@ -448,6 +441,7 @@ public final class GenerationEngine implements AutoCloseable {
      */
     private Batch batchFor(Active a) {
         Long v = a.request.pinnedVersion();
+        if (a.request.adapter() != null) return adapters.batch(a.request.adapter(), () -> newBatch(null, kv.pinnedCache(config)));
         if (v == null) return live;
         PolicyVersions.Resident r = versions.get(v);
         if (r == null || r.evicted) {
@@ -466,7 +460,12 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** One decode step of {@code b}, if it has rows, on the session it runs on. */
     private void step(Batch b) {
-        if (!b.rows.isEmpty()) b.step(versions.serving(b.pinnedVersion));
+        if (!b.rows.isEmpty()) b.step(serving(b));
+    }
+
+    private PolicyVersions.Resident serving(Batch b) {
+        PolicyVersions.Resident r = adapters.servingOf(b);
+        return r != null ? r : versions.serving(b.pinnedVersion);
     }
 
     private void dequeued() {
@@ -476,6 +475,7 @@ public final class GenerationEngine implements AutoCloseable {
     private void failRunning(Throwable t) {
         for (Batch b : allBatches()) b.fail(t);
         pinned.clear();
+        adapters.clearBatches();
     }
 
     private void abortEverything() {
@@ -491,6 +491,7 @@ public final class GenerationEngine implements AutoCloseable {
     /** The pinned batches, then the live one. */
     private List<Batch> allBatches() {
         List<Batch> all = new ArrayList<>(pinned.values());
+        adapters.batches().forEach(all::add);
         all.add(live);
         return all;
     }

@@ -9,5 +9,10 @@ import dev.vaco.server.sampling.SamplingParams;
  * @param params        sampling parameters (validated)
  * @param pinnedVersion sample with exactly this resident policy version; null = the live version, which may change
  *                      mid-sequence when new weights arrive (every token is tagged with the version that sampled it)
+ * @param adapter       a named adapter of {@code --lora-modules} to sample with; null = the base model's versions
  */
-public record GenerationRequest(int[] promptIds, SamplingParams params, Long pinnedVersion) {}
+public record GenerationRequest(int[] promptIds, SamplingParams params, Long pinnedVersion, String adapter) {
+    public GenerationRequest(int[] promptIds, SamplingParams params, Long pinnedVersion) {
+        this(promptIds, params, pinnedVersion, null);
+    }
+}

@@ -3,6 +3,7 @@ package dev.vaco.server.engine;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import dev.vaco.model.ModelConfig;
+import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.server.engine.OnnxGraphBuilder.Attr;
 
 import java.util.ArrayList;
@@ -27,7 +28,11 @@ import java.util.List;
  *   <li>{@code past_key.l}, {@code past_value.l} fp32 [B, KVH, Cap, hd]: the cache, also bound as the pinned
  *       {@code present_*.l} output so that GQA appends the new K/V in place (past and present share a buffer)</li>
  * </ul>
- * Outputs: {@code logits} fp32 [B, P, V]; {@code present_key.l}, {@code present_value.l} fp32 [B, KVH, Cap, hd].
+ * With {@link GraphOptions#lora()}: {@code lora.l.q_proj.A} fp32 [R, in] and {@code lora.l.q_proj.B} [out, R] for each
+ * layer l and each of the seven projections ({@link #loraA}, {@link #loraB}); each projection computes
+ * {@code y = x W^T + (x A^T) B^T}, the adapter's scaling folded into B by whoever binds the inputs ({@link AdapterInputs}).
+ *
+ * <p>Outputs: {@code logits} fp32 [B, P, V]; {@code present_key.l}, {@code present_value.l} fp32 [B, KVH, Cap, hd].
  */
 public final class LlamaGraph {
     public static final String INPUT_IDS = "input_ids";
@@ -45,6 +50,10 @@ public final class LlamaGraph {
     public static String pastValue(int layer) { return "past_value." + layer; }
     public static String presentKey(int layer) { return "present_key." + layer; }
     public static String presentValue(int layer) { return "present_value." + layer; }
+    /** LoRA input A [R, in] of {@code target} in {@code layer}. */
+    public static String loraA(int layer, LoraTarget target) { return "lora." + layer + "." + target.moduleName() + ".A"; }
+    /** LoRA input B [out, R] (scaling folded in) of {@code target} in {@code layer}. */
+    public static String loraB(int layer, LoraTarget target) { return "lora." + layer + "." + target.moduleName() + ".B"; }
 
     /** Name of the packed [q+2kv, H] projection made by {@link SessionWeights} when {@link GraphOptions#packedQkv()}. */
     static String packedQkv(int layer, String suffix) {
@@ -66,7 +75,7 @@ public final class LlamaGraph {
     public static ModelProto build(ModelConfig c, GraphOptions options) {
         OnnxGraphBuilder g = new OnnxGraphBuilder("vaco_" + c.modelType() + "_decoder");
         float eps = (float) c.rmsNormEps(); // HF adds the Python float to an fp32 tensor: it is rounded to fp32 too
-        declareInputsOutputs(g, c);
+        declareInputsOutputs(g, c, options);
         declareWeights(g, c, options);
 
         // ---- shapes computed once: [B, T, -1] to enter GQA, [-1, X] to leave it
@@ -88,7 +97,7 @@ public final class LlamaGraph {
             // ---- residual + post-attention norm, SwiGLU MLP
             String[] resNorm = skipRmsNorm(g, options, o, hidden, p + "post_attention_layernorm.weight", eps);
             hidden = resNorm[1];                                                               // [N, H] residual stream
-            String down = mlp(g, p, resNorm[0]);                                               // [N, H]
+            String down = mlp(g, options, l, resNorm[0]);                                      // [N, H]
 
             String nextNorm = l + 1 < layers ? "model.layers." + (l + 1) + ".input_layernorm.weight" : "model.norm.weight";
             String[] next = skipRmsNorm(g, options, down, hidden, nextNorm, eps);
@@ -99,7 +108,7 @@ public final class LlamaGraph {
         return g.build();
     }
 
-    private static void declareInputsOutputs(OnnxGraphBuilder g, ModelConfig c) {
+    private static void declareInputsOutputs(OnnxGraphBuilder g, ModelConfig c, GraphOptions options) {
         int layers = c.numHiddenLayers(), hd = c.headDim();
         g.input(INPUT_IDS, DataType.INT64, "B", "T");
         g.input(LOGIT_IDX, DataType.INT64, "B", "P");
@@ -108,6 +117,14 @@ public final class LlamaGraph {
         for (int l = 0; l < layers; l++) {
             g.input(pastKey(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
             g.input(pastValue(l), DataType.FLOAT, "B", (long) c.numKeyValueHeads(), "Cap", (long) hd);
+        }
+        if (options.lora()) {
+            for (int l = 0; l < layers; l++) {
+                for (LoraTarget t : LoraTarget.values()) {
+                    g.input(loraA(l, t), DataType.FLOAT, (long) options.loraRank(), (long) t.inFeatures(c));
+                    g.input(loraB(l, t), DataType.FLOAT, (long) t.outFeatures(c), (long) options.loraRank());
+                }
+            }
         }
         g.output(LOGITS, DataType.FLOAT, "B", "P", (long) c.vocabSize());
         for (int l = 0; l < layers; l++) {
@@ -165,7 +182,8 @@ public final class LlamaGraph {
                 // 0 = rotate-half (GPT-NeoX / HF Llama): pairs (i, i + hd/2), not (2i, 2i+1)
                 Attr.i("rotary_interleaved", 0));                                         // [B, T, q]
         String attnFlat = g.op("Reshape", List.of(attn, g.constVector("rows_q", -1, q)));  // [N, q]
-        return gemm(g, attnFlat, p + "self_attn.o_proj.weight", c.oBias() ? p + "self_attn.o_proj.bias" : null);
+        String out = gemm(g, attnFlat, p + "self_attn.o_proj.weight", c.oBias() ? p + "self_attn.o_proj.bias" : null);
+        return options.lora() ? plusLora(g, attnFlat, out, l, LoraTarget.O_PROJ) : out;
     }
 
     /**
@@ -178,20 +196,22 @@ public final class LlamaGraph {
         int q = c.qDim(), kv = c.kvDim(), hd = c.headDim();
         String qkvBias = c.qkvBias() ? packedQkv(l, "bias") : null;
         if (options.packedQkv() && rotary.inGqa()) {
-            String qkv = gemm(g, normed, packedQkv(l, "weight"), qkvBias);                 // [N, q+2kv]
+            String qkv = packedLora(g, c, options, l, normed, gemm(g, normed, packedQkv(l, "weight"), qkvBias)); // [N, q+2kv]
             return List.of(g.op("Reshape", List.of(qkv, btAny)), "", "");                  // [B, T, q+2kv]
         }
         String[] qkv = new String[3];                                                     // [N, q], [N, kv], [N, kv]
         if (options.packedQkv()) {
-            String packed = gemm(g, normed, packedQkv(l, "weight"), qkvBias);
+            String packed = packedLora(g, c, options, l, normed, gemm(g, normed, packedQkv(l, "weight"), qkvBias));
             List<String> parts = g.ops("Split", List.of(packed, g.constVector("qkv_split", q, kv, kv)), 3,
                     Attr.i("axis", 1));
             for (int i = 0; i < 3; i++) qkv[i] = parts.get(i);
         } else {
             String[] projs = {"q_proj", "k_proj", "v_proj"};
+            LoraTarget[] targets = {LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ};
             for (int i = 0; i < 3; i++) {
                 qkv[i] = gemm(g, normed, p + "self_attn." + projs[i] + ".weight",
                         c.qkvBias() ? p + "self_attn." + projs[i] + ".bias" : null);
+                if (options.lora()) qkv[i] = plusLora(g, normed, qkv[i], l, targets[i]);
             }
         }
         if (!rotary.inGqa()) {
@@ -204,11 +224,44 @@ public final class LlamaGraph {
     }
 
     /** SwiGLU MLP: down(silu(gate(x)) * up(x)); x [N, H] -> [N, H], the gate and up activations [N, I]. */
-    private static String mlp(OnnxGraphBuilder g, String p, String x) {
+    private static String mlp(OnnxGraphBuilder g, GraphOptions o, int l, String x) {
+        String p = "model.layers." + l + ".";
         String gate = gemm(g, x, p + "mlp.gate_proj.weight", null);                        // [N, I]
         String up = gemm(g, x, p + "mlp.up_proj.weight", null);                            // [N, I]
+        if (o.lora()) {
+            gate = plusLora(g, x, gate, l, LoraTarget.GATE_PROJ);
+            up = plusLora(g, x, up, l, LoraTarget.UP_PROJ);
+        }
         String silu = g.op("Mul", List.of(gate, g.op("Sigmoid", List.of(gate))));
-        return gemm(g, g.op("Mul", List.of(silu, up)), p + "mlp.down_proj.weight", null); // [N, H]
+        String act = g.op("Mul", List.of(silu, up));                                       // [N, I]
+        String down = gemm(g, act, p + "mlp.down_proj.weight", null);                      // [N, H]
+        return o.lora() ? plusLora(g, act, down, l, LoraTarget.DOWN_PROJ) : down;
+    }
+
+    /**
+     * {@code base + (x A^T) B^T}: the rank-R side first ([N, R]), then one Gemm whose C input adds the base output
+     * ({@code base} [N, out] = x W^T (+ b)), so the adapter costs two thin matmuls and no separate Add.
+     */
+    private static String plusLora(OnnxGraphBuilder g, String x, String base, int l, LoraTarget t) {
+        String xa = g.op("Gemm", List.of(x, loraA(l, t)), Attr.i("transB", 1));                   // [N, R]
+        return g.op("Gemm", List.of(xa, loraB(l, t), base), Attr.i("transB", 1));                 // [N, out]
+    }
+
+    /**
+     * The packed q|k|v output plus the three adapters' terms, concatenated in the same row order; the q term is
+     * multiplied by the attention scale that {@link SessionWeights} folded into the packed q rows.
+     */
+    private static String packedLora(OnnxGraphBuilder g, ModelConfig c, GraphOptions o, int l, String x, String packed) {
+        if (!o.lora()) return packed;
+        String[] terms = new String[3];
+        LoraTarget[] targets = {LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ};
+        for (int i = 0; i < 3; i++) {
+            String xa = g.op("Gemm", List.of(x, loraA(l, targets[i])), Attr.i("transB", 1));      // [N, R]
+            terms[i] = g.op("Gemm", List.of(xa, loraB(l, targets[i])), Attr.i("transB", 1));      // [N, q|kv]
+        }
+        terms[0] = g.op("Mul", List.of(terms[0], g.constFloat("qscale", queryScale(c))));
+        String delta = g.op("Concat", List.of(terms), Attr.i("axis", 1));                          // [N, q+2kv]
+        return g.op("Add", List.of(packed, delta));
     }
 
     /** lm_head on the requested positions only: {@code normed} [N, H] -> the {@code logits} output [B, P, V]. */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One policy version on ONNX Runtime: the {@link LlamaGraph} of a config with one set of weights, as one session.
@@ -25,6 +26,10 @@ import java.util.Set;
  * weights when the session is created ({@link SessionWeights}): the policy keeps no reference to them, and the caller
  * may change or drop them afterwards. Without it the session reads them in place: they must not change while the
  * policy is open (pass {@link Weights#copy()} if the caller keeps training them).
+ *
+ * <p>With LoRA inputs in the graph ({@link GraphOptions#lora()}) a policy is a session plus one {@link AdapterInputs}:
+ * {@link #withAdapter} makes another policy on the same session (the base weights once) that differs only in those
+ * small tensors, which is all a new version or a named adapter costs. The session closes with the last policy on it.
  *
  * <p>Legend: B rows, T tokens, V vocab, Cap KV capacity. {@code run()} is thread-safe in ORT, but a {@link KvCache}
  * belongs to one thread.
@@ -37,16 +42,45 @@ public final class OrtPolicy implements AutoCloseable {
     private final OrtSession session;
     private final long creationNanos;
     private final long packNanos;
-    /** The weights the session reads in place ({@link PolicyOptions#prepack()} off), else null: ORT copied them. */
+    /**
+     * The weights the session reads in place ({@link PolicyOptions#prepack()} off), else null: ORT copied them. Shared
+     * with the {@link #withAdapter} siblings, closed with the session.
+     */
     private final SessionWeights inPlace;
+    /** Policies open on this session (this one and its {@link #withAdapter} siblings): the last to close closes it. */
+    private final AtomicInteger sessionUsers;
+    /** The LoRA inputs bound on every run; null when the graph has none. */
+    private final AdapterInputs adapter;
+    private final int loraRank;
+    private boolean closed;
 
-    private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos, SessionWeights inPlace) {
+    private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos, SessionWeights inPlace,
+                      AtomicInteger sessionUsers, AdapterInputs adapter, int loraRank) {
         this.config = config;
         this.session = session;
         this.creationNanos = creationNanos;
         this.packNanos = packNanos;
         this.inPlace = inPlace;
+        this.sessionUsers = sessionUsers;
+        this.adapter = adapter;
+        this.loraRank = loraRank;
     }
+
+    /**
+     * This policy's session with other LoRA inputs ({@code adapter}, made for {@link #loraRank()}): a policy of its
+     * own, closed on its own (closing it closes {@code adapter}), created in the time it takes to make the inputs.
+     */
+    public OrtPolicy withAdapter(AdapterInputs adapter) {
+        if (loraRank == 0) throw new IllegalStateException("this session has no LoRA inputs (serve with --enable-lora)");
+        synchronized (sessionUsers) {
+            if (sessionUsers.get() == 0) throw new IllegalStateException("the session is closed");
+            sessionUsers.incrementAndGet();
+        }
+        return new OrtPolicy(config, session, 0, packNanos, inPlace, sessionUsers, adapter, loraRank);
+    }
+
+    /** The graph's LoRA rank R (0: no LoRA inputs). */
+    public int loraRank() { return loraRank; }
 
     public static OrtPolicy create(ModelConfig config, Weights weights) {
         return create(config, weights, PolicyOptions.DEFAULT);
@@ -88,7 +122,10 @@ public final class OrtPolicy implements AutoCloseable {
             }
             tuning.apply(so);
             OrtSession session = env.createSession(model, so);
-            OrtPolicy p = new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos, inPlace ? init : null);
+            int rank = options.graph().loraRank();
+            AdapterInputs none = rank > 0 ? AdapterInputs.none(config, rank) : null;
+            OrtPolicy p = new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos, inPlace ? init : null,
+                    new AtomicInteger(1), none, rank);
             if (!inPlace) init.close(); // ORT has its own copy: the tensors over the caller's buffers go at once
             return p;
         } catch (OrtException e) {
@@ -277,6 +314,7 @@ public final class OrtPolicy implements AutoCloseable {
             inputs.put(LlamaGraph.LOGIT_IDX, track(created, OnnxTensor.createTensor(env, LongBuffer.wrap(logitIdx), new long[] {rows, p})));
             inputs.put(LlamaGraph.SEQLENS_K, track(created, OnnxTensor.createTensor(env, IntBuffer.wrap(seqlensK), new long[] {rows})));
             inputs.put(LlamaGraph.TOTAL_SEQ_LEN, track(created, OnnxTensor.createTensor(env, IntBuffer.wrap(new int[] {totalSeqLen}), new long[0])));
+            if (adapter != null) inputs.putAll(adapter.inputs());
             long[] kvShape = cache.shape(rows);
             for (int l = 0; l < config.numHiddenLayers(); l++) {
                 // The same direct memory is the past input and the pinned present output: GQA sees past == present
@@ -327,6 +365,12 @@ public final class OrtPolicy implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (sessionUsers) {
+            if (closed) return;
+            closed = true;
+            if (adapter != null) adapter.close();
+            if (sessionUsers.decrementAndGet() > 0) return;
+        }
         try {
             session.close();
         } catch (OrtException e) {

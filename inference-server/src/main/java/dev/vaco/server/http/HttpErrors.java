@@ -15,12 +15,16 @@ final class HttpErrors {
     private HttpErrors() {}
 
     static void send(RoutingContext ctx, int status, String type, String message, String param) {
+        send(ctx, status, type, message, param, null);
+    }
+
+    static void send(RoutingContext ctx, int status, String type, String message, String param, String code) {
         HttpServerResponse r = ctx.response();
         if (r.headWritten()) { // a stream already started: end it; the client sees the truncated stream
             if (!r.ended()) r.end();
             return;
         }
-        JsonObject err = new JsonObject().put("message", message).put("type", type).put("param", param).putNull("code");
+        JsonObject err = new JsonObject().put("message", message).put("type", type).put("param", param).put("code", code);
         r.setStatusCode(status).putHeader("content-type", "application/json").end(new JsonObject().put("error", err).encode());
     }
 
@@ -29,6 +33,10 @@ final class HttpErrors {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) t = t.getCause();
         if (t instanceof InvalidRequestException e) {
             metrics.badRequests.increment();
+            if (e.status() == 404 && "model".equals(e.field())) { // vLLM's type and message, OpenAI's code
+                send(ctx, 404, "NotFoundError", e.getMessage(), "model", "model_not_found");
+                return;
+            }
             send(ctx, e.status(), e.status() == 404 ? "not_found_error" : "invalid_request_error", e.getMessage(), e.field());
         } else if (t instanceof ModelFormatException e) {
             metrics.badRequests.increment();

@@ -3,6 +3,7 @@ package dev.vaco.server.http;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
+import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.server.engine.NativeMemory;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.chat.ChatTemplate;
@@ -46,6 +47,8 @@ import java.util.function.LongFunction;
  * POST /v1/score               log-probs of given completion tokens at a resident version (the weight-sync canary)
  * PUT  /v1/weights?version=N   new weights (safetensors body), live at once; bearer token required
  * PUT  /v1/weights?version=N&amp;activate=false   stage them: resident, scoreable pinned, sampling nothing
+ * PUT  /v1/weights?version=N&amp;format=peft-lora  (or PEFT's tensor names) a LoRA adapter: the version is the startup
+ *                              weights plus it, no new session (servers with --enable-lora; B scaled unless lora_alpha=)
  * POST /v1/weights/activate    make a staged version live ({"version": N}), bearer token required
  * POST /v1/weights/drop        discard a staged version ({"version": N}), bearer token required
  * POST /v1/weights/rollback    make an older resident version live again ({"version": N}), bearer token required
@@ -170,6 +173,17 @@ public final class InferenceServer extends VerticleBase {
 
     String modelName() { return settings.modelName(); }
 
+    /**
+     * The named adapter a request's {@code model} picks: null for the served model (or no {@code model}), an adapter
+     * of {@code --lora-modules} by its name; any other name is refused with 404, as OpenAI and vLLM answer.
+     */
+    String adapterOf(JsonFields f) {
+        String m = f.string("model", null);
+        if (m == null || m.equals(settings.modelName())) return null;
+        if (engine.lora().names().contains(m)) return m;
+        throw new InvalidRequestException(404, "model", "The model `" + m + "` does not exist.");
+    }
+
     long maxWeightBytes() { return settings.maxWeightBytes(); }
 
     /** Runs blocking work on a worker thread, never on the event loop; failures become the right 4xx/5xx. */
@@ -188,9 +202,15 @@ public final class InferenceServer extends VerticleBase {
 
     private void models(RoutingContext ctx) {
         JsonObject m = new JsonObject().put("id", settings.modelName()).put("object", "model").put("created", 0)
-                .put("owned_by", "vaco").put("max_model_len", engine.contextLength())
-                .put("policy_version", engine.liveVersion());
-        ctx.json(new JsonObject().put("object", "list").put("data", new JsonArray().add(m)));
+                .put("owned_by", "vaco").put("root", settings.modelName()).putNull("parent")
+                .put("max_model_len", engine.contextLength()).put("policy_version", engine.liveVersion());
+        if (engine.lora().rank() > 0) m.put("max_lora_rank", engine.lora().rank());
+        JsonArray data = new JsonArray().add(m);
+        for (String a : engine.lora().names()) { // vLLM lists each adapter with its base as parent
+            data.add(new JsonObject().put("id", a).put("object", "model").put("created", 0).put("owned_by", "vaco")
+                    .put("root", a).put("parent", settings.modelName()).put("max_model_len", engine.contextLength()));
+        }
+        ctx.json(new JsonObject().put("object", "list").put("data", data));
     }
 
     private void version(RoutingContext ctx) {
@@ -201,7 +221,8 @@ public final class InferenceServer extends VerticleBase {
         return new JsonObject().put("version", engine.liveVersion())
                 .put("resident", new JsonArray(engine.residentVersions()))
                 .put("staged", new JsonArray(engine.stagedVersions()))
-                .put("dropped", new JsonArray(engine.droppedVersions()));
+                .put("dropped", new JsonArray(engine.droppedVersions()))
+                .put("max_lora_rank", engine.lora().rank()); // > 0: adapter images (format=peft-lora) are taken
     }
 
     /** Rollback, activation and drop: a body {"version": N}, the change on the decode thread, the versions after it. */
@@ -299,10 +320,11 @@ public final class InferenceServer extends VerticleBase {
      * the versions and the swap time; a refused image changes nothing and its relayed chunks are let go.
      */
     void install(RoutingContext ctx, long version, boolean activate, Upload up) {
+        String format = ctx.request().getParam("format"), alpha = ctx.request().getParam("lora_alpha");
         blocking(ctx, () -> {
             double seconds;
             try {
-                seconds = installParsed(version, activate, up);
+                seconds = installParsed(version, activate, up, format, alpha);
             } finally {
                 up.discard();
             }
@@ -338,9 +360,25 @@ public final class InferenceServer extends VerticleBase {
         NativeMemory.trim();
     }
 
-    private double installParsed(long version, boolean activate, Upload up) throws Exception {
-        Weights w = Weights.validated(engine.config(), up.tensors(), "weight upload");
+    /** A full image becomes a new session; an adapter image (PEFT's names) a version on the base session. */
+    private double installParsed(long version, boolean activate, Upload up, String format, String alpha) throws Exception {
+        Map<String, Tensor> tensors = up.tensors();
+        if ("peft-lora".equals(format) || AdapterFiles.isAdapterImage(tensors.keySet())) {
+            AdapterFiles.Adapter a = AdapterFiles.fromTensors(tensors, loraAlpha(alpha), engine.config(), "adapter upload");
+            return engine.installAdapter(a.config(), a.tensors(), version, activate).get();
+        }
+        Weights w = Weights.validated(engine.config(), tensors, "weight upload");
         return (activate ? engine.publish(w, version) : engine.stage(w, version)).get();
+    }
+
+    /** {@code ?lora_alpha=} of an adapter push: PEFT's alpha; absent: B carries the scaling (vaco's trainer's pushes). */
+    private static Double loraAlpha(String a) {
+        if (a == null) return null;
+        try {
+            return Double.parseDouble(a);
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("lora_alpha", "lora_alpha must be a number, found '" + a + "'");
+        }
     }
 
     /** {@code ?activate=}: absent or true = live at once (the behaviour before staging existed), false = staged. */

@@ -54,7 +54,8 @@ final class OpenAiApi {
     }
 
     /** What both routes read from the common fields. */
-    private record Common(SamplingParams params, boolean stream, boolean includeUsage, boolean returnTokenIds, Long pinned) {}
+    private record Common(SamplingParams params, boolean stream, boolean includeUsage, boolean returnTokenIds, Long pinned,
+                          String adapter) {}
 
     private Common common(JsonFields f, int maxTokensDefault, int topLogprobs) {
         for (String p : new String[] {"frequency_penalty", "presence_penalty"}) {
@@ -69,7 +70,7 @@ final class OpenAiApi {
         JsonObject so = f.object("stream_options");
         boolean includeUsage = so != null && JsonFields.of(so).bool("include_usage", false);
         return new Common(sp, f.bool("stream", false), includeUsage, f.bool("return_token_ids", false),
-                f.integer("policy_version", null));
+                f.integer("policy_version", null), server.adapterOf(f));
     }
 
     // ------------------------------------------------------------------ /v1/completions
@@ -151,7 +152,8 @@ final class OpenAiApi {
                 SamplingParams p = c.params();
                 int left = Math.max(1, server.engine().contextLength() - ids.length);
                 cc = new Common(new SamplingParams(p.n(), p.temperature(), p.topP(), p.topK(), left, p.stop(), p.stopTokenIds(),
-                        p.seed(), p.topLogprobs(), p.ignoreEos()), c.stream(), c.includeUsage(), c.returnTokenIds(), c.pinned());
+                        p.seed(), p.topLogprobs(), p.ignoreEos()), c.stream(), c.includeUsage(), c.returnTokenIds(), c.pinned(),
+                        c.adapter());
             }
             run(ctx, ids, cc, lp, true);
         });
@@ -198,7 +200,7 @@ final class OpenAiApi {
         long created = System.currentTimeMillis() / 1000;
         Tokenizer tok = server.engine().tokenizer();
         Context context = ctx.vertx().getOrCreateContext();
-        GenerationRequest req = new GenerationRequest(prompt, c.params(), c.pinned());
+        GenerationRequest req = new GenerationRequest(prompt, c.params(), c.pinned(), c.adapter());
         if (!c.stream()) {
             CompletableFuture<Generation> f;
             try {

@@ -34,7 +34,7 @@ final class RlApi {
         SamplingParams sp;
         Long pinned;
         int[] ids;
-        String text;
+        String text, adapter;
         try {
             f = JsonFields.parse(ctx.body().buffer());
             f.allowOnly(GENERATE_FIELDS);
@@ -45,6 +45,7 @@ final class RlApi {
                     f.integer("seed", null), f.integer("top_logprobs", 0, 0, SamplingParams.MAX_TOP_LOGPROBS),
                     f.bool("ignore_eos", false));
             pinned = f.integer("policy_version", null);
+            adapter = server.adapterOf(f);
             ids = f.intArray("prompt_token_ids", vocab);
             text = f.string("prompt", null);
             if ((ids == null) == (text == null)) {
@@ -59,7 +60,7 @@ final class RlApi {
         // Text prompts are tokenised as they are (special-token text included): send prompt_token_ids for exact control.
         server.blocking(ctx, () -> given != null ? given : server.engine().tokenizer().encode(promptText))
                 .compose(prompt -> io.vertx.core.Future.fromCompletionStage(
-                        server.engine().submit(new GenerationRequest(prompt, sp, pinned), null), ctx.vertx().getOrCreateContext())
+                        server.engine().submit(new GenerationRequest(prompt, sp, pinned, adapter), null), ctx.vertx().getOrCreateContext())
                         .map(g -> response(prompt, g)))
                 .onSuccess(ctx::json)
                 .onFailure(t -> HttpErrors.fail(ctx, t, server.metricsRegistry()));
@@ -97,6 +98,7 @@ final class RlApi {
         int[] prompt, completion;
         double temperature;
         Long version;
+        String adapter;
         try {
             JsonFields f = JsonFields.parse(ctx.body().buffer());
             f.allowOnly(SCORE_FIELDS);
@@ -108,12 +110,13 @@ final class RlApi {
             temperature = f.number("temperature", 1.0);
             if (temperature < 0) throw new InvalidRequestException("temperature", "temperature must be >= 0, found " + temperature);
             version = f.integer("policy_version", null);
+            adapter = server.adapterOf(f);
         } catch (RuntimeException e) {
             HttpErrors.fail(ctx, e, server.metricsRegistry());
             return;
         }
         long v = version != null ? version : server.engine().liveVersion();
-        io.vertx.core.Future.fromCompletionStage(server.engine().score(prompt, completion, temperature, v), ctx.vertx().getOrCreateContext())
+        io.vertx.core.Future.fromCompletionStage(server.engine().score(prompt, completion, temperature, v, adapter), ctx.vertx().getOrCreateContext())
                 .onSuccess(lp -> ctx.json(new JsonObject().put("policy_version", v).put("logprobs", floats(lp))))
                 .onFailure(t -> HttpErrors.fail(ctx, t, server.metricsRegistry()));
     }

@@ -6,7 +6,7 @@ import dev.vaco.learner.objective.Objective;
 import dev.vaco.learner.objective.Vaco.TestScope;
 import dev.vaco.learner.objective.Vaco.TvAnchor;
 
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * {@code objective.*}: which loss, its switches and the advantage estimator ({@code docs/vaco-spec.md}).

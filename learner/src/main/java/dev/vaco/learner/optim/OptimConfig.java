@@ -1,6 +1,6 @@
 package dev.vaco.learner.optim;
 
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * {@code optim.*}: AdamW, global-norm clipping, learning-rate schedule and minibatching of the RL phase.

@@ -8,7 +8,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.ndarray.types.SparseFormat;
-import dev.vaco.learner.lora.LoraTarget;
+import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.model.ModelConfig;
 
 import java.util.List;

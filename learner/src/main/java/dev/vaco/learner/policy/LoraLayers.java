@@ -9,8 +9,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.vaco.learner.lora.LoraConfig;
-import dev.vaco.learner.lora.LoraTarget;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tensor;
 

@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.vaco.learner.lora.LoraConfig;
+import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;

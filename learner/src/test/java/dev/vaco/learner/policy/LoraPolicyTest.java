@@ -1,9 +1,9 @@
 package dev.vaco.learner.policy;
 
 import ai.djl.ndarray.NDManager;
-import dev.vaco.learner.lora.AdapterFiles;
-import dev.vaco.learner.lora.LoraConfig;
-import dev.vaco.learner.lora.LoraMerge;
+import dev.vaco.model.lora.AdapterFiles;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.model.lora.LoraMerge;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;

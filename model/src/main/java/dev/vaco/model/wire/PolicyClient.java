@@ -260,6 +260,17 @@ public final class PolicyClient implements AutoCloseable {
      */
     public record ServedVersions(long live, List<Long> staged, long highest) {}
 
+    /**
+     * The rank of the server's LoRA inputs ({@code --max-lora-rank} with {@code --enable-lora}), from
+     * {@code GET /v1/weights/version}; 0 when it has none (it then takes full weights only).
+     */
+    public int maxLoraRank() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
+        return JSON.readTree(r.body()).path("max_lora_rank").asInt(0);
+    }
+
     /** The live policy version the server reports. */
     public long liveVersion() throws IOException, InterruptedException {
         return versions().live();

@@ -1,7 +1,7 @@
 package dev.vaco.trainer.config;
 
 import dev.vaco.fleet.ClusterConfig;
-import dev.vaco.learner.config.ConfigException;
+import dev.vaco.model.ConfigException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;

@@ -1,6 +1,6 @@
 package dev.vaco.trainer.config;
 
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * {@code pipeline.*}: the asynchronous pipeline (generation never waits for training, training never waits for a

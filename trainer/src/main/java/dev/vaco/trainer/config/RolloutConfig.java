@@ -1,6 +1,6 @@
 package dev.vaco.trainer.config;
 
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * {@code rollout.*}: sampling, and the policy lag of the experiment (spec "Lag experiments").

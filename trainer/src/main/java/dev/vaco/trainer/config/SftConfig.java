@@ -1,6 +1,6 @@
 package dev.vaco.trainer.config;
 
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * {@code sft.*}: supervised warm start before RL (same AdamW betas / eps / decay as {@code optim}).

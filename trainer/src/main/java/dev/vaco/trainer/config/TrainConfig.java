@@ -1,10 +1,10 @@
 package dev.vaco.trainer.config;
 
 import dev.vaco.fleet.ClusterConfig;
-import dev.vaco.learner.lora.LoraConfig;
+import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.learner.optim.OptimConfig;
 import dev.vaco.learner.objective.ObjectiveConfig;
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * The trainer's whole configuration: every default is in the sections' {@code defaults()}; files and command-line

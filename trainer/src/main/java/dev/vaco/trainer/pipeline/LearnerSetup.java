@@ -2,7 +2,7 @@ package dev.vaco.trainer.pipeline;
 
 import dev.vaco.learner.Checkpoint;
 import dev.vaco.learner.Learner;
-import dev.vaco.learner.lora.AdapterFiles;
+import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.learner.policy.TorchPolicy;
 import dev.vaco.model.ModelDir;
 import dev.vaco.trainer.config.TrainConfig;
@@ -14,7 +14,8 @@ import java.nio.file.Path;
 /**
  * What the RL run's learner is made of: the policy it trains, the frozen reference of the KL term, and the parts of
  * the run's configuration a learner step reads. LoRA adapters ({@code lora.r > 0}) attach in {@link #policy}: the
- * base is frozen, checkpoints hold the adapter, pushes carry the merged weights ({@code TorchPolicy.exportWeights}).
+ * base is frozen, checkpoints hold the adapter, pushes carry the adapter alone to servers with LoRA inputs and the
+ * merged weights ({@code TorchPolicy.exportWeights}) to others ({@link WeightSync}).
  */
 final class LearnerSetup {
     private LearnerSetup() {}

@@ -38,6 +38,8 @@ final class WeightSync {
     private final PrintStream out;
     /** The version the servers sample with, the last the canaries accepted. */
     private long verifiedVersion;
+    /** A LoRA run on servers with LoRA inputs of its rank: pushes carry the adapter alone ({@link #pushed}). */
+    private boolean adapterPushes;
 
     WeightSync(RolloutCoordinator coord, TorchPolicy policy, List<Canary> canaries, PipelineConfig pc, double temperature,
                PrintStream out) {
@@ -67,7 +69,45 @@ final class WeightSync {
     /** The run's starting weights, published without a canary check: they are what the servers compare against. */
     void publishStart(long version) throws InterruptedException {
         verifiedVersion = version;
-        coord.publish(policy.exportWeights(), version);
+        adapterPushes = serversTakeAdapters();
+        if (adapterPushes) out.printf("LoRA: the servers have adapter inputs: pushes carry the adapter (r %d) alone%n", policy.lora().r());
+        coord.publish(pushed(), version);
+    }
+
+    /**
+     * Whether every server takes this run's adapter (its LoRA inputs have at least the run's rank); then pushes are
+     * adapter-sized. Servers without them get merged weights, as any run's. A server that cannot be asked counts as no.
+     */
+    private boolean serversTakeAdapters() {
+        if (policy.lora() == null || !policy.lora().enabled()) return false;
+        for (PolicyClient s : coord.all()) {
+            try {
+                if (s.maxLoraRank() < policy.lora().r()) return false;
+            } catch (Exception e) {
+                return false;
+            }
+        }
+        return !coord.all().isEmpty();
+    }
+
+    /**
+     * What a push carries: the merged weights, or with {@link #adapterPushes} the adapter in PEFT's names with its
+     * scaling folded into B (the server applies an adapter image with scaling 1: no settings travel with it).
+     */
+    private Weights pushed() {
+        if (!adapterPushes) return policy.exportWeights();
+        float s = (float) policy.lora().scaling();
+        Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        policy.exportAdapter().forEach((name, t) -> {
+            if (!name.contains(".lora_B.")) {
+                out.put(name, t);
+                return;
+            }
+            float[] v = t.toArray();
+            for (int i = 0; i < v.length; i++) v[i] *= s;
+            out.put(name, Tensor.of(name, t.shape(), v));
+        });
+        return Weights.ofAdapter(out);
     }
 
     /**
@@ -78,7 +118,7 @@ final class WeightSync {
      * @return the version the servers now sample with: {@code version}, or {@code version + 1} after a rejected push
      */
     long push(long version, boolean corrupt, Map<String, Double> m) throws Exception {
-        Weights w = policy.exportWeights();
+        Weights w = pushed();
         long v = version;
         record(coord.stage(corrupt ? corrupt(w) : w, v), m);
         double mismatch = canaryMismatch(v);
@@ -153,6 +193,11 @@ final class WeightSync {
     /** Fault injection for tests: the pushed weights differ from the learner's. */
     private static Weights corrupt(Weights w) {
         Weights c = w.copy();
+        if (c.isAdapter()) { // B may still be zero: shift it rather than scale it
+            Tensor b = c.tensors().stream().filter(t -> t.name().contains(".lora_B.")).findFirst().orElseThrow();
+            for (int i = 0; i < b.numel(); i++) b.data().put(i, b.get(i) + 0.05f);
+            return c;
+        }
         Tensor norm = c.get("model.norm.weight");
         for (int i = 0; i < norm.numel(); i++) norm.data().put(i, norm.get(i) * 1.5f);
         return c;

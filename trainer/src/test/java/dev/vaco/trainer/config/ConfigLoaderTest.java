@@ -2,7 +2,7 @@ package dev.vaco.trainer.config;
 
 import dev.vaco.learner.optim.OptimConfig;
 import dev.vaco.learner.objective.ObjectiveConfig;
-import dev.vaco.learner.config.ConfigException;
+import dev.vaco.model.ConfigException;
 import dev.vaco.learner.objective.LossAggregation;
 import dev.vaco.learner.objective.Vaco;
 import org.junit.jupiter.api.Test;

@@ -10,9 +10,10 @@ import dev.vaco.datasets.Prompts;
 import dev.vaco.learner.Checkpoint;
 import dev.vaco.learner.Rollout;
 import dev.vaco.learner.TrainBatch;
-import dev.vaco.learner.config.ConfigException;
-import dev.vaco.learner.lora.AdapterFiles;
-import dev.vaco.learner.lora.LoraConfig;
+import dev.vaco.model.ConfigException;
+import dev.vaco.model.lora.AdapterFiles;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.learner.optim.OptimConfig;
 import dev.vaco.learner.policy.Engines;
 import dev.vaco.learner.policy.TorchPolicy;
@@ -23,6 +24,7 @@ import dev.vaco.model.Tokenizer;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.engine.GraphOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
@@ -46,7 +48,8 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * LoRA runs on the tiny built-in model: the warm start trains the adapter only, and an RL run with {@code lora.r=4}
- * pushes merged weights the server agrees with, checkpoints the adapter in PEFT's format and resumes from it.
+ * pushes merged weights the server agrees with, checkpoints the adapter in PEFT's format and resumes from it; on
+ * servers with LoRA inputs the pushes carry the adapter alone, and the canaries pass.
  */
 class LoraRunTest {
     @TempDir Path dir;
@@ -161,6 +164,35 @@ class LoraRunTest {
             full.set(full.indexOf("lora.r=4"), "lora.r=0");
             assertThatThrownBy(() -> train(full, c, true)).hasMessageContaining("holds a LoRA adapter")
                     .hasMessageContaining("lora.r = 0");
+        }
+    }
+
+    @Test
+    void onServersWithLoraInputsPushesCarryTheAdapterAlone() throws Exception {
+        Path model = model(), run = dir.resolve("run");
+        try (Server s = Server.start(model, loaded.config(), loaded.weights(), 0,
+                new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
+                new GenerationEngine.Options(32, 256, 4, PolicyOptions.DEFAULT.withThreads(1)
+                        .withGraph(GraphOptions.DEFAULT.withLoraRank(8))));
+             PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok")) {
+            RlTrainer.Result r = train(overrides(run, 2), c, false);
+            assertThat(r.steps()).isEqualTo(2);
+            assertThat(s.engine().liveVersion()).isEqualTo(3);
+            var cfg = loaded.config();
+            long adapterBytes = 0;
+            for (LoraTarget t : LoraTarget.values()) adapterBytes += 4L * 4 * (t.inFeatures(cfg) + t.outFeatures(cfg));
+            adapterBytes *= cfg.numHiddenLayers();
+            for (JsonNode j : RlTrainerTest.steps(run)) {
+                // base + adapter inputs on the server, base + adapter in the learner: the same policy
+                assertThat(j.path("sync/canary_max_abs").asDouble()).isLessThan(1e-4);
+                assertThat(j.path("sync/rolled_back").isMissingNode()).isTrue();
+                assertThat(j.path("mismatch/kl_k3").asDouble()).isCloseTo(0, within(1e-6));
+                double sent = j.path("sync/bytes_sent").asDouble();
+                System.out.printf("adapter push: %.0f bytes (the adapter's tensors %d, the full model %d)%n", sent,
+                        adapterBytes, 4 * cfg.parameterCount());
+                assertThat(sent).as("one adapter image (tensors + safetensors header)")
+                        .isBetween((double) adapterBytes, adapterBytes + 64.0 * 1024);
+            }
         }
     }
 

@@ -7,7 +7,10 @@ import dev.vaco.model.Weights;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.server.engine.GraphOptions;
 import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.http.LoraServingTest;
 import dev.vaco.server.http.InferenceServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,7 +25,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The trainer's side of the chunked relay against real servers on loopback. */
+/** The trainer's side of the chunked relay against real servers on loopback (full images and adapter images). */
 class WeightRelayTest {
     static final int[] PROMPT = {5, 6, 7, 8}, COMPLETION = {9, 10, 11, 12, 13};
     final List<AutoCloseable> open = new ArrayList<>();
@@ -45,10 +48,14 @@ class WeightRelayTest {
     }
 
     private List<PolicyClient> fleet(Path model, ModelDir.Loaded m, int n) {
+        return fleet(model, m, n, PolicyOptions.DEFAULT.withThreads(1));
+    }
+
+    private List<PolicyClient> fleet(Path model, ModelDir.Loaded m, int n, PolicyOptions options) {
         List<PolicyClient> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Server s = Server.start(model, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                    new GenerationEngine.Options(8, 8, 3, PolicyOptions.DEFAULT.withThreads(1)));
+                    new GenerationEngine.Options(8, 8, 3, options));
             open.add(s);
             PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok");
             open.add(c);
@@ -78,6 +85,31 @@ class WeightRelayTest {
             assertThat(one.bytesSent()).isEqualTo(imageBytes(w));
             assertThat(servers.get(0).versions().staged()).containsExactly(1L, 2L);
         }
+    }
+
+    @Test
+    void anAdapterImageGoesThroughTheChainToServersWithLoraInputs() throws Exception {
+        Path model = dir.resolve("model");
+        ModelDir.Loaded m = ModelDir.load(model);
+        List<PolicyClient> lora = fleet(model, m, 3, PolicyOptions.DEFAULT.withThreads(1)
+                .withGraph(GraphOptions.DEFAULT.withLoraRank(8)));
+        LoraConfig c = new LoraConfig(4, 4, 0.0, LoraConfig.ALL_LINEAR, false, false); // alpha = r: B carries the scaling
+        Weights adapter = Weights.ofAdapter(LoraServingTest.randomAdapter(m.config(), c, 3));
+        float[] base = lora.get(0).score(PROMPT, COMPLETION, 1.0, 0L).join();
+        try (WeightRelay relay = new WeightRelay(64 << 10)) { // the 0.2 MB adapter image in 4 chunks
+            WeightRelay.Report r = relay.distribute(lora, adapter, 1, false);
+            assertThat(r.failed()).isEmpty();
+            assertThat(r.fallbacks()).as("the peers relayed it").isZero();
+            assertThat(r.bytesSent()).isEqualTo(imageBytes(adapter)).isLessThan(imageBytes(w) / 20);
+            float[] first = lora.get(0).score(PROMPT, COMPLETION, 1.0, 1L).join();
+            assertThat(first).isNotEqualTo(base);
+            for (PolicyClient s : lora) {
+                assertThat(s.maxLoraRank()).isEqualTo(8);
+                assertThat(s.versions().staged()).containsExactly(1L);
+                assertThat(s.score(PROMPT, COMPLETION, 1.0, 1L).join()).containsExactly(first);
+            }
+        }
+        assertThat(servers.get(0).maxLoraRank()).as("a server without LoRA inputs says so").isZero();
     }
 
     @Test

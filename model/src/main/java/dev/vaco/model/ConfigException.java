@@ -1,4 +1,4 @@
-package dev.vaco.learner.config;
+package dev.vaco.model;
 
 /** A configuration value that is unknown, mistyped or out of range; the message starts with its key path. */
 public final class ConfigException extends IllegalArgumentException {

@@ -1,10 +1,10 @@
-package dev.vaco.learner.lora;
+package dev.vaco.model.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.vaco.learner.config.ConfigException;
+import dev.vaco.model.ConfigException;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelFormatException;
 import dev.vaco.model.Safetensors;
@@ -16,6 +16,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * PEFT's adapter directory, so that {@code peft} ({@code PeftModel.from_pretrained}) and vLLM take vaco's adapters as
@@ -31,6 +35,9 @@ import java.util.Map;
 public final class AdapterFiles {
     public static final String CONFIG = "adapter_config.json", WEIGHTS = "adapter_model.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** PEFT's name of a LoRA tensor: module (group 1) and matrix A or B (group 2). */
+    private static final Pattern PEFT_NAME =
+            Pattern.compile("base_model\\.model\\.model\\.layers\\.\\d+\\.(?:self_attn|mlp)\\.(\\w+)\\.lora_([AB])\\.weight");
 
     private AdapterFiles() {}
 
@@ -64,7 +71,44 @@ public final class AdapterFiles {
         if (!Files.isRegularFile(wf)) throw new ModelFormatException(wf + ": no such file");
         JsonNode j = json(cf);
         LoraConfig c = config(j, cf);
-        Map<String, Tensor> found = Safetensors.read(wf);
+        return new Adapter(c, j.path("base_model_name_or_path").asText(""), checked(Safetensors.read(wf), c, model, wf.toString()));
+    }
+
+    /** Whether {@code names} are those of an adapter (PEFT's {@code base_model.model.} prefix), not of a model. */
+    public static boolean isAdapterImage(Set<String> names) {
+        return !names.isEmpty() && names.stream().allMatch(n -> n.startsWith("base_model.model."));
+    }
+
+    /**
+     * An adapter sent as its tensors alone (a weight push): the rank and the targeted modules from PEFT's tensor names
+     * and shapes, {@code alpha} given (with {@code alpha == r} the scaling is 1: B already carries it).
+     *
+     * @throws ModelFormatException a tensor that is not a LoRA tensor, a missing or mis-shaped one, naming {@code origin}
+     */
+    public static Adapter fromTensors(Map<String, Tensor> tensors, Double alpha, ModelConfig model, String origin) {
+        Set<String> modules = new TreeSet<>();
+        int r = -1;
+        for (var e : tensors.entrySet()) {
+            Matcher m = PEFT_NAME.matcher(e.getKey());
+            if (!m.matches() || LoraTarget.byModuleName(m.group(1)) == null) {
+                throw new ModelFormatException(origin + ": tensor '" + e.getKey() + "' is not a LoRA tensor in PEFT's names "
+                        + "(base_model.model.model.layers.{i}.{self_attn|mlp}.{q_proj|...}.lora_{A|B}.weight)");
+            }
+            modules.add(m.group(1));
+            if (m.group(2).equals("A")) r = (int) e.getValue().shape()[0];
+        }
+        LoraConfig c;
+        try {
+            c = new LoraConfig(Math.max(r, 0), alpha == null ? Math.max(r, 1) : alpha, 0, String.join(",", modules), false, false);
+        } catch (ConfigException e) {
+            throw new ModelFormatException(origin + ": " + e.getMessage(), e);
+        }
+        if (r < 1) throw new ModelFormatException(origin + ": no lora_A tensor (an adapter of rank >= 1)");
+        return new Adapter(c, "", checked(new LinkedHashMap<>(tensors), c, model, origin));
+    }
+
+    /** Takes every tensor {@code c} needs out of {@code found} (checking shapes) and refuses what is left over. */
+    private static Map<String, Tensor> checked(Map<String, Tensor> found, LoraConfig c, ModelConfig model, String wf) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (int l = 0; l < model.numHiddenLayers(); l++) {
             for (LoraTarget t : c.targets()) {
@@ -77,10 +121,10 @@ public final class AdapterFiles {
                     + "' belongs to no targeted module of " + c.targets() + " in a " + model.numHiddenLayers()
                     + "-layer model");
         }
-        return new Adapter(c, j.path("base_model_name_or_path").asText(""), tensors);
+        return tensors;
     }
 
-    private static Tensor take(Map<String, Tensor> found, String name, long[] shape, Path file) {
+    private static Tensor take(Map<String, Tensor> found, String name, long[] shape, String file) {
         Tensor t = found.remove(name);
         if (t == null) throw new ModelFormatException(file + ": tensor '" + name + "' is missing");
         if (!Arrays.equals(t.shape(), shape)) {

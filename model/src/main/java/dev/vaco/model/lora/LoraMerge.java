@@ -1,4 +1,4 @@
-package dev.vaco.learner.lora;
+package dev.vaco.model.lora;
 
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Tensor;

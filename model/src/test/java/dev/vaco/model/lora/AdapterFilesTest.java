@@ -1,6 +1,6 @@
-package dev.vaco.learner.lora;
+package dev.vaco.model.lora;
 
-import dev.vaco.learner.config.ConfigException;
+import dev.vaco.model.ConfigException;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelFormatException;
 import org.junit.jupiter.api.Test;

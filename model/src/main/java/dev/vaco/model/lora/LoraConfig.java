@@ -1,11 +1,11 @@
-package dev.vaco.learner.lora;
+package dev.vaco.model.lora;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-import static dev.vaco.learner.config.ConfigException.require;
+import static dev.vaco.model.ConfigException.require;
 
 /**
  * {@code lora.*}: low-rank adapters (Hu et al., arXiv 2106.09685) with PEFT's settings and defaults. For each targeted

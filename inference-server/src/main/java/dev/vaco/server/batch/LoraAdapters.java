@@ -1,0 +1,114 @@
+package dev.vaco.server.batch;
+
+import dev.vaco.model.ModelConfig;
+import dev.vaco.model.Tensor;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.server.engine.AdapterInputs;
+import dev.vaco.server.engine.OrtPolicy;
+import dev.vaco.server.sampling.InvalidRequestException;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * LoRA on a server started with LoRA inputs ({@code --enable-lora}): the session of the startup weights (the base),
+ * which every adapter shares, and the named adapters of {@code --lora-modules}. A named adapter is a policy on the base
+ * session (its own LoRA inputs only) that requests pick by {@code model}, with, while requests run on it, a batch of
+ * its own (rows of different adapters cannot share a pass: the adapter inputs are bound per session run). Named
+ * adapters are fixed at startup and never versioned; tokens they sample carry the version the server started with.
+ *
+ * <p>Threads: the set of names is read from any thread; the batches belong to the decode thread.
+ */
+public final class LoraAdapters {
+    private final ModelConfig config;
+    /** The startup weights' session with LoRA inputs; null on a server without them. */
+    private final OrtPolicy base;
+    private final long baseVersion;
+    private final Map<String, PolicyVersions.Resident> byName = new ConcurrentSkipListMap<>();
+    private final Map<String, Batch> batches = new HashMap<>();
+
+    LoraAdapters(ModelConfig config, OrtPolicy base, long baseVersion) {
+        this.config = config;
+        this.base = base;
+        this.baseVersion = baseVersion;
+    }
+
+    /** The LoRA rank R of the sessions (--max-lora-rank); 0 on a server without LoRA inputs. */
+    public int rank() { return base == null ? 0 : base.loraRank(); }
+
+    /**
+     * Serves {@code tensors} (PEFT's names, rank at most {@link #rank()}) as the named adapter {@code name} on the
+     * startup weights: requests whose {@code model} is {@code name} sample with it. Call at startup.
+     *
+     * @throws IllegalArgumentException the rank exceeds R, or a tensor is missing or mis-shaped
+     */
+    public void add(String name, LoraConfig lora, Map<String, Tensor> tensors) {
+        OrtPolicy p = withBase().withAdapter(AdapterInputs.of(config, base.loraRank(), lora, tensors));
+        PolicyVersions.Resident old = byName.put(name, new PolicyVersions.Resident(baseVersion, p));
+        if (old != null) old.policy.close();
+    }
+
+    /** A version that is the startup weights plus {@code tensors}: a policy on the base session. */
+    OrtPolicy version(LoraConfig lora, Map<String, Tensor> tensors) {
+        try {
+            return withBase().withAdapter(AdapterInputs.of(config, base.loraRank(), lora, tensors));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("body", e.getMessage());
+        }
+    }
+
+    private OrtPolicy withBase() {
+        if (base == null) throw new InvalidRequestException("format", "this server has no LoRA inputs (serve with --enable-lora)");
+        return base;
+    }
+
+    boolean has(String name) { return byName.containsKey(name); }
+
+    /** Adapter names, sorted. */
+    public List<String> names() { return new ArrayList<>(byName.keySet()); }
+
+    PolicyVersions.Resident resident(String name) { return byName.get(name); }
+
+    /** Decode thread: the batch of adapter {@code name}, made by {@code make} on first use. */
+    Batch batch(String name, Supplier<Batch> make) {
+        return batches.computeIfAbsent(name, k -> make.get());
+    }
+
+    /** Decode thread: the adapter {@code b} runs on, or null when {@code b} is not an adapter's batch. */
+    PolicyVersions.Resident servingOf(Batch b) {
+        for (var e : batches.entrySet()) if (e.getValue() == b) return byName.get(e.getKey());
+        return null;
+    }
+
+    /** Decode thread: one step of every adapter batch; an emptied batch is let go (its KV memory freed). */
+    void stepAll(Consumer<Batch> step) {
+        for (Iterator<Batch> it = batches.values().iterator(); it.hasNext(); ) {
+            Batch b = it.next();
+            step.accept(b);
+            if (b.rows.isEmpty()) it.remove();
+        }
+    }
+
+    Iterable<Batch> batches() { return batches.values(); }
+
+    int rows() {
+        int n = 0;
+        for (Batch b : batches.values()) n += b.rows.size();
+        return n;
+    }
+
+    void clearBatches() { batches.clear(); }
+
+    /** Closes the adapters, then the base session (after the decode thread has stopped). */
+    void closeAll() {
+        for (PolicyVersions.Resident r : byName.values()) r.policy.close();
+        byName.clear();
+        if (base != null) base.close();
+    }
+}
