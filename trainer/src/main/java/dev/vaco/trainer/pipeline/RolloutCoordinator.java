@@ -262,6 +262,7 @@ public final class RolloutCoordinator implements AutoCloseable {
      * what it cost: bytes sent, time to every server staged, the slowest server's time to a resident session.
      */
     public WeightRelay.Report stage(Weights weights, long version) {
+        servers.staging = true; // until activate() or drop(): see ServerSet.staging
         List<Backend> targets = backends.stream().filter(b -> b.healthy).toList();
         WeightRelay.Report r = relay.distribute(targets.stream().map(b -> b.client).toList(), weights, version, false,
                 c -> { Backend b = servers.of(c); return b == null || !b.healthy || b.removed; });
@@ -279,8 +280,7 @@ public final class RolloutCoordinator implements AutoCloseable {
     public void activate(long version, Weights weights) throws InterruptedException {
         servers.currentWeights = weights; // first: a server coming back from now on is brought to this version
         servers.currentVersion = version;
-        // behind, not broken: its requests in flight sample the live version and stand
-        for (Backend b : backends) if (b.healthy && b.stagedVersion != version) b.healthy = false;
+        for (Backend b : backends) if (b.healthy && b.stagedVersion != version) servers.leaveBehind(b, version);
         onEveryHealthy(version, b -> {
             b.client.activate(version);
             b.servedVersion = version;
@@ -288,6 +288,7 @@ public final class RolloutCoordinator implements AutoCloseable {
             return 0.0;
         });
         servers.publishedVersion = version;
+        servers.staging = false;
     }
 
     /** Discards the staged {@code version} everywhere (it failed its check) and rejects it. */
@@ -297,6 +298,7 @@ public final class RolloutCoordinator implements AutoCloseable {
             b.stagedVersion = -1;
             return 0.0;
         });
+        servers.staging = false;
         reject(version, "dropped");
     }
 
