@@ -71,9 +71,8 @@ public final class RolloutCoordinator implements AutoCloseable {
     /** How to sample: group size, temperature, completion length. */
     public record Sampling(int groupSize, double temperature, int maxTokens) {}
 
-    /** The servers, their health and versions; {@code backends} is its list (copy on write). */
+    /** The servers, their health and versions. */
     private final ServerSet servers;
-    private final List<Backend> backends;
     private final Sampling sampling;
     private final Verifier verifier;
     private final Ledger ledger;
@@ -94,7 +93,6 @@ public final class RolloutCoordinator implements AutoCloseable {
     public RolloutCoordinator(List<PolicyClient> servers, Sampling sampling, Verifier verifier, Ledger ledger, PrintStream out) {
         if (servers.isEmpty()) throw new IllegalArgumentException("at least one inference server is needed");
         this.servers = new ServerSet(servers, health, out);
-        this.backends = this.servers.backends;
         this.sampling = sampling;
         this.verifier = verifier;
         this.ledger = ledger;
@@ -263,7 +261,7 @@ public final class RolloutCoordinator implements AutoCloseable {
      */
     public WeightRelay.Report stage(Weights weights, long version) {
         servers.staging = true; // until activate() or drop(): see ServerSet.staging
-        List<Backend> targets = backends.stream().filter(b -> b.healthy).toList();
+        List<Backend> targets = servers.backends.stream().filter(b -> b.healthy).toList();
         WeightRelay.Report r = relay.distribute(targets.stream().map(b -> b.client).toList(), weights, version, false,
                 c -> { Backend b = servers.of(c); return b == null || !b.healthy || b.removed; });
         for (Backend b : targets) {
@@ -280,8 +278,8 @@ public final class RolloutCoordinator implements AutoCloseable {
     public void activate(long version, Weights weights) throws InterruptedException {
         servers.currentWeights = weights; // first: a server coming back from now on is brought to this version
         servers.currentVersion = version;
-        for (Backend b : backends) if (b.healthy && b.stagedVersion != version) servers.leaveBehind(b, version);
-        onEveryHealthy(version, b -> {
+        for (Backend b : servers.backends) if (b.healthy && b.stagedVersion != version) servers.leaveBehind(b, version);
+        servers.onEveryHealthy(version, b -> {
             b.client.activate(version);
             b.servedVersion = version;
             b.stagedVersion = -1;
@@ -293,7 +291,7 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     /** Discards the staged {@code version} everywhere (it failed its check) and rejects it. */
     public void drop(long version) throws InterruptedException {
-        onEveryHealthy(version, b -> {
+        servers.onEveryHealthy(version, b -> {
             if (b.stagedVersion == version) b.client.drop(version);
             b.stagedVersion = -1;
             return 0.0;
@@ -307,11 +305,6 @@ public final class RolloutCoordinator implements AutoCloseable {
         return servers.staged(version);
     }
 
-    /** {@link ServerSet#onEveryHealthy}: in parallel, not waiting for a server marked down meanwhile. */
-    private double onEveryHealthy(long version, ServerSet.WeightOp op) throws InterruptedException {
-        return servers.onEveryHealthy(version, op);
-    }
-
     /**
      * Makes {@code version} live again on every server and rejects every newer version that was live (an undo after
      * a later failure: groups with tokens from those versions are re-issued, never trained).
@@ -321,7 +314,7 @@ public final class RolloutCoordinator implements AutoCloseable {
         servers.currentWeights = weightsOfVersion;
         servers.currentVersion = version;
         servers.publishedVersion = version;
-        for (Backend b : backends) {
+        for (Backend b : servers.backends) {
             if (!b.healthy) continue;
             b.client.rollback(version);
             b.servedVersion = version;

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -190,18 +191,27 @@ final class ServerSet implements AutoCloseable {
         double worst = 0;
         for (int i = 0; i < fs.size(); i++) {
             Backend b = targets.get(i);
-            while (true) {
-                try {
-                    worst = Math.max(worst, fs.get(i).get(100, TimeUnit.MILLISECONDS));
-                    break;
-                } catch (TimeoutException e) {
-                    if (!b.healthy || b.removed) break; // frozen or gone: do not wait for its timeout
-                } catch (ExecutionException e) {
-                    break; // that server is marked down; it is brought up to date when it recovers
-                }
-            }
+            // failed: marked down, brought up to date when it recovers; frozen or gone: not waited for
+            Double s = awaitUnless(fs.get(i), () -> !b.healthy || b.removed);
+            if (s != null) worst = Math.max(worst, s);
         }
         return worst;
+    }
+
+    /**
+     * {@code f}'s value, or null once it has failed or {@code abandoned} turns true (its server marked down: frozen
+     * mid-operation, or gone), without waiting for the call's own timeout; a late end of the call is ignored.
+     */
+    static <T> T awaitUnless(CompletableFuture<T> f, BooleanSupplier abandoned) throws InterruptedException {
+        while (true) {
+            try {
+                return f.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (abandoned.getAsBoolean()) return null;
+            } catch (ExecutionException e) {
+                return null;
+            }
+        }
     }
 
     /** Probes every server (those already probing aside), in parallel, off the timer thread. */

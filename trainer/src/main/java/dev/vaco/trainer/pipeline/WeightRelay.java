@@ -11,11 +11,8 @@ import java.util.List;
 import java.util.function.Predicate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -109,17 +106,11 @@ public final class WeightRelay implements AutoCloseable {
 
     /** The server's swap time, or null when it failed or was abandoned (its call may still end later: ignored). */
     private static Double await(CompletableFuture<Double> f, PolicyClient server, Predicate<PolicyClient> abandoned) {
-        while (true) {
-            try {
-                return f.get(100, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                if (abandoned.test(server)) return null;
-            } catch (ExecutionException e) {
-                return null;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
+        try {
+            return ServerSet.awaitUnless(f, () -> abandoned.test(server));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
