@@ -23,14 +23,16 @@ import java.util.Locale;
 
 /**
  * Learner step time and peak memory, full fine-tuning against LoRA (r = 16, alpha 32, all seven projections), on the
- * 25M benchmark model: forward, backward and AdamW on one fixed batch, as {@link TrainBench}. Each mode runs in its
+ * 25M benchmark model or the 0.5B Qwen2-shaped one ({@code --model 0.5b}; there run with {@code --batch 4}: the
+ * logits of 16 x 128 tokens over 151,936 entries alone are 1.2 GB a copy): forward, backward and AdamW on one fixed
+ * batch, as {@link TrainBench}. Each mode runs in its
  * own JVM, so that its peak resident memory ({@code VmHWM}) is its own; the figure reported besides it is the peak
  * above the resident memory just before the policy was built (engine loaded, weights in Java memory).
  *
  * <pre>
  * mvn -o -q -pl bench -am package -DskipTests
  * java -Dai.djl.offline=true -cp bench/target/classes:$(cat bench/target/classpath.txt) dev.vaco.bench.AdapterBench \
- *   [--batch 16] [--seq 128] [--warmup 2] [--steps 5] [--threads 2]
+ *   [--model 25m|0.5b] [--batch 16] [--seq 128] [--warmup 2] [--steps 5] [--threads 2]
  * </pre>
  */
 public final class AdapterBench {
@@ -38,7 +40,7 @@ public final class AdapterBench {
 
     public static void main(String[] args) throws Exception {
         int batch = 16, seq = 128, warmup = 2, steps = 5, threads = 2;
-        String child = null;
+        String child = null, model = "25m";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
@@ -47,11 +49,12 @@ public final class AdapterBench {
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--child" -> child = args[++i];
+                case "--model" -> model = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         if (child != null) {
-            measure(child, batch, seq, warmup, steps, threads);
+            measure(child, model, batch, seq, warmup, steps, threads);
             return;
         }
         System.out.println("machine: " + BenchMachine.cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
@@ -74,9 +77,10 @@ public final class AdapterBench {
         results.forEach(System.out::println);
     }
 
-    private static void measure(String mode, int batch, int seq, int warmup, int steps, int threads) throws IOException {
+    private static void measure(String mode, String model, int batch, int seq, int warmup, int steps, int threads)
+            throws IOException {
         Engines.pytorch(threads);
-        ModelConfig config = ModelInit.benchConfig25m();
+        ModelConfig config = config(model);
         Weights weights = ModelInit.random(config, 7);
         LoraConfig lora = mode.equals("lora") ? new LoraConfig(16, 32, 0.0, LoraConfig.ALL_LINEAR, false, false)
                 : LoraConfig.defaults();
@@ -114,6 +118,15 @@ public final class AdapterBench {
         System.out.printf(Locale.ROOT, "| %s | %,d | %.0f | %.0f | %.0f |%n", mode.equals("lora")
                         ? "LoRA r 16, all-linear" : "full", trainable, ms[steps / 2], peak / 1024.0,
                 (peak - start) / 1024.0);
+    }
+
+    /** The 25M benchmark model or the 0.5B Qwen2-shaped one (Qwen2.5-0.5B's shapes, tied embeddings). */
+    static ModelConfig config(String model) {
+        return switch (model) {
+            case "25m" -> ModelInit.benchConfig25m();
+            case "0.5b" -> FleetBench.qwen2Half();
+            default -> throw new IllegalArgumentException("--model is 25m or 0.5b, not " + model);
+        };
     }
 
     /** A field of /proc/self/status in kB. */

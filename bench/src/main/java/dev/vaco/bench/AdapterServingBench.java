@@ -32,7 +32,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The server's side of LoRA on the 25M benchmark model, an adapter of r = 16, all seven projections, on a server with
+ * The server's side of LoRA on the 25M benchmark model (or {@code --model 0.5b}, the Qwen2-shaped one), an adapter of r = 16, all seven projections, on a server with
  * {@code --max-lora-rank 16}: (1) push-to-live of a new version through {@code PUT /v1/weights} (client wall time:
  * upload, parse, install, swap), full weights against an adapter image alternating, then adapter pushes in a row; (2) resident memory with 4 resident versions, full against adapter, each mode in
  * its own JVM ({@code VmRSS} after the engine started and after 3 more versions); (3) decode tokens/s with the adapter
@@ -41,7 +41,7 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * mvn -o -q -pl bench -am package -DskipTests
- * java -cp bench/target/classes:$(cat bench/target/classpath.txt) dev.vaco.bench.AdapterServingBench [--rounds 6] [--steps 64]
+ * java -cp bench/target/classes:$(cat bench/target/classpath.txt) dev.vaco.bench.AdapterServingBench [--model 25m|0.5b] [--rounds 6] [--steps 64]
  * </pre>
  */
 public final class AdapterServingBench {
@@ -53,25 +53,36 @@ public final class AdapterServingBench {
         List<String> a = Arrays.asList(args);
         int rounds = Integer.parseInt(ServingBench.opt(a, "--rounds", "6"));
         int steps = Integer.parseInt(ServingBench.opt(a, "--steps", "64"));
+        String model = ServingBench.opt(a, "--model", "25m");
+        ModelConfig c = AdapterBench.config(model);
+        Path dir = modelDir(model);
         if (a.contains("--child")) {
-            memory(ServingBench.opt(a, "--child", "full"));
+            memory(c, dir, ServingBench.opt(a, "--child", "full"));
             return;
         }
-        ModelConfig c = ModelInit.benchConfig25m();
-        Path dir = Path.of("/tmp/vaco-serving-bench", "25m");
-        if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) ModelInit.init(dir, c, 1);
         System.out.println("machine: " + BenchMachine.cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
                 + " cores; load " + BenchMachine.waitForLoad());
         push(c, dir, rounds);
         for (String mode : new String[] {"full", "adapter"}) {
-            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    System.getProperty("java.class.path"), AdapterServingBench.class.getName(), "--child", mode);
+            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx" + Runtime.getRuntime().maxMemory() / (1 << 20) + "m", "-cp", System.getProperty("java.class.path"),
+                    AdapterServingBench.class.getName(), "--child", mode, "--model", model);
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
             if (p.waitFor() != 0) throw new IllegalStateException(mode + " failed:\n" + out);
             System.out.print(out);
         }
         serving(c, steps);
+    }
+
+    /** The benchmark model's directory, written once (the 0.5B one with the shared Qwen3 tokenizer). */
+    private static Path modelDir(String model) throws java.io.IOException {
+        Path dir = Path.of("/tmp/vaco-serving-bench", model);
+        if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
+            ModelInit.init(dir, AdapterBench.config(model), 1);
+            if (model.equals("0.5b")) ModelDir.copyTokenizer(FleetBench.QWEN3_TOKENIZER, dir);
+        }
+        return dir;
     }
 
     /** r = 16 random A and B in PEFT's names. */
@@ -95,12 +106,14 @@ public final class AdapterServingBench {
     /** Full pushes and adapter pushes alternating on one LoRA server; bodies serialised before any timing. */
     private static void push(ModelConfig c, Path dir, int rounds) throws Exception {
         List<byte[]> full = new ArrayList<>(), adapters = new ArrayList<>();
+        // above 100M parameters one full image is sent each time (a 0.5B one is 1.98 GB: a few would not fit the heap)
+        boolean large = c.parameterCount() > 100_000_000L;
         for (int i = 0; i < rounds; i++) {
-            full.add(image(ModelInit.random(c, 100 + i).tensors()));
+            full.add(large && i > 0 ? full.get(0) : image(ModelInit.random(c, 100 + i).tensors()));
             adapters.add(image(adapter(c, 200 + i).values()));
         }
         System.out.printf("bodies: full %.1f MB, adapter %.2f MB%n", full.get(0).length / 1e6, adapters.get(0).length / 1e6);
-        try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "25m", ServingBench.TOKEN, 1L << 31),
+        try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "bench", ServingBench.TOKEN, 1L << 31),
                 new GenerationEngine.Options(16, 64, 4, loraOptions(LORA.r())))) {
             String load = BenchMachine.waitForLoad();
             List<double[]> f = new ArrayList<>(), ad = new ArrayList<>();
@@ -119,9 +132,7 @@ public final class AdapterServingBench {
     }
 
     /** One mode in this JVM: RSS after the engine started and after 3 more versions (4 resident). */
-    private static void memory(String mode) throws Exception {
-        ModelConfig c = ModelInit.benchConfig25m();
-        Path dir = Path.of("/tmp/vaco-serving-bench", "25m");
+    private static void memory(ModelConfig c, Path dir, String mode) throws Exception {
         ModelDir.Loaded m = ModelDir.load(dir);
         boolean lora = mode.equals("adapter");
         GenerationEngine.Options o = new GenerationEngine.Options(16, 64, 4, lora ? loraOptions(LORA.r()) : PolicyOptions.DEFAULT,

@@ -164,7 +164,23 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * Keys whose value is a comma list: YAML/JSON may also give them as a list of scalars ({@code target_modules:
+     * [q_proj, v_proj]}, as PEFT's configs are written), joined here into the same comma string.
+     */
+    private static final java.util.Set<String> LIST_KEYS = java.util.Set.of("lora.target_modules", "run.levels", "cluster.members");
+
     private static JsonNode typed(JsonNode schema, JsonNode value, String path) {
+        if (value.isArray() && schema.isTextual() && LIST_KEYS.contains(path)) {
+            List<String> items = new ArrayList<>();
+            for (JsonNode item : value) {
+                if (item.isContainerNode() || item.isNull()) {
+                    throw new ConfigException(path, "expected a list of names, found an item " + describe(item));
+                }
+                items.add(item.asText().trim());
+            }
+            return TextNode.valueOf(String.join(",", items));
+        }
         if (value.isContainerNode() || value.isNull() || value.isMissingNode()) {
             throw new ConfigException(path, "expected " + kind(schema) + ", found " + describe(value));
         }

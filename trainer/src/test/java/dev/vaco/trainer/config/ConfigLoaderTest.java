@@ -31,6 +31,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void commaListKeysTakeAYamlListAsPeftWritesThem() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("lora.yaml"), """
+                lora:
+                  r: 8
+                  target_modules: [q_proj, k_proj, down_proj]
+                run:
+                  levels:
+                    - 1
+                    - 2
+                """);
+        TrainConfig c = ConfigLoader.load(yaml, List.of());
+        assertThat(c.lora().targetModules()).isEqualTo("q_proj,k_proj,down_proj");
+        assertThat(c.run().levels()).isEqualTo("1,2");
+        // a list where one name is expected, or a list of sections, is still refused naming the key
+        Path bad = Files.writeString(dir.resolve("bad-list.yaml"), "run:\n  model: [a, b]\n");
+        assertThatThrownBy(() -> ConfigLoader.load(bad, List.of())).hasMessageContaining("run.model");
+        Path nested = Files.writeString(dir.resolve("nested.yaml"), "lora:\n  target_modules: [{a: 1}]\n");
+        assertThatThrownBy(() -> ConfigLoader.load(nested, List.of())).hasMessageContaining("lora.target_modules");
+    }
+
+    @Test
     void fileThenCommandLineOverridesApply() throws IOException {
         Path yaml = Files.writeString(dir.resolve("run.yaml"), """
                 objective:
