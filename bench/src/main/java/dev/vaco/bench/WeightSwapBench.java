@@ -109,11 +109,16 @@ final class WeightSwapBench {
 
     /** @return {server swap_seconds, client wall seconds including upload} */
     static double[] put(Server s, long version, byte[] body, boolean chunked) throws Exception {
-        URI uri = URI.create("http://127.0.0.1:" + s.port() + "/v1/weights?version=" + version);
+        return put(s.port(), version, chunked
+                ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
+                : HttpRequest.BodyPublishers.ofByteArray(body));
+    }
+
+    /** @return {server swap_seconds, client wall seconds including upload} of a push to the server on {@code port} */
+    static double[] put(int port, long version, HttpRequest.BodyPublisher body) throws Exception {
+        URI uri = URI.create("http://127.0.0.1:" + port + "/v1/weights?version=" + version);
         HttpRequest req = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + ServingBench.TOKEN)
-                .header("Content-Type", "application/octet-stream").PUT(chunked
-                        ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
-                        : HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                .header("Content-Type", "application/octet-stream").PUT(body).build();
         long t0 = System.nanoTime();
         HttpResponse<String> resp = ServingLoop.HTTP.send(req, HttpResponse.BodyHandlers.ofString());
         double wall = (System.nanoTime() - t0) / 1e9;

@@ -110,6 +110,41 @@ class LargeWeightUploadTest {
     }
 
     @Test
+    void bodiesWhoseArrayIsMadeOnAWorkerArriveWhole() throws Exception {
+        // the path a 0.5B model's 2 GB in-memory push takes (its array allocated off the event loop), at the tiny
+        // model's size: refused when too long or mis-shaped, served exactly when whole
+        Path model = dir.resolve("model");
+        ModelConfig config = ModelInit.initTiny(model, 3).config();
+        Weights pushed = ModelInit.random(config, 43);
+        Path reference = dir.resolve("reference");
+        ModelDir.save(reference, config, pushed);
+        ModelDir.copyTokenizer(model, reference);
+        long before = InferenceServer.largeBody;
+        InferenceServer.largeBody = 1024;
+        try (Server s = start(model, InferenceServer.Settings.ARRAY_MAX)) {
+            ByteBuffer image = Safetensors.toBytes(pushed.tensors(), Map.of(), Safetensors.DType.F32);
+            byte[] bytes = new byte[image.remaining()];
+            image.get(bytes);
+            List<Tensor> misShaped = pushed.tensors().stream()
+                    .map(t -> t.name().equals("model.norm.weight") ? Tensor.zeros(t.name(), 191) : t).toList();
+            ByteBuffer ms = Safetensors.toBytes(misShaped, Map.of(), Safetensors.DType.F32);
+            byte[] msBytes = new byte[ms.remaining()];
+            ms.get(msBytes);
+            HttpResponse<String> shaped = put(s, 1, msBytes);
+            assertThat(shaped.statusCode()).isEqualTo(400);
+            assertThat(shaped.body()).contains("model.norm.weight");
+            assertThat(put(s, 1, bytes).statusCode()).isEqualTo(200);
+            assertThat(s.engine().liveVersion()).isEqualTo(1);
+            try (Server ref = start(reference, InferenceServer.Settings.ARRAY_MAX)) {
+                assertThat(generate(s).getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids"))
+                        .isEqualTo(generate(ref).getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids"));
+            }
+        } finally {
+            InferenceServer.largeBody = before;
+        }
+    }
+
+    @Test
     void theThresholdIsValidated() {
         assertThatThrownBy(() -> new InferenceServer.Settings("127.0.0.1", 0, "m", TOKEN, 1, InferenceServer.Settings.ARRAY_MAX + 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inMemoryUploadMax");
