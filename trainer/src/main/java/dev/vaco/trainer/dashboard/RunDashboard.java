@@ -28,7 +28,7 @@ public final class RunDashboard implements AutoCloseable {
     /** Starts the page when {@code dashboard.port} >= 0 and prints its URL. */
     public static RunDashboard open(DashboardConfig c, Path runDir, PrintStream out) {
         RunDashboard d = new RunDashboard(c, runDir);
-        if (d.server != null) out.println("dashboard: " + d.server.url());
+        if (d.server != null) out.println("dashboard: " + d.server.url() + " (live while the run goes on)");
         return d;
     }
 

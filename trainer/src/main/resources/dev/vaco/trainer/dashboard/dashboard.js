@@ -11,7 +11,7 @@
     { id: 'accuracy', title: 'Held-out accuracy (greedy) with its 95% interval', y: 'accuracy (%)', source: 'eval', band: [2, 1],
       series: [{ key: 'eval/accuracy', label: 'accuracy', scale: 100 }, { key: 'eval/ci_low', label: 'interval low', scale: 100, thin: true },
                { key: 'eval/ci_high', label: 'interval high', scale: 100, thin: true }] },
-    { id: 'reward', title: 'Training reward', y: 'mean reward per response (0-1)',
+    { id: 'reward', title: 'Training reward', y: 'reward per response (0-1)',
       series: [{ key: 'reward/mean', label: 'reward' }, { key: 'reward/accuracy', label: 'correct share', thin: true }] },
     { id: 'lag', title: 'Token lag', y: 'lag (policy versions)',
       series: [{ key: 'lag/mean', label: 'mean lag' }, { key: 'lag/p95', label: 'p95 lag', thin: true }] },
@@ -22,7 +22,7 @@
       series: [{ key: 'vaco/filtered_frac', label: 'filtered (VACO)', scale: 100 }, { key: 'ppo/clip_frac', label: 'clipped (PPO)', scale: 100 },
                { key: 'is/truncated_frac', label: 'IS weight truncated', scale: 100, thin: true }] },
     { id: 'ess', title: 'Effective sample size', y: 'ESS / tokens (0-1)', series: [{ key: 'is/ess', label: 'normalised ESS' }] },
-    { id: 'mismatch', title: 'Inference/trainer mismatch and canary', y: 'mismatch KL (nats)', y2: 'canary max |Δ log p| (nats)',
+    { id: 'mismatch', title: 'Inference/trainer mismatch and canary', y: 'mismatch KL (nats)', y2: 'canary |Δ log p| (nats)',
       series: [{ key: 'mismatch/kl_k3', label: 'mismatch KL (k3, lag-0 tokens)' }, { key: 'sync/canary_max_abs', label: 'canary max |Δ log p|', right: true }] },
     { id: 'ckl', title: 'Consecutive-policy KL', y: 'KL (nats)', series: [{ key: 'policy/consecutive_kl', label: 'KL(π before step ‖ π after)' }] },
     { id: 'tps', title: 'Throughput', y: 'tokens / s',
@@ -160,12 +160,26 @@
       box.appendChild(note);
       root.appendChild(box);
       const axes = [{ label: def.x || 'learner step' }, { label: def.y, values: (u, t) => t.map(fmt), size: 60 }];
-      const scales = { x: { time: false } };
+      // no value yet (all null) or only zeros: 0..1 (0..100 for percentages); values equal to 7 digits (ESS ~1 +- 1e-8): +-5% around them, as uPlot's ticks
+      // over a span of 1e-8 at magnitude 1 would be more than an array holds
+      const range = (u, min, max) => {
+        const empty = def.series && def.series.some(s => s.scale === 100) ? [0, 100] : [0, 1];
+        if (min == null || max == null) return empty;
+        const mag = Math.max(Math.abs(min), Math.abs(max));
+        if (mag === 0) return empty;
+        if (max - min < 1e-6 * mag) return [min - 0.05 * mag, max + 0.05 * mag];
+        return uPlot.rangeNum(min, max, 0.1, true);
+      };
+      const scales = { x: { time: false }, y: { range } };
       if (def.y2) {
         axes.push({ label: def.y2, scale: 'y2', side: 1, values: (u, t) => t.map(fmt), grid: { show: false }, size: 60 });
-        scales.y2 = {};
+        scales.y2 = { range };
       }
-      if (def.kind === 'hist') scales.x = { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] };
+      if (def.kind === 'hist') {
+        scales.x = { time: false, range: (u, min, max) => min == null ? [-0.5, 1.5] : [min - 0.5, max + 0.5] };
+        axes[0].incrs = [1, 2, 5, 10];
+        axes[0].values = (u, t) => t.map(v => Number.isInteger(v) ? String(v) : '');
+      }
       const bands = [];
       if (def.band) runs.forEach((r, ri) => {
         const base = 1 + ri * def.series.length;
