@@ -57,7 +57,7 @@ final class TrainerMetrics {
 
     /** The live status: admission (groups in flight and ready, the staleness bound) and each server's versions. */
     void status(JsonNode s) {
-        for (String k : new String[] {"in_flight_groups", "ready_groups", "max_staleness", "admitted_groups"}) {
+        for (String k : new String[] {"in_flight_groups", "ready_groups", "max_staleness", "prompts_per_step", "admitted_groups", "admission_limit"}) {
             if (s.has(k)) set("vaco_trainer_" + k, "The rollout pipeline's " + k.replace('_', ' ') + " now.", Tags.empty(), s.get(k).asDouble());
         }
         for (JsonNode srv : s.path("servers")) {
