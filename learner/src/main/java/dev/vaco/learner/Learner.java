@@ -51,6 +51,9 @@ public final class Learner {
                            long seed) {
     }
 
+    /** Lags of this many versions and more share the lag histogram's last bin ({@code lag/tokens_32}). */
+    static final int LAG_BINS = 32;
+
     private final TorchPolicy policy;
     /** The frozen policy of the KL term ({@code objective.kl_coef > 0}), or null: no reference pass at all. */
     private final TorchPolicy reference;
@@ -239,8 +242,6 @@ public final class Learner {
         for (int k = 0; k <= LAG_BINS; k++) if (bins[k] > 0) m.put("lag/tokens_" + k, (double) bins[k]);
     }
 
-    /** Lags of this many versions and more share the histogram's last bin. */
-    static final int LAG_BINS = 32;
 
     private static void rolloutMetrics(List<Rollout> rollouts, Map<String, Double> m) {
         double reward = 0, len = 0, correct = 0, noAnswer = 0;
