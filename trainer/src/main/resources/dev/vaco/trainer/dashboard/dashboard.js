@@ -11,7 +11,7 @@
     { id: 'accuracy', title: 'Held-out accuracy (greedy) with its 95% interval', y: 'accuracy (%)', source: 'eval', band: [2, 1],
       series: [{ key: 'eval/accuracy', label: 'accuracy', scale: 100 }, { key: 'eval/ci_low', label: 'interval low', scale: 100, thin: true },
                { key: 'eval/ci_high', label: 'interval high', scale: 100, thin: true }] },
-    { id: 'reward', title: 'Training reward', y: 'reward per response (0-1)',
+    { id: 'reward', title: 'Training reward', y: 'reward (0-1)',
       series: [{ key: 'reward/mean', label: 'reward' }, { key: 'reward/accuracy', label: 'correct share', thin: true }] },
     { id: 'lag', title: 'Token lag', y: 'lag (policy versions)',
       series: [{ key: 'lag/mean', label: 'mean lag' }, { key: 'lag/p95', label: 'p95 lag', thin: true }] },
