@@ -50,6 +50,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint.")
     boolean resume;
 
+    @Option(names = "--dashboard-port", defaultValue = "0",
+            description = "Port of the run's live page (dashboard.port; 0 = any free port, -1 = none; default: ${DEFAULT-VALUE}).")
+    int dashboardPort;
+
     @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "Further overrides (see vaco train --print-config).")
     List<String> overrides = new ArrayList<>();
 
@@ -66,6 +70,7 @@ final class DemoCommand implements Callable<Integer> {
         // the run's budget counts the warm start; the rest covers start-up, the final evaluation and the charts
         o.add("pipeline.max_minutes=" + String.format(Locale.ROOT, "%.2f", Math.max(0.5, minutes - 0.75)));
         if (steps != null) o.add("run.steps=" + steps);
+        o.add("dashboard.port=" + dashboardPort); // its URL is printed when the run starts
         o.addAll(overrides);
         TrainConfig cfg = ConfigLoader.load(o);
         Path modelDir = out.resolve("init-model");

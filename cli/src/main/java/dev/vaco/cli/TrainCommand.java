@@ -49,12 +49,17 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--print-config", description = "Print the resolved configuration and exit.")
     boolean printConfig;
 
+    @Option(names = "--dashboard-port", description = "Serve the run's live page and the trainer's /metrics on this port "
+            + "(dashboard.port; 0 = any free port, printed; default: off).")
+    Integer dashboardPort;
+
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
 
     @Override
     public Integer call() throws Exception {
         overrides.addAll(cluster.overrides()); // the flags are cluster.* keys, validated with the rest
+        if (dashboardPort != null) overrides.add("dashboard.port=" + dashboardPort);
         TrainConfig cfg = configFile != null ? ConfigLoader.load(configFile, overrides) : ConfigLoader.load(overrides);
         if (printConfig) {
             System.out.println(ConfigLoader.toJson(cfg));

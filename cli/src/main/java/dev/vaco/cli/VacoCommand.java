@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vaco", mixinStandardHelpOptions = true, version = "vaco 0.1.0",
         description = "RL fine-tuning of language models on math, stable under policy lag (VACO).",
-        subcommands = {DemoCommand.class, InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class, EvalCommand.class, VerifyCommand.class, TrainCommand.class, ExperimentCommand.class, MergeLoraCommand.class,
+        subcommands = {DemoCommand.class, InitModelCommand.class, InfoCommand.class, GenerateCommand.class, ServeCommand.class, EvalCommand.class, VerifyCommand.class, TrainCommand.class, ExperimentCommand.class, MergeLoraCommand.class, DashboardCommand.class,
                 CommandLine.HelpCommand.class})
 public final class VacoCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -32,6 +32,13 @@ class MergeLoraCommandTest {
     @TempDir Path dir;
 
     /** Runs {@code vaco ARGS}: {exit code, stderr}. */
+    /** Runs the command and checks it exits with 2 printing exactly {@code line} on stderr. */
+    static void assertExit2(String line, String... args) {
+        String[] r = run(args);
+        assertThat(r[0]).as(r[1]).isEqualTo("2");
+        assertThat(r[1].strip()).isEqualTo(line);
+    }
+
     static String[] run(String... args) {
         StringWriter err = new StringWriter();
         var cl = VacoCommand.commandLine();

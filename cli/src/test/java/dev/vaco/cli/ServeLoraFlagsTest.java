@@ -42,9 +42,7 @@ class ServeLoraFlagsTest {
     }
 
     private void assertExit2(String line, String... args) {
-        String[] r = MergeLoraCommandTest.run(args);
-        assertThat(r[0]).as(r[1]).isEqualTo("2");
-        assertThat(r[1].strip()).isEqualTo(line);
+        MergeLoraCommandTest.assertExit2(line, args);
     }
 
     @Test

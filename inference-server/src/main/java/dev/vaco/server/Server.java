@@ -10,6 +10,8 @@ import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.http.InferenceServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +54,7 @@ public final class Server implements AutoCloseable {
         if (hasChatTemplate(tc)) template = ChatTemplate.fromTokenizerConfig(tc);
         ServerMetrics metrics = new ServerMetrics();
         GenerationEngine engine = new GenerationEngine(config, weights, version, tokenizer, metrics, options);
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(4));
+        Vertx vertx = metered(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(4), metrics);
         InferenceServer http = new InferenceServer(settings, engine, template, metrics);
         try {
             vertx.deployVerticle(http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -64,6 +66,16 @@ public final class Server implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + c.getMessage(), c);
         }
         return new Server(vertx, http, engine, tokenizer, metrics, Duration.ofSeconds(30));
+    }
+
+    /**
+     * A Vert.x whose HTTP server meters ({@code vertx_http_server_*}) and the JVM's ({@code jvm_*}) go to the
+     * server's own registry, beside its {@code vaco_*} meters: one {@code /metrics} for all (a registry per server, so
+     * several servers in one JVM, as in tests and the demo, never share or double-count).
+     */
+    private static Vertx metered(VertxOptions options, ServerMetrics metrics) {
+        options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+        return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry())).build();
     }
 
     private static boolean hasChatTemplate(Path tokenizerConfig) {

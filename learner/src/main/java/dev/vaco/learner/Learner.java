@@ -51,6 +51,9 @@ public final class Learner {
                            long seed) {
     }
 
+    /** Lags of this many versions and more share the lag histogram's last bin ({@code lag/tokens_32}). */
+    static final int LAG_BINS = 32;
+
     private final TorchPolicy policy;
     /** The frozen policy of the KL term ({@code objective.kl_coef > 0}), or null: no reference pass at all. */
     private final TorchPolicy reference;
@@ -233,7 +236,12 @@ public final class Learner {
         m.put("lag/p95", (double) s[Math.min(s.length - 1, (int) Math.ceil(0.95 * s.length) - 1)]);
         m.put("lag/max", (double) s[s.length - 1]);
         m.put("lag/stale_frac", positive / s.length);
+        // the histogram: lag/tokens_k = tokens of lag k (versions), k capped at LAG_BINS (the dashboard's lag chart)
+        int[] bins = new int[LAG_BINS + 1];
+        for (float x : s) bins[Math.min(LAG_BINS, Math.max(0, Math.round(x)))]++;
+        for (int k = 0; k <= LAG_BINS; k++) if (bins[k] > 0) m.put("lag/tokens_" + k, (double) bins[k]);
     }
+
 
     private static void rolloutMetrics(List<Rollout> rollouts, Map<String, Double> m) {
         double reward = 0, len = 0, correct = 0, noAnswer = 0;

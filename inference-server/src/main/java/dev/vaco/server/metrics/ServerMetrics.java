@@ -1,17 +1,31 @@
 package dev.vaco.server.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
 
 /**
- * The server's counters and gauges, rendered in the Prometheus text format (version 0.0.4). Written by the decode
- * thread and the event loops, read by {@code GET /metrics}; everything is lock-free.
+ * The server's counters and gauges, exposed by Micrometer's Prometheus registry ({@link #registry}, rendered by
+ * {@code GET /metrics}; Vert.x's HTTP meters and the JVM's are bound to the same registry by {@code Server}).
+ *
+ * <p>The decode thread and the event loops write plain lock-free adders (a token costs one {@code LongAdder}
+ * increment, as before); the registry reads them at scrape time through function counters and gauges. Micrometer
+ * names {@code vaco.requests} become {@code vaco_requests_total} (counters) and {@code vaco_queue_depth} (gauges):
+ * the names the hand-written exposition had, so dashboards and scrapers keep working.
  */
 public final class ServerMetrics {
-    /** Histogram bucket upper bounds for time to first token, seconds. */
+    /** Histogram bucket upper bounds for time to first token, seconds (the hand-written exposition's). */
     private static final double[] TTFT_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
     public final AtomicLong queueDepth = new AtomicLong();         // requests waiting for a slot
@@ -35,77 +49,73 @@ public final class ServerMetrics {
     public final DoubleAdder weightUpdateSeconds = new DoubleAdder();
     public final AtomicLong policyVersion = new AtomicLong();
     private final Map<Long, LongAdder> tokensByVersion = new ConcurrentHashMap<>();
-    private final LongAdder[] ttftBuckets = new LongAdder[TTFT_BUCKETS.length];
-    private final LongAdder ttftCount = new LongAdder();
-    private final DoubleAdder ttftSum = new DoubleAdder();
     private final long startNanos = System.nanoTime();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer ttft;
 
     public ServerMetrics() {
-        for (int i = 0; i < ttftBuckets.length; i++) ttftBuckets[i] = new LongAdder();
+        gauge("vaco.queue.depth", "Requests waiting for a batch slot.", queueDepth, AtomicLong::get);
+        gauge("vaco.running.batch.size", "Sequences in the running decode batch.", runningRows, AtomicLong::get);
+        gauge("vaco.policy.version", "Policy version of the live weights.", policyVersion, AtomicLong::get);
+        counter("vaco.requests", "Generation requests accepted.", requests);
+        counter("vaco.requests.rejected", "Requests refused with 429 (queue full).", rejected429);
+        counter("vaco.bad.requests", "Requests refused with 4xx for bad input.", badRequests);
+        counter("vaco.unauthorized.requests", "/v1 requests refused with 401 (missing or wrong API key).", unauthorized);
+        counter("vaco.prompt.tokens", "Prompt tokens prefilled.", promptTokens);
+        counter("vaco.generation.tokens", "Tokens sampled.", generatedTokens);
+        gauge("vaco.generation.tokens.per.second", "Tokens sampled per second since start.", this,
+                m -> m.generatedTokens.sum() / Math.max((System.nanoTime() - m.startNanos) / 1e9, 1e-9));
+        counter("vaco.decode.steps", "Batched decode steps.", decodeSteps);
+        FunctionCounter.builder("vaco.decode.seconds", decodeSeconds, DoubleAdder::sum)
+                .description("Time spent in decode steps.").register(registry);
+        counter("vaco.weight.updates", "Weight pushes applied.", weightUpdates);
+        counter("vaco.weight.updates.rejected", "Weight pushes refused (bad auth, bad body, bad shapes).", weightUpdatesRejected);
+        counter("vaco.weight.rollbacks", "Rollbacks to an older resident version.", weightRollbacks);
+        counter("vaco.weight.staged", "Weight pushes staged: resident and scoreable, not live.", weightStaged);
+        counter("vaco.weight.activations", "Staged versions made live.", weightActivations);
+        counter("vaco.weight.drops", "Staged versions discarded before sampling a token.", weightDrops);
+        gauge("vaco.staged.versions", "Versions staged now.", stagedVersions, AtomicLong::get);
+        FunctionCounter.builder("vaco.weight.update.seconds", weightUpdateSeconds, DoubleAdder::sum)
+                .description("Time from upload received to new session live.").register(registry);
+        Duration[] slo = new Duration[TTFT_BUCKETS.length];
+        for (int i = 0; i < slo.length; i++) slo[i] = Duration.ofNanos(Math.round(TTFT_BUCKETS[i] * 1e9));
+        ttft = Timer.builder("vaco.time.to.first.token").description("Time from request to its first sampled token.")
+                .serviceLevelObjectives(slo).register(registry);
+    }
+
+    /** The registry {@code /metrics} renders; Vert.x's HTTP and JVM meters are bound to it as well. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
     }
 
     public void tokenSampled(long version) {
         generatedTokens.increment();
-        tokensByVersion.computeIfAbsent(version, v -> new LongAdder()).increment();
+        tokensByVersion.computeIfAbsent(version, this::versionCounter).increment();
+    }
+
+    /** A version's first sampled token registers its labelled counter (once; the map keeps it). */
+    private LongAdder versionCounter(long version) {
+        LongAdder a = new LongAdder();
+        FunctionCounter.builder("vaco.generation.tokens.by.version", a, LongAdder::sum)
+                .description("Tokens sampled, by the policy version that sampled them.")
+                .tag("version", Long.toString(version)).register(registry);
+        return a;
     }
 
     public void timeToFirstToken(double seconds) {
-        ttftCount.increment();
-        ttftSum.add(seconds);
-        for (int i = 0; i < TTFT_BUCKETS.length; i++) if (seconds <= TTFT_BUCKETS[i]) ttftBuckets[i].increment();
+        ttft.record(Math.round(seconds * 1e9), TimeUnit.NANOSECONDS);
     }
 
+    /** The Prometheus text exposition (format 0.0.4) of every meter in {@link #registry}. */
     public String render() {
-        StringBuilder s = new StringBuilder(2048);
-        gauge(s, "vaco_queue_depth", "Requests waiting for a batch slot.", queueDepth.get());
-        gauge(s, "vaco_running_batch_size", "Sequences in the running decode batch.", runningRows.get());
-        gauge(s, "vaco_policy_version", "Policy version of the live weights.", policyVersion.get());
-        counter(s, "vaco_requests_total", "Generation requests accepted.", requests.sum());
-        counter(s, "vaco_requests_rejected_total", "Requests refused with 429 (queue full).", rejected429.sum());
-        counter(s, "vaco_bad_requests_total", "Requests refused with 4xx for bad input.", badRequests.sum());
-        counter(s, "vaco_unauthorized_requests_total", "/v1 requests refused with 401 (missing or wrong API key).", unauthorized.sum());
-        counter(s, "vaco_prompt_tokens_total", "Prompt tokens prefilled.", promptTokens.sum());
-        counter(s, "vaco_generation_tokens_total", "Tokens sampled.", generatedTokens.sum());
-        double up = (System.nanoTime() - startNanos) / 1e9;
-        gauge(s, "vaco_generation_tokens_per_second", "Tokens sampled per second since start.", generatedTokens.sum() / Math.max(up, 1e-9));
-        counter(s, "vaco_decode_steps_total", "Batched decode steps.", decodeSteps.sum());
-        counter(s, "vaco_decode_seconds_total", "Time spent in decode steps.", decodeSeconds.sum());
-        s.append("# HELP vaco_generation_tokens_by_version_total Tokens sampled, by the policy version that sampled them.\n");
-        s.append("# TYPE vaco_generation_tokens_by_version_total counter\n");
-        tokensByVersion.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e ->
-                s.append("vaco_generation_tokens_by_version_total{version=\"").append(e.getKey()).append("\"} ")
-                        .append(e.getValue().sum()).append('\n'));
-        counter(s, "vaco_weight_updates_total", "Weight pushes applied.", weightUpdates.sum());
-        counter(s, "vaco_weight_updates_rejected_total", "Weight pushes refused (bad auth, bad body, bad shapes).", weightUpdatesRejected.sum());
-        counter(s, "vaco_weight_rollbacks_total", "Rollbacks to an older resident version.", weightRollbacks.sum());
-        counter(s, "vaco_weight_staged_total", "Weight pushes staged: resident and scoreable, not live.", weightStaged.sum());
-        counter(s, "vaco_weight_activations_total", "Staged versions made live.", weightActivations.sum());
-        counter(s, "vaco_weight_drops_total", "Staged versions discarded before sampling a token.", weightDrops.sum());
-        gauge(s, "vaco_staged_versions", "Versions staged now.", stagedVersions.get());
-        counter(s, "vaco_weight_update_seconds_total", "Time from upload received to new session live.", weightUpdateSeconds.sum());
-        s.append("# HELP vaco_time_to_first_token_seconds Time from request to its first sampled token.\n");
-        s.append("# TYPE vaco_time_to_first_token_seconds histogram\n");
-        for (int i = 0; i < TTFT_BUCKETS.length; i++) {
-            s.append("vaco_time_to_first_token_seconds_bucket{le=\"").append(TTFT_BUCKETS[i]).append("\"} ")
-                    .append(ttftBuckets[i].sum()).append('\n');
-        }
-        s.append("vaco_time_to_first_token_seconds_bucket{le=\"+Inf\"} ").append(ttftCount.sum()).append('\n');
-        s.append("vaco_time_to_first_token_seconds_sum ").append(ttftSum.sum()).append('\n');
-        s.append("vaco_time_to_first_token_seconds_count ").append(ttftCount.sum()).append('\n');
-        return s.toString();
+        return registry.scrape();
     }
 
-    private static void gauge(StringBuilder s, String name, String help, double v) {
-        s.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        s.append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(fmt(v)).append('\n');
+    private void counter(String name, String help, LongAdder a) {
+        FunctionCounter.builder(name, a, LongAdder::sum).description(help).register(registry);
     }
 
-    private static void counter(StringBuilder s, String name, String help, double v) {
-        s.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        s.append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(fmt(v)).append('\n');
-    }
-
-    private static String fmt(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    private <T> void gauge(String name, String help, T source, ToDoubleFunction<T> f) {
+        Gauge.builder(name, source, f).description(help).strongReference(true).register(registry);
     }
 }

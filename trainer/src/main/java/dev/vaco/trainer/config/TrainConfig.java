@@ -18,7 +18,8 @@ public record TrainConfig(
         SftConfig sft,
         RunConfig run,
         PipelineConfig pipeline,
-        ClusterConfig cluster) {
+        ClusterConfig cluster,
+        DashboardConfig dashboard) {
 
     public TrainConfig {
         require(objective != null, "objective", "a section", null);
@@ -29,6 +30,7 @@ public record TrainConfig(
         require(run != null, "run", "a section", null);
         require(pipeline != null, "pipeline", "a section", null);
         require(cluster != null, "cluster", "a section", null);
+        require(dashboard != null, "dashboard", "a section", null);
         require(optim.warmupSteps() < run.steps(), "optim.warmup_steps",
                 "fewer than run.steps = " + run.steps(), optim.warmupSteps());
     }
@@ -36,6 +38,7 @@ public record TrainConfig(
     public static TrainConfig defaults() {
         return new TrainConfig(ObjectiveConfig.defaults(), OptimConfig.defaults(), LoraConfig.defaults(),
                 RolloutConfig.defaults(),
-                SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults(), ClusterConfig.defaults());
+                SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults(), ClusterConfig.defaults(),
+                DashboardConfig.defaults());
     }
 }

@@ -26,6 +26,7 @@ import dev.vaco.learner.Learner;
 import dev.vaco.learner.Rollout;
 import dev.vaco.learner.Telemetry;
 import dev.vaco.trainer.sft.WarmStart;
+import dev.vaco.trainer.dashboard.RunDashboard;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -102,7 +103,8 @@ public final class RlTrainer {
              Optimiser optimiser = Optimiser.from(root, cfg.optim(), cfg.run().steps(),
                      cfg.rollout().updatesPerBatch() * cfg.optim().minibatches());
              Telemetry telemetry = new Telemetry(runDir.resolve("metrics.jsonl"), out);
-             Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"))) {
+             Ledger ledger = new Ledger(runDir.resolve("ledger.jsonl"));
+             RunDashboard dashboard = RunDashboard.open(cfg.dashboard(), runDir, out)) {
             if (ledger.tornBytesRepaired() > 0) out.printf("ledger.jsonl: cut a torn last line of %d bytes (a write cut"
                     + " short by a kill; never acknowledged)%n", ledger.tornBytesRepaired());
             Run r = new Run(t0, runDir, model, tok, verifier, root, policy, optimiser, telemetry, ledger);
@@ -112,6 +114,7 @@ public final class RlTrainer {
                     cfg.rollout().groupSize(), cfg.rollout().temperature(), cfg.rollout().maxTokens()), verifier, ledger, out);
                  FleetFollower ignored = FleetFollower.follow(fleet, coord, fleetToken, fleetApiKey, out)) {
                 r.startRollouts(coord, resumed);
+                dashboard.follow(r::status);
                 r.evaluateStart();
                 r.admit();
                 while (r.step < cfg.run().steps()) {
@@ -294,7 +297,9 @@ public final class RlTrainer {
 
         /** One learner step on the batch; the ledger marks its groups trained. */
         Map<String, Double> learn(Batch b) {
+            long t = System.nanoTime();
             Map<String, Double> m = learner.step(b.rollouts(), base + step);
+            m.put("learner/step_s", (System.nanoTime() - t) / 1e9);
             step++;
             ledger.trained(b.ids(), step);
             return m;
@@ -328,7 +333,14 @@ public final class RlTrainer {
             m.put("pipeline/retries", (double) coord.retries());
             m.put("pipeline/healthy_servers", (double) coord.healthyServers());
             m.put("pipeline/generated_tokens", (double) coord.generatedTokens());
+            m.put("pipeline/elapsed_s", seconds());
             telemetry.step(step, base + step, (System.nanoTime() - s0) / 1e9, m);
+        }
+
+        /** The pipeline now, for the dashboard: the coordinator's state and the admission bound (eta, groups admitted). */
+        ObjectNode status() {
+            return coord.status().put("step", step).put("max_staleness", eta).put("prompts_per_step", batch)
+                    .put("admitted_groups", nextGroup).put("admission_limit", Math.min(totalGroups, (long) (publishedStep + eta + 1) * batch));
         }
 
         /** Held-out accuracy of the starting weights: the curve's first point. */

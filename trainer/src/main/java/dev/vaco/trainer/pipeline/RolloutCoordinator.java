@@ -8,6 +8,9 @@ import dev.vaco.reward.Verdict;
 import dev.vaco.reward.Verifier;
 import dev.vaco.learner.Rollout;
 import dev.vaco.trainer.pipeline.ServerSet.Backend;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.PrintStream;
 import java.net.URI;
@@ -386,6 +389,19 @@ public final class RolloutCoordinator implements AutoCloseable {
 
     public int healthyServers() {
         return servers.healthyCount();
+    }
+
+    /** The pipeline now, for the dashboard: groups in flight and ready, and each server with the versions it holds. */
+    public ObjectNode status() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode().put("in_flight_groups", inFlight())
+                .put("ready_groups", readyCount()).put("generated_tokens", generatedTokens())
+                .put("live_version", servers.currentVersion);
+        ArrayNode list = o.putArray("servers");
+        for (Backend b : servers.backends) {
+            list.addObject().put("url", b.client.base().toString()).put("healthy", b.healthy)
+                    .put("version", b.servedVersion).put("staged_version", b.stagedVersion).put("in_flight", b.inFlight.get());
+        }
+        return o;
     }
 
     @Override

@@ -217,6 +217,10 @@ class RlTrainerTest {
             double expected = Math.min(batchIndex, 2);
             assertThat(j.path("lag/p50").asDouble()).as("step %d", i + 1).isEqualTo(expected);
             assertThat(j.path("lag/max").asDouble()).as("step %d", i + 1).isEqualTo(expected);
+            // the lag histogram: every trained token in the bin of its exact lag, no other bin
+            assertThat(j.path("lag/tokens_" + (int) expected).asDouble()).isEqualTo(j.path("train/tokens").asDouble()).isPositive();
+            String bin = "lag/tokens_" + (int) expected;
+            j.fieldNames().forEachRemaining(k -> assertThat(!k.startsWith("lag/tokens_") || k.equals(bin)).as(k).isTrue());
             for (String k : List.of("reward/mean", "response/length_mean", "loss/mean", "train/tokens")) {
                 assertThat(b.get(i).path(k).asDouble()).as("%s at step %d", k, i + 1).isEqualTo(j.path(k).asDouble());
             }
