@@ -76,12 +76,17 @@ public final class AdapterInputs implements AutoCloseable {
                     continue;
                 }
                 int r = config.r();
-                float[] a = take(peft, t.peftName(l, "A"), t.shapeA(c, r)), bm = take(peft, t.peftName(l, "B"), t.shapeB(c, r));
+                FloatBuffer a = take(peft, t.peftName(l, "A"), t.shapeA(c, r)), bm = take(peft, t.peftName(l, "B"), t.shapeB(c, r));
                 FloatBuffer pa = Tensor.allocate((long) maxRank * in), pb = Tensor.allocate((long) out * maxRank);
-                pa.put(a, 0, a.length); // rows 0..r-1 of A; the rest stay zero
+                pa.put(a); // rows 0..r-1 of A; the rest stay zero
+                // B row by row through one scaled row array (bulk copies): 0.5B's 35 MB adapter took 35-50 ms to bind
+                // with an element-wise copy of each A and B, which was most of its push
                 float s = (float) config.scaling();
+                float[] row = new float[maxRank];
                 for (int o = 0; o < out; o++) {
-                    for (int k = 0; k < r; k++) pb.put(o * maxRank + k, bm[o * r + k] * s);
+                    bm.get(row, 0, r);
+                    for (int k = 0; k < r; k++) row[k] *= s;
+                    pb.put(o * maxRank, row, 0, maxRank);
                 }
                 buffers.put(an, pa);
                 buffers.put(bn, pb);
@@ -94,14 +99,15 @@ public final class AdapterInputs implements AutoCloseable {
         }
     }
 
-    private static float[] take(Map<String, Tensor> peft, String name, long[] shape) {
+    /** The named tensor's values, read from position 0 (a view: the tensor is not copied). */
+    private static FloatBuffer take(Map<String, Tensor> peft, String name, long[] shape) {
         Tensor t = peft.get(name);
         if (t == null) throw new IllegalArgumentException("adapter tensor '" + name + "' is missing");
         if (!Arrays.equals(t.shape(), shape)) {
             throw new IllegalArgumentException("adapter tensor '" + name + "' has shape " + t.shapeString() + ", expected "
                     + Arrays.toString(shape));
         }
-        return t.toArray();
+        return t.data().duplicate().position(0);
     }
 
     /** The graph inputs to bind on every run. */
