@@ -216,6 +216,18 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     /**
+     * Stops serving the named adapter (vLLM's {@code /v1/unload_lora_adapter}): requests for it that have not started
+     * get 404, running ones finish on it.
+     *
+     * @return completes with false when no adapter of that name is loaded
+     */
+    public CompletableFuture<Boolean> unloadAdapter(String name) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        command(() -> f.complete(adapters.unload(name)), f);
+        return f;
+    }
+
+    /**
      * Makes {@code weights} resident as {@code version} without making it live: requests pinned to it may be scored
      * ({@link #score}) but nothing samples from it until {@link #activate}; {@link #drop} discards it. The number is
      * spent either way (versions only increase).
@@ -441,7 +453,15 @@ public final class GenerationEngine implements AutoCloseable {
      */
     private Batch batchFor(Active a) {
         Long v = a.request.pinnedVersion();
-        if (a.request.adapter() != null) return adapters.batch(a.request.adapter(), () -> newBatch(null, kv.pinnedCache(config)));
+        if (a.request.adapter() != null) {
+            if (!adapters.has(a.request.adapter())) { // unloaded while the request waited
+                waiting.poll();
+                dequeued();
+                a.future.completeExceptionally(RequestCheck.noSuchModel(a.request.adapter()));
+                return null;
+            }
+            return adapters.batch(a.request.adapter(), () -> newBatch(null, kv.pinnedCache(config)));
+        }
         if (v == null) return live;
         PolicyVersions.Resident r = versions.get(v);
         if (r == null || r.evicted) {

@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * vLLM's {@code --api-key}: every {@code /v1} route needs {@code Authorization: Bearer KEY}. The weight routes keep
- * their own weights token (a client that may sample must not be able to replace the policy), and {@code /health} and
+ * vLLM's {@code --api-key}: every {@code /v1} route needs {@code Authorization: Bearer KEY}. The weight routes and the
+ * runtime adapter routes ({@link LoraRoutes}) keep their own weights token (a client that may sample must not be able to replace the policy), and {@code /health} and
  * {@code /metrics} stay open for probes. A refusal is a 401 in OpenAI's error shape, one log line without the key.
  */
 final class ApiKeyAuth implements Handler<RoutingContext> {
@@ -24,7 +24,7 @@ final class ApiKeyAuth implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         String path = ctx.request().path();
-        if (path.equals("/v1/weights") || path.startsWith("/v1/weights/")) {
+        if (path.equals("/v1/weights") || path.startsWith("/v1/weights/") || path.endsWith("_lora_adapter")) {
             ctx.next();
             return;
         }

@@ -55,6 +55,8 @@ import java.util.function.LongFunction;
  * GET  /v1/weights/version     live, resident, staged and recently dropped versions
  * POST /v1/weights/fetch       fetch a version in chunks from peers, then stage or activate it ({@link PeerRelay})
  * GET  /v1/weights/chunks/V/I  chunk I of version V, for a peer's fetch (waits for it to arrive); token required
+ * POST /v1/load_lora_adapter   vLLM's: serve a PEFT directory as a named adapter ({@link LoraRoutes}); token required
+ * POST /v1/unload_lora_adapter stop serving it; token required
  * </pre>
  *
  * Staging exists so that a trainer can check a push (score canaries pinned to it) before any token is sampled by it:
@@ -111,6 +113,7 @@ public final class InferenceServer extends VerticleBase {
     private final OpenAiApi openAi;
     private final RlApi rl;
     private final PeerRelay relay;
+    private final LoraRoutes lora;
     private HttpServer server;
 
     public InferenceServer(Settings settings, GenerationEngine engine, ChatTemplate chatTemplate, ServerMetrics metrics) {
@@ -121,6 +124,7 @@ public final class InferenceServer extends VerticleBase {
         this.openAi = new OpenAiApi(this);
         this.rl = new RlApi(this);
         this.relay = new PeerRelay(this, settings.weightsToken());
+        this.lora = new LoraRoutes(this);
     }
 
     @Override
@@ -144,6 +148,8 @@ public final class InferenceServer extends VerticleBase {
         router.post("/v1/weights/fetch").handler(json).handler(relay::fetch);
         router.get("/v1/weights/chunks/:version/:index").handler(relay::serveChunk);
         router.get("/v1/weights/version").handler(this::version);
+        router.post("/v1/load_lora_adapter").handler(json).handler(lora::load);
+        router.post("/v1/unload_lora_adapter").handler(json).handler(lora::unload);
         router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "not_found_error",
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), null));
         router.errorHandler(413, ctx -> HttpErrors.send(ctx, 413, "invalid_request_error", "request body too large", "body"));

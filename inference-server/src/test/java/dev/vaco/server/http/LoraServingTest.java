@@ -4,6 +4,7 @@ import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
+import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.server.Server;
@@ -154,6 +155,75 @@ public class LoraServingTest {
         }
     }
 
+    private HttpResponse<String> postWithToken(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .header("Authorization", "Bearer " + TOKEN).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void adaptersLoadAndUnloadAtRunTimeAsVllmsRoutesDo() throws Exception {
+        ModelConfig config = ModelInit.initTiny(dir, 3).config();
+        Map<String, Tensor> adapter = randomAdapter(config, ALL, 11);
+        Path sqlDir = dir.resolve("sql-adapter");
+        AdapterFiles.write(sqlDir, new AdapterFiles.Adapter(ALL, dir.toString(), adapter));
+        server = start(8);
+        try {
+            server.engine().lora().add("reference", ALL, adapter); // the same adapter served from startup: the oracle
+            String load = "{\"lora_name\": \"sql\", \"lora_path\": \"" + sqlDir + "\"}";
+            assertThat(post("/v1/load_lora_adapter", load).statusCode()).as("the weights token is needed").isEqualTo(401);
+            assertThat(post("/v1/completions", "{\"model\": \"sql\", \"prompt\": \"7\", \"max_tokens\": 2}").statusCode())
+                    .isEqualTo(404);
+
+            HttpResponse<String> ok = postWithToken("/v1/load_lora_adapter", load);
+            assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+            assertThat(ok.body()).isEqualTo("Success: LoRA adapter 'sql' added successfully.");
+            assertThat(server.engine().lora().names()).containsExactly("reference", "sql");
+            assertThat(maxDiff(score(", \"model\": \"sql\""), score(", \"model\": \"reference\""))).isZero();
+            assertThat(maxDiff(score(", \"model\": \"sql\""), score(""))).isGreaterThan(1e-3);
+
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter", load), 400, "lora_name");
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter",
+                    "{\"lora_name\": \"tiny\", \"lora_path\": \"" + sqlDir + "\"}"), 400, "lora_name");
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter",
+                    "{\"lora_name\": \"x\", \"lora_path\": \"" + dir.resolve("nowhere") + "\"}"), 400, "lora_path");
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter",
+                    "{\"lora_name\": \"x\", \"lora_path\": \"" + dir + "\"}"), 400, "lora_path"); // not an adapter
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter", "{\"lora_path\": \"" + sqlDir + "\"}"),
+                    400, "lora_name");
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter", "{\"lora_name\": 5}"), 400, "lora_name");
+            Path wide = dir.resolve("wide-adapter");
+            LoraConfig r16 = new LoraConfig(16, 16, 0.0, "q_proj", false, false);
+            AdapterFiles.write(wide, new AdapterFiles.Adapter(r16, dir.toString(), randomAdapter(config, r16, 12)));
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter",
+                    "{\"lora_name\": \"wide\", \"lora_path\": \"" + wide + "\"}"), 400, "lora_path"); // rank 16 > 8
+            assertThat(server.engine().lora().names()).containsExactly("reference", "sql");
+
+            // unloading while a long generation runs on the adapter: it finishes there; new requests get 404
+            var running = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/generate"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"sql\", \"prompt\": \"7\", \"max_tokens\": 300, "
+                            + "\"ignore_eos\": true, \"seed\": 1}")).build(), HttpResponse.BodyHandlers.ofString());
+            while (server.metrics().runningRows.get() == 0 && !running.isDone()) Thread.sleep(2);
+            HttpResponse<String> gone = postWithToken("/v1/unload_lora_adapter", "{\"lora_name\": \"sql\"}");
+            assertThat(gone.statusCode()).as(gone.body()).isEqualTo(200);
+            assertThat(gone.body()).isEqualTo("Success: LoRA adapter 'sql' removed successfully.");
+            assertThat(running.isDone()).as("the generation still ran when its adapter was unloaded").isFalse();
+            WeightStagingRoutesTest.assertRefused(post("/v1/generate", "{\"model\": \"sql\", \"prompt\": \"7\", \"max_tokens\": 2}"),
+                    404, "model");
+            HttpResponse<String> finished = running.get();
+            assertThat(finished.statusCode()).as(finished.body()).isEqualTo(200);
+            assertThat(new JsonObject(finished.body()).getJsonArray("samples").getJsonObject(0).getJsonArray("token_ids").size())
+                    .isEqualTo(300);
+            WeightStagingRoutesTest.assertRefused(postWithToken("/v1/unload_lora_adapter", "{\"lora_name\": \"sql\"}"),
+                    404, "lora_name");
+            // loaded again under the same name after the unload: served as before
+            assertThat(postWithToken("/v1/load_lora_adapter", load).statusCode()).isEqualTo(200);
+            assertThat(maxDiff(score(", \"model\": \"sql\""), score(", \"model\": \"reference\""))).isZero();
+        } finally {
+            server.close();
+        }
+    }
+
     @Test
     void aServerWithoutLoraInputsRefusesAdapterPushes() throws Exception {
         ModelConfig config = ModelInit.initTiny(dir, 3).config();
@@ -162,6 +232,11 @@ public class LoraServingTest {
             HttpResponse<String> p = put("version=1", randomAdapter(config, ALL, 7));
             WeightStagingRoutesTest.assertRefused(p, 400, "format");
             assertThat(p.body()).contains("--enable-lora");
+            Path ad = dir.resolve("adapter");
+            AdapterFiles.write(ad, new AdapterFiles.Adapter(ALL, dir.toString(), randomAdapter(config, ALL, 8)));
+            HttpResponse<String> l = postWithToken("/v1/load_lora_adapter", "{\"lora_name\": \"a\", \"lora_path\": \"" + ad + "\"}");
+            WeightStagingRoutesTest.assertRefused(l, 400, "lora_name");
+            assertThat(l.body()).contains("--enable-lora");
         } finally {
             server.close();
         }
