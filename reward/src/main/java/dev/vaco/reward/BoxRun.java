@@ -1,0 +1,58 @@
+package dev.vaco.reward;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The boxed answer of a text by Math-Verify's rule: the last \boxed, plus each box before it (walking left) while the
+ * text between the two is under 10 characters, or under 70 characters, contains "and", "or", "," or ";" and the
+ * earlier box says something else. The boxes taken form one list: "\boxed{1} and \boxed{2}" is {1, 2}, and so is
+ * "\boxed{11}, no wait: \boxed{2}" (a correction written next to the first box is a second answer, not a retraction).
+ */
+final class BoxRun {
+    private static final int NEAR = 10;
+    private static final int JOINABLE = 70;
+    /** Substrings, as upstream matches them: "or" inside "for" counts. */
+    private static final Pattern SEPARATOR = Pattern.compile("and|or|,|;");
+
+    private BoxRun() {
+    }
+
+    static Optional<PriorityExtractor.Candidate> last(String t) {
+        int first = t.indexOf("\\boxed{");
+        int close = t.lastIndexOf('}');
+        if (first < 0 || close < first) {
+            return Optional.empty();
+        }
+        List<AnswerExtractor.Span> boxes = new ArrayList<>();
+        for (AnswerExtractor.Span b : AnswerExtractor.boxes(t)) {
+            if (b.start() >= first && b.end() <= close + 1 && t.charAt(b.end() - 1) == '}') {
+                boxes.add(b);
+            }
+        }
+        if (boxes.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> taken = new ArrayList<>();
+        AnswerExtractor.Span later = boxes.get(boxes.size() - 1);
+        taken.add(later.content().trim());
+        for (int k = boxes.size() - 2; k >= 0; k--) {
+            AnswerExtractor.Span b = boxes.get(k);
+            String between = t.substring(b.end(), later.start());
+            String content = b.content().trim();
+            boolean near = between.length() < NEAR;
+            boolean joined = !content.equals(taken.get(taken.size() - 1)) && between.length() < JOINABLE
+                    && SEPARATOR.matcher(between).find();
+            if (!near && !joined) {
+                break;
+            }
+            taken.add(content);
+            later = b;
+        }
+        Collections.reverse(taken);
+        return Optional.of(new PriorityExtractor.Candidate(first, close + 1, String.join(", ", taken), AnswerExtractor.Method.BOXED));
+    }
+}
