@@ -41,22 +41,19 @@ final class Equivalence {
     }
 
     boolean equivalent(Expr gold, Expr pred) {
-        if (Normalizer.isEquation(gold) && Normalizer.isEquation(pred) && equationsEqual((Rel) gold, (Rel) pred)) {
-            return true;
-        }
-        Expr g = Normalizer.reduce(gold, deadline);
-        Expr p = Normalizer.reduce(pred, deadline);
-        if (!(g instanceof Rel) && p instanceof Rel r && r.ops().stream().allMatch("="::equals)) {
-            // "1/2 = 10/9" answers 10/9: a prediction's last right-hand side is its claim
-            p = Normalizer.reduce(r.operands().get(r.operands().size() - 1), deadline);
-        }
-        return eq(g, p);
+        return eq(Normalizer.reduce(gold, deadline), Normalizer.reduce(pred, deadline));
     }
 
     // ---- structural comparison ----
 
-    private boolean eq(Expr g, Expr p) {
+    private boolean eq(Expr g0, Expr p0) {
         deadline.check();
+        Assignments.Pair oriented = Assignments.orient(g0, p0);
+        Expr g = oriented.gold();
+        Expr p = oriented.pred();
+        if (g.equals(p) && !(g instanceof Text)) {
+            return true;
+        }
         if (Normalizer.containsPm(g)) {
             g = new SetOf(Normalizer.expandPm(g), false);
         }
@@ -69,6 +66,14 @@ final class Equivalence {
         if (g instanceof SetOf gs && p instanceof SetOf ps) {
             boolean ordered = config.orderedLists() && !gs.braced() && !ps.braced();
             return ordered ? pairwise(gs.items(), ps.items()) : unordered(gs.items(), ps.items());
+        }
+        if (g instanceof SetOf gs && p instanceof Tuple pt) {
+            // a gold set against a written tuple: the members, in any order
+            return unordered(gs.items(), pt.items());
+        }
+        if (g instanceof Tuple gt && p instanceof SetOf ps) {
+            // a gold tuple against a set: the set in the order written, "(9, 7)" vs "x = 9, y = 7" or "\\{9, 7\\}"
+            return pairwise(gt.items(), ps.items());
         }
         if (g instanceof SetOf gs && !(p instanceof SetOf)) {
             List<Expr> items = dedupe(gs.items());
@@ -285,44 +290,59 @@ final class Equivalence {
         return null;
     }
 
-    /** a < b and b > a are one relation; equal when (rhs - lhs) differ by a constant factor (positive for orders). */
+    /**
+     * Math-Verify's relation rule: chains compare link by link in the order written ({@code 1 < x < 3} is not
+     * {@code 3 > x > 1}); one link equals another with the same sign and the same lhs - rhs, or the mirrored sign
+     * and the opposite difference ({@code x > 2} is {@code 2 < x}); two equations in the same two or more variables
+     * also when their differences are proportional (one solves to the other: {@code x + y = 5}, {@code y = 5 - x}).
+     * Scaling a one-variable relation is not the same answer ({@code x = 5} vs {@code 2x = 10}).
+     */
     private boolean relEq(Rel a, Rel b) {
-        Rel na = normalise(a);
-        Rel nb = normalise(b);
-        if (!na.ops().equals(nb.ops())) {
+        if (a.ops().size() != b.ops().size()) {
             return false;
         }
-        if (na.ops().size() > 1) {
-            Expr ia = relationToInterval(na);
-            Expr ib = relationToInterval(nb);
-            if (ia != null && ib != null) {
-                return setLikeEq(ia, ib);
+        for (int i = 0; i < a.ops().size(); i++) {
+            Rel la = new Rel(a.operands().subList(i, i + 2), List.of(a.ops().get(i)));
+            Rel lb = new Rel(b.operands().subList(i, i + 2), List.of(b.ops().get(i)));
+            if (!linkEq(la, lb)) {
+                return false;
             }
-            return pairwise(na.operands(), nb.operands());
         }
-        String op = na.ops().get(0);
-        boolean positive = op.equals("<") || op.equals("<=");
-        return proportional(difference(na), difference(nb), positive);
+        return true;
     }
 
-    private static Rel normalise(Rel r) {
-        if (r.ops().stream().allMatch(o -> o.equals(">") || o.equals(">="))) {
-            List<Expr> ops = new ArrayList<>(r.operands());
-            List<String> os = new ArrayList<>(r.ops());
-            java.util.Collections.reverse(ops);
-            java.util.Collections.reverse(os);
-            os.replaceAll(o -> o.equals(">") ? "<" : "<=");
-            return new Rel(ops, os);
+    private boolean linkEq(Rel a, Rel b) {
+        String x = a.ops().get(0);
+        String y = b.ops().get(0);
+        Expr da = difference(a);
+        Expr db = difference(b);
+        if (!isScalar(a.operands().get(0)) || !isScalar(a.operands().get(1))
+                || !isScalar(b.operands().get(0)) || !isScalar(b.operands().get(1))) {
+            return x.equals(y) && pairwise(a.operands(), b.operands());
         }
-        return r;
+        if (x.equals(y) && scalarEq(da, db)) {
+            return true;
+        }
+        if (mirrored(x).equals(y) && scalarEq(da, Expr.neg(db))) {
+            return true;
+        }
+        return x.equals("=") && y.equals("=") && Evaluator.variables(da).size() >= 2
+                && Evaluator.variables(da).equals(Evaluator.variables(db)) && proportional(da, db, false);
+    }
+
+    private static String mirrored(String op) {
+        return switch (op) {
+            case "<" -> ">";
+            case ">" -> "<";
+            case "<=" -> ">=";
+            case ">=" -> "<=";
+            case "=" -> "=";
+            default -> "";
+        };
     }
 
     private static Expr difference(Rel r) {
         return new Add(List.of(r.operands().get(1), Expr.neg(r.operands().get(0))));
-    }
-
-    private boolean equationsEqual(Rel a, Rel b) {
-        return proportional(difference(a), difference(b), false);
     }
 
     private boolean proportional(Expr d1, Expr d2, boolean positive) {
