@@ -25,10 +25,6 @@ public final class AnswerExtractor {
     record Span(int start, int end, String content) {
     }
 
-    /** Text allowed between two boxes for them to count as one multi-part answer in strict mode. */
-    private static final Pattern JOINER = Pattern.compile(
-            "(?i)(?:\\s|,|;|\\.|\\+|&|\\band\\b|\\bor\\b|\\\\quad|\\\\qquad|\\\\text\\{[^{}]*\\}|\\\\\\(|\\\\\\)|\\\\\\[|\\\\\\]|\\$|\\\\[,;:! ]"
-                    + "|[A-Za-z](?:_\\{?\\w+\\}?)?\\s*=)*");
     private static final int MAX_SHORT_TEXT = 300;
 
     private AnswerExtractor() {
@@ -45,10 +41,11 @@ public final class AnswerExtractor {
         }
         String t = text.length() > tailChars ? text.substring(text.length() - tailChars) : text;
         t = LatexCleaner.collapseDoubledBackslashes(t);
-        if (strict) {
-            return joined(t, boxes(t)).map(a -> new Extracted(a, Method.BOXED));
-        }
         Optional<Extracted> found = PriorityExtractor.extract(t, plainNumbers, parses);
+        if (strict) {
+            // the lenient answer, and only when it is a box: strict mode never accepts what lenient mode rejects
+            return found.filter(e -> e.method() == Method.BOXED);
+        }
         if (found.isPresent()) {
             return found;
         }
@@ -96,26 +93,6 @@ public final class AnswerExtractor {
     public static Optional<String> lastBoxed(String solution) {
         List<Span> b = boxes(solution);
         return b.isEmpty() ? Optional.empty() : Optional.of(b.get(b.size() - 1).content());
-    }
-
-    /** The last span plus the spans before it that are separated only by connectives ("and", ",", \quad). */
-    private static Optional<String> joined(String t, List<Span> spans) {
-        if (spans.isEmpty()) {
-            return Optional.empty();
-        }
-        int k = spans.size() - 1;
-        List<String> parts = new ArrayList<>();
-        parts.add(spans.get(k).content().trim());
-        while (k > 0 && parts.size() < 1_000) {
-            Span prev = spans.get(k - 1);
-            String between = t.substring(prev.end(), spans.get(k).start());
-            if (between.length() > 200 || !JOINER.matcher(between).matches()) {
-                break;
-            }
-            parts.add(0, prev.content().trim());
-            k--;
-        }
-        return Optional.of(String.join(", ", parts));
     }
 
     /** All \boxed{..} / \fbox{..} / "\boxed 5" in order; brace matching is iterative, unclosed boxes are skipped. */

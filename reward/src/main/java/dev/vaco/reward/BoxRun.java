@@ -22,7 +22,8 @@ final class BoxRun {
     }
 
     static Optional<PriorityExtractor.Candidate> last(String t) {
-        int first = t.indexOf("\\boxed{");
+        // upstream's pattern names \boxed only; \fbox counts here too, as in strict mode, so strict never finds more
+        int first = firstOf(t.indexOf("\\boxed{"), t.indexOf("\\fbox{"));
         int close = t.lastIndexOf('}');
         if (first < 0 || close < first) {
             return Optional.empty();
@@ -54,5 +55,9 @@ final class BoxRun {
         }
         Collections.reverse(taken);
         return Optional.of(new PriorityExtractor.Candidate(first, close + 1, String.join(", ", taken), AnswerExtractor.Method.BOXED));
+    }
+
+    private static int firstOf(int a, int b) {
+        return a < 0 ? b : b < 0 ? a : Math.min(a, b);
     }
 }

@@ -188,6 +188,7 @@ final class PriorityExtractor {
     /** The spans of a match joined into one list; a span with boxes keeps only the boxes' contents. */
     private static Candidate fromSpans(Matcher m, Kind kind, int tier) {
         List<String> parts = new ArrayList<>();
+        boolean boxed = false;
         for (int k = 0; k < MAX_SPANS; k++) {
             String content = null;
             for (char c : new char[] {'a', 'b', 'c', 'd', 'e', 'f'}) {
@@ -204,6 +205,7 @@ final class PriorityExtractor {
                 continue;
             }
             List<AnswerExtractor.Span> boxes = AnswerExtractor.boxes(content);
+            boxed |= !boxes.isEmpty();
             if (!boxes.isEmpty()) {
                 content = String.join(", ", boxes.stream().map(b -> b.content().trim()).toList());
             }
@@ -213,7 +215,7 @@ final class PriorityExtractor {
         if (parts.isEmpty()) {
             return null;
         }
-        AnswerExtractor.Method how = kind == Kind.BOXED_SPAN ? AnswerExtractor.Method.BOXED : method(tier, AnswerExtractor.Method.LATEX_SPAN);
+        AnswerExtractor.Method how = boxed ? AnswerExtractor.Method.BOXED : method(tier, AnswerExtractor.Method.LATEX_SPAN);
         return new Candidate(m.start(), m.end(), String.join(", ", parts), how);
     }
 

@@ -79,23 +79,27 @@ class VerifierTest {
     @Nested
     class Percent {
         @Test
-        void defaultConventionReadsPercentAsTheNumber() {
-            assertThat(same("28\\%", "28")).isTrue();
+        void defaultConventionReadsPercentAsAFractionLikeMathVerify() {
+            assertThat(same("28\\%", "0.28")).isTrue();
             assertThat(same("28\\%", "28 pct")).isTrue();
-            assertThat(same("28\\%", "0.28")).isFalse();
+            assertThat(same("28\\%", "\\frac{7}{25}")).isTrue();
+            assertThat(same("28\\%", "28")).isFalse();
+            assertThat(same("0.28", "28\\%")).isTrue();
         }
 
         @Test
-        void fractionConventionIsTheOtherOption() {
-            try (Verifier f = new Verifier(VerifierConfig.defaults().withPercent(PercentConvention.FRACTION))) {
-                assertThat(f.verifyAnswers("28\\%", "0.28").correct()).isTrue();
-                assertThat(f.verifyAnswers("28\\%", "28").correct()).isFalse();
+        void numberConventionIsTheOtherOption() {
+            try (Verifier n = new Verifier(VerifierConfig.defaults().withPercent(PercentConvention.NUMBER))) {
+                assertThat(n.verifyAnswers("28\\%", "28").correct()).isTrue();
+                assertThat(n.verifyAnswers("28\\%", "0.28").correct()).isFalse();
             }
             try (Verifier e = new Verifier(VerifierConfig.defaults().withPercent(PercentConvention.EITHER))) {
                 assertThat(e.verifyAnswers("28\\%", "0.28").correct()).isTrue();
                 assertThat(e.verifyAnswers("28\\%", "28").correct()).isTrue();
                 assertThat(e.verifyAnswers("28\\%", "2.8").correct()).isFalse();
             }
+        }
+    }
         }
     }
 
