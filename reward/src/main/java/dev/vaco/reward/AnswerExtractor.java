@@ -19,7 +19,14 @@ public final class AnswerExtractor {
     /** How the answer was found; kept in the verdict detail for debugging reward hacking. */
     public enum Method { BOXED, FINAL_ANSWER_PHRASE, GSM8K_HASHES, LATEX_SPAN, PLAIN_NUMBER, WHOLE_TEXT }
 
-    public record Extracted(String answer, Method method) {
+    /**
+     * @param text the answer as upstream writes it for its string comparison: a plain number without its percent
+     *             sign, a span as written (two answers whose texts are equal are equal, "12%" against "12" included)
+     */
+    public record Extracted(String answer, Method method, String text) {
+        public Extracted(String answer, Method method) {
+            this(answer, method, answer);
+        }
     }
 
     record Span(int start, int end, String content) {

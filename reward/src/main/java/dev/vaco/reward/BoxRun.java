@@ -54,7 +54,8 @@ final class BoxRun {
             later = b;
         }
         Collections.reverse(taken);
-        return Optional.of(new PriorityExtractor.Candidate(first, close + 1, String.join(", ", taken), AnswerExtractor.Method.BOXED));
+        String joined = UnitSuffix.strip(String.join(", ", taken));
+        return Optional.of(new PriorityExtractor.Candidate(first, close + 1, joined, AnswerExtractor.Method.BOXED));
     }
 
     private static int firstOf(int a, int b) {

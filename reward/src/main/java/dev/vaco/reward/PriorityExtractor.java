@@ -30,7 +30,10 @@ final class PriorityExtractor {
     private PriorityExtractor() {
     }
 
-    record Candidate(int start, int end, String answer, AnswerExtractor.Method method) {
+    record Candidate(int start, int end, String answer, AnswerExtractor.Method method, String text) {
+        Candidate(int start, int end, String answer, AnswerExtractor.Method method) {
+            this(start, end, answer, method, answer);
+        }
     }
 
     // ---- the pieces (written from Math-Verify's documented patterns) ----
@@ -125,16 +128,18 @@ final class PriorityExtractor {
         for (int tier = 0; tier < TIERS.size(); tier++) {
             List<Candidate> cands = candidates(t, tier, plainNumbers);
             for (Candidate c : cands) {
-                if (!c.answer().isBlank() && parses.test(c.answer())) {
-                    return Optional.of(new AnswerExtractor.Extracted(c.answer(), c.method()));
-                }
                 if (fallback == null && !c.answer().isBlank()) {
                     fallback = c;
+                }
+                if (!c.answer().isBlank() && parses.test(c.answer())) {
+                    // upstream compares the text of the first candidate it tried, parsed or not
+                    return Optional.of(new AnswerExtractor.Extracted(c.answer(), c.method(), fallback.text()));
                 }
             }
         }
         // nothing parses: the first text found still goes to the comparison, which can match it as text ("Even")
-        return fallback == null ? Optional.empty() : Optional.of(new AnswerExtractor.Extracted(fallback.answer(), fallback.method()));
+        return fallback == null ? Optional.empty()
+                : Optional.of(new AnswerExtractor.Extracted(fallback.answer(), fallback.method(), fallback.text()));
     }
 
     /**
@@ -188,6 +193,7 @@ final class PriorityExtractor {
     /** The spans of a match joined into one list; a span with boxes keeps only the boxes' contents. */
     private static Candidate fromSpans(Matcher m, Kind kind, int tier) {
         List<String> parts = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
         boolean boxed = false;
         for (int k = 0; k < MAX_SPANS; k++) {
             String content = null;
@@ -210,13 +216,15 @@ final class PriorityExtractor {
                 content = String.join(", ", boxes.stream().map(b -> b.content().trim()).toList());
             }
             String pct = m.group("s" + k + "p");
-            parts.add(pct == null ? content.trim() : "(" + content.trim() + ")\\%");
+            content = UnitSuffix.strip(content.trim());
+            parts.add(pct == null ? content : "(" + content + ")\\%");
+            texts.add(content);
         }
         if (parts.isEmpty()) {
             return null;
         }
         AnswerExtractor.Method how = boxed ? AnswerExtractor.Method.BOXED : method(tier, AnswerExtractor.Method.LATEX_SPAN);
-        return new Candidate(m.start(), m.end(), String.join(", ", parts), how);
+        return new Candidate(m.start(), m.end(), String.join(", ", parts), how, String.join(" and ", texts));
     }
 
     /** A plain number: thousands separators dropped, a decimal comma read as a point, a percent kept as \%. */
@@ -224,11 +232,13 @@ final class PriorityExtractor {
         String integer = firstNonNull(group(m, "i1"), group(m, "i2"), group(m, "i3"));
         String decimal = firstNonNull(group(m, "d1"), group(m, "d2"), group(m, "d3"));
         String answer;
+        String text;
         if (integer != null || decimal != null) {
             String i = integer == null ? "" : integer.replace(",", "").replace(" ", "");
             boolean negative = i.startsWith("-");
             i = (negative ? i.substring(1) : i).replaceFirst("^0+", "");
             answer = (negative ? "-" : "") + (i.isEmpty() ? "0" : i) + (decimal == null ? "" : decimal.replace(',', '.'));
+            text = answer;
             if (group(m, "pc") != null) {
                 answer += "\\%";
             }
@@ -237,9 +247,10 @@ final class PriorityExtractor {
             if (e == null) {
                 return null;
             }
+            text = e;
             answer = e.replace('\n', ' ').replace("×", "*").replace("÷", "/");
         }
-        return new Candidate(m.start(), m.end(), answer, method(tier, AnswerExtractor.Method.PLAIN_NUMBER));
+        return new Candidate(m.start(), m.end(), answer, method(tier, AnswerExtractor.Method.PLAIN_NUMBER), text);
     }
 
     private static String group(Matcher m, String name) {

@@ -100,8 +100,6 @@ class VerifierTest {
             }
         }
     }
-        }
-    }
 
     @Nested
     class Symbolic {

@@ -1,0 +1,54 @@
+package dev.vaco.reward;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Math-Verify's unit removal for answers taken from LaTeX: a trailing {@code \text{..}} or {@code \mbox{..}} (with an
+ * optional power: {@code \text{ cm}^2}) goes, then, twice, a trailing unit word after a digit, a brace or a space
+ * ({@code 234 m}, {@code 5 apples}). Only what ends the answer goes, and never all of it: {@code \text{Even}} stays.
+ * The word list is upstream's, so single letters that are units there ({@code m}, {@code s}, {@code t}, {@code h}) go
+ * too: {@code 3t} is 3 for Math-Verify, and here.
+ */
+final class UnitSuffix {
+    private UnitSuffix() {
+    }
+
+    private static final Pattern TRAILING_TEXT = Pattern.compile("(\\\\(?:text|mbox)\\{.*?\\})(\\^\\d|\\{\\^\\d\\})?$");
+
+    private static final List<String> WORDS = List.of(
+            "integerpoint", "feet", "sue", "digit", "pound", "meal", "edge", "student", "children ticket", "multiple",
+            "east", "degree", "mph", "kmph", "ft", "m square", " m east", "sq m", "deg", "mile", "monkey", "prime",
+            "ratio", "profit of rs", "rd", "o", "gm", "lb", "tile", "per", "dm", "lt", "gain", "ab", "way", "west",
+            "t", "h", "no change", "men", "soldier", "pie", "bc", "excess", "st", "inches", "noon", "cent", "by", "gal",
+            "kmh", "c", "acre", "rise", "th", "sq", "mark", "l", "toy", "coin", "gallon", "profit", "minw", "yr",
+            "women", "am", "pm", "hr", "cu cm", "square", "are", "rupee", "rounds", "cubic", "cc", "mtr", "s", "ohm",
+            "number", "day", "hour", "minute", "min", "second", "man", "woman", "sec", "cube", "mt", "sq inch", "mp",
+            "hectare", "more", "unit", "cm 2", "rs", "kg", "g", "month", "km", "m", "cm", "mm", "apple", "liter",
+            "loss", "yard", "pure", "year", "increase", "decrease", "d", "less", "Surface", "litre", "pi sq m",
+            "metre", "meter", "inch");
+    private static final Pattern TRAILING_UNIT = Pattern.compile(
+            "(\\d|\\}|\\s)\\s*(?:" + String.join("|", WORDS) + ")(?:s|es)?\\s*$");
+
+    private static final Pattern TEXT_ALIASES = Pattern.compile("\\\\(?:math(?:rm|it|bf)|text(?:normal|bf|it|rm))(?![a-zA-Z])");
+    /** A percent word written inside \\text without spaces is the sign; with a space it is dropped like a unit. */
+    private static final Pattern PERCENT_TEXT = Pattern.compile("\\\\text\\{(?:percentage|percent|pct)\\}");
+
+    static String strip(String latex) {
+        String t = TEXT_ALIASES.matcher(latex).replaceAll("\\\\text");
+        t = PERCENT_TEXT.matcher(t).replaceAll("\\\\%");
+        String cut = TRAILING_TEXT.matcher(t).replaceFirst("").trim();
+        if (!cut.isEmpty() && !cut.equals(t)) {
+            t = cut;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            Matcher m = TRAILING_UNIT.matcher(t);
+            String u = m.replaceFirst("$1");
+            if (!u.isEmpty() && !u.equals(t)) {
+                t = u;
+            }
+        }
+        return t;
+    }
+}
