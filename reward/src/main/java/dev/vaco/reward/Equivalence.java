@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  *
  * <p>Shape: {@link Normalizer} unwraps equations whose left side is just a name ("x = 3" is "3") and expands
  * \pm into sets; then compare containers structurally (sets unordered, tuples/matrices ordered, intervals by ends and closedness,
- * relations by proportional difference) and scalars exactly when both are rational, numerically otherwise.
+ * relations link by link) and scalars exactly when both are rational, numerically otherwise.
  * Numeric checks use fixed seeds so a verdict never depends on the run.
  */
 final class Equivalence {
@@ -294,7 +294,8 @@ final class Equivalence {
      * Math-Verify's relation rule: chains compare link by link in the order written ({@code 1 < x < 3} is not
      * {@code 3 > x > 1}); one link equals another with the same sign and the same lhs - rhs, or the mirrored sign
      * and the opposite difference ({@code x > 2} is {@code 2 < x}); two equations in the same two or more variables
-     * also when their differences are proportional (one solves to the other: {@code x + y = 5}, {@code y = 5 - x}).
+     * also when they have the same solutions (Math-Verify solves them: {@code x + y = 5} is {@code y = 5 - x}, and
+     * {@code \\frac{a}{b} = \\frac12} is {@code \\frac{b}{a} = 2}).
      * Scaling a one-variable relation is not the same answer ({@code x = 5} vs {@code 2x = 10}).
      */
     private boolean relEq(Rel a, Rel b) {
@@ -327,7 +328,7 @@ final class Equivalence {
             return true;
         }
         return x.equals("=") && y.equals("=") && Evaluator.variables(da).size() >= 2
-                && Evaluator.variables(da).equals(Evaluator.variables(db)) && proportional(da, db, false);
+                && Evaluator.variables(da).equals(Evaluator.variables(db)) && new SolutionSets(eval).same(da, db);
     }
 
     private static String mirrored(String op) {
@@ -345,44 +346,7 @@ final class Equivalence {
         return new Add(List.of(r.operands().get(1), Expr.neg(r.operands().get(0))));
     }
 
-    private boolean proportional(Expr d1, Expr d2, boolean positive) {
-        Set<String> vars = new java.util.TreeSet<>(Evaluator.variables(d1));
-        vars.addAll(Evaluator.variables(d2));
-        if (!Evaluator.variables(d1).equals(Evaluator.variables(d2))) {
-            return false;
-        }
-        SplittableRandom rnd = new SplittableRandom(SEED);
-        Double ratio = null;
-        int valid = 0;
-        for (int k = 0; k < SAMPLE_POINTS; k++) {
-            Map<String, Double> point = randomPoint(vars, rnd, k);
-            double v1 = eval.numeric(d1, point);
-            double v2 = eval.numeric(d2, point);
-            if (!Double.isFinite(v1) || !Double.isFinite(v2)) {
-                continue;
-            }
-            if (Math.abs(v1) < 1e-12 && Math.abs(v2) < 1e-12) {
-                valid++;
-                continue;
-            }
-            if (Math.abs(v2) < 1e-12 || Math.abs(v1) < 1e-12) {
-                return false;
-            }
-            double r = v1 / v2;
-            if (ratio == null) {
-                ratio = r;
-            } else if (!close(ratio, r, SYMBOLIC_TOL)) {
-                return false;
-            }
-            valid++;
-            if (vars.isEmpty()) {
-                break;
-            }
-        }
-        return valid > 0 && (ratio == null || !positive || ratio > 0);
-    }
-
-    private static Map<String, Double> randomPoint(Set<String> vars, SplittableRandom rnd, int k) {
+    static Map<String, Double> randomPoint(Set<String> vars, SplittableRandom rnd, int k) {
         Map<String, Double> m = new HashMap<>();
         double sign = k < POSITIVE_POINTS ? 1 : -1;
         for (String v : vars) {
@@ -465,7 +429,7 @@ final class Equivalence {
         return new BigDecimal(v).setScale(config.floatRounding(), RoundingMode.HALF_UP);
     }
 
-    private static boolean close(double a, double b, double rel) {
+    static boolean close(double a, double b, double rel) {
         return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)) + 1e-15;
     }
 
