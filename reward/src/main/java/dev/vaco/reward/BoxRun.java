@@ -54,7 +54,7 @@ final class BoxRun {
             later = b;
         }
         Collections.reverse(taken);
-        String joined = UnitSuffix.strip(String.join(", ", taken));
+        String joined = UnitSuffix.keepUnits(UnitSuffix.strip(String.join(", ", taken))).trim();
         return Optional.of(new PriorityExtractor.Candidate(first, close + 1, joined, AnswerExtractor.Method.BOXED));
     }
 

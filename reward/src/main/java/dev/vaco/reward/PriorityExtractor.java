@@ -216,7 +216,7 @@ final class PriorityExtractor {
                 content = String.join(", ", boxes.stream().map(b -> b.content().trim()).toList());
             }
             String pct = m.group("s" + k + "p");
-            content = UnitSuffix.strip(content.trim());
+            content = UnitSuffix.keepUnits(UnitSuffix.strip(content.replace('\n', ' '))).trim();
             parts.add(pct == null ? content : "(" + content + ")\\%");
             texts.add(content);
         }

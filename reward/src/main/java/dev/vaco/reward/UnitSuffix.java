@@ -35,6 +35,33 @@ final class UnitSuffix {
     /** A percent word written inside \\text without spaces is the sign; with a space it is dropped like a unit. */
     private static final Pattern PERCENT_TEXT = Pattern.compile("\\\\text\\{(?:percentage|percent|pct)\\}");
 
+    private static final Pattern TEXT_GROUP = Pattern.compile("\\\\(?:text|mbox)\\{([A-Za-z ]+)\\}");
+
+    /**
+     * A word in \\text after a quantity that survives {@link #strip} (it does not end the answer, or a space follows
+     * it inside the span: {@code \\( 6 \\text{ m} \\)}) is, for Math-Verify, a factor named by the word; the lexer
+     * would drop it, so it becomes the symbol {@code u_{m}}: 6 m is then neither 6 nor 6 cm, and equals 6 m.
+     */
+    static String keepUnits(String latex) {
+        if (!latex.contains("\\text") && !latex.contains("\\mbox")) {
+            return latex;
+        }
+        Matcher m = TEXT_GROUP.matcher(latex);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String word = m.group(1).trim();
+            String before = latex.substring(0, m.start()).stripTrailing();
+            boolean afterQuantity = !before.isEmpty() && (Character.isDigit(before.charAt(before.length() - 1))
+                    || before.endsWith("}") || before.endsWith(")"));
+            boolean connective = word.equalsIgnoreCase("and") || word.equalsIgnoreCase("or");
+            String repl = !word.isEmpty() && afterQuantity && !connective ? " \\cdot u_{" + word.replace(" ", "") + "}" : m.group();
+            m.appendReplacement(out, Matcher.quoteReplacement(repl));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    /** @param latex the span as written, surrounding spaces included: upstream's trailing \\text match needs its end */
     static String strip(String latex) {
         String t = TEXT_ALIASES.matcher(latex).replaceAll("\\\\text");
         t = PERCENT_TEXT.matcher(t).replaceAll("\\\\%");
