@@ -372,7 +372,8 @@ final class Equivalence {
         if (vg.isEmpty()) {
             Rational a = eval.exact(g);
             Rational b = eval.exact(p);
-            if (a != null && b != null && (a.equals(b) || !approx)) {
+            // an integer is never rounded (Math-Verify: 4 is 4.0 but not 4.0000001, while 1/2 is 0.5000001)
+            if (a != null && b != null && (a.equals(b) || !approx || a.isInteger() || b.isInteger())) {
                 return a.equals(b);
             }
             double x = eval.numeric(g, Map.of());
