@@ -36,88 +36,40 @@ final class PriorityExtractor {
         }
     }
 
-    // ---- the pieces (written from Math-Verify's documented patterns) ----
-
-    private static final String PERCENT_SUFFIX = "(?:\\\\?%|[Pp]ercent|[Pp]ercentage|[Pp]ct)";
-
-    /** One math span; k numbers the groups so that six spans can sit in one pattern. */
-    private static String span(int k, boolean boxedOnly, boolean withFraction) {
-        String dd = "(?:[^$]|\\$(?!\\$))";
-        String db = "(?:[^\\\\]|\\\\(?!\\]))";
-        String id = "(?:\\\\[$]|[^\\n$])";
-        String ip = "(?:[^\\\\\\n]|\\\\(?!\\)))";
-        String ib = "[^\\n\\]\\[]";
-        String[] body = boxedOnly
-                ? new String[] {boxedBody(dd), boxedBody(db), boxedBody(id), boxedBody(ip), boxedBody(ib)}
-                : new String[] {dd + "+?", db + "+?", id + "+?", ip + "+?", ib + "+?"};
-        StringBuilder b = new StringBuilder("(?:(?:");
-        b.append("(?<!\\\\)\\$\\$(?<s").append(k).append("a>").append(body[0]).append(")(?<!\\\\)\\$\\$");
-        b.append("|(?<!\\\\)\\\\\\[(?<s").append(k).append("b>").append(body[1]).append(")(?<!\\\\)\\\\\\]");
-        b.append("|(?<![\\\\\\d])\\$(?<s").append(k).append("c>").append(body[2]).append(")(?<!\\\\)\\$");
-        b.append("|(?<!\\\\)\\\\\\((?<s").append(k).append("d>").append(body[3]).append(")(?<!\\\\)\\\\\\)");
-        b.append("|\\s\\[(?<s").append(k).append("e>").append(body[4]).append(")\\]\\s");
-        if (withFraction) {
-            String n = "-?\\d+(?:[.,]\\d+)?";
-            b.append("|(?<s").append(k).append("f>-?\\\\frac\\{").append(n).append("\\}\\{").append(n).append("\\})");
-        }
-        b.append(")\\s*(?<s").append(k).append("p>").append(PERCENT_SUFFIX).append(")?)");
-        return b.toString();
-    }
-
-    private static String boxedBody(String c) {
-        return c + "*?\\\\boxed\\{" + c + "+?\\}" + c + "*?";
-    }
-
-    static final int MAX_SPANS = 6;
-
-    /** A span and up to five more joined by ",", "and", "or". */
-    private static String spans(boolean boxedOnly) {
-        StringBuilder b = new StringBuilder("(?:").append(span(0, boxedOnly, !boxedOnly));
-        for (int k = 1; k < MAX_SPANS; k++) {
-            b.append(boxedOnly ? "\\s*" : "").append("(?:\\s*(?:,?and|,?or|,)\\s*").append(span(k, boxedOnly, !boxedOnly)).append(")?");
-        }
-        return b.append(')').toString();
-    }
+    // ---- plain numbers and arithmetic (written from Math-Verify's documented patterns) ----
 
     private static final String CURRENCY = "[$€£¥₹₽₪₩₫฿₡₢₣₤₥₦₧₨₭₮₯₰₱₲₳₴₵₶₷₸₺₻₼₾₿]";
     private static final String NUMBER = "(?<!\\d)(?:(?<i1>-?[1-9]\\d{0,2}(?:[ ,]\\d{3})+)(?<d1>\\.\\d+)?|(?<i2>-?\\d+)(?<d2>[.,]\\d+)"
             + "|(?<d3>\\.\\d+)|(?<i3>-?\\d+))(?<pc>\\s*(?:%|[Pp]ercent|\\s*[Pp]ercentage|\\s*[Pp]ct))?";
     private static final String OPS = "+\\-*×/^()÷";
     private static final String EXPR_CHARS = "[\\d.\\s" + OPS + "]";
-    private static final String EXPR = "(?<ex>-?\\(?-?\\d" + EXPR_CHARS + "*[" + OPS + "]" + EXPR_CHARS + "+\\)?)";
+    /**
+     * Upstream's runs are unbounded; bounded here so that a long run of digits and spaces without an operator costs
+     * O(n) per start instead of O(n) per start per backtrack (a 10k-character "1 1 1 ..." took 1.5 s unbounded).
+     */
+    private static final String EXPR = "(?<ex>-?\\(?-?\\d" + EXPR_CHARS + "{0,100}[" + OPS + "]" + EXPR_CHARS + "{1,100}\\)?)";
     private static final String PREFIX = "(?:^|\\s|=)(?:\\*\\*)?";
     private static final String EXPR_ANCHORED = "(?:" + PREFIX + EXPR + "(?:\\*\\*)?(?:\\.|,|:|\\s|\\)|\\$|$))";
     private static final String NUMBER_ANCHORED = "(?:" + PREFIX + CURRENCY + "?" + NUMBER + ")";
     private static final String EXPR_OR_NUMBER = "(?:" + EXPR_ANCHORED + "|" + NUMBER_ANCHORED + ")";
 
-    private enum Kind { LATEX, BOXED_SPAN, EXPR }
-
-    private record Rule(Pattern pattern, Kind kind) {
-    }
-
-    private static Rule latex(String regex) {
-        return new Rule(Pattern.compile(regex, Pattern.DOTALL), Kind.LATEX);
-    }
-
-    private static Rule expr(String regex) {
-        return new Rule(Pattern.compile(regex), Kind.EXPR);
-    }
-
-    private static final String SPANS = spans(false);
-    private static final List<List<Rule>> TIERS = List.of(
-            List.of(latex("(?i:final answer is):?\\s*" + SPANS + "\\.?\\s?I hope"),
-                    expr("(?i:final answer is):?\\s*" + EXPR_OR_NUMBER + "\\.?\\s?I hope")),
-            List.of(latex("(?i:final answer.{0,100}?)\\s+is:?\\s*" + SPANS),
-                    expr("(?i:final answer.{0,100}?)\\s+is:?" + EXPR_OR_NUMBER),
-                    new Rule(Pattern.compile(spans(true), Pattern.DOTALL), Kind.BOXED_SPAN)),
-            List.of(latex("(?i:answer):.{0,50}?" + SPANS),
-                    expr("(?i:answer):(?:.{0,100}=\\s*|.{0,50}?)" + EXPR_OR_NUMBER + "(?!\\s*=)")),
-            List.of(latex("(?i:answer).{0,50}?" + SPANS),
-                    expr("(?i:answer)(?:.{0,100}=\\s*|.{0,50}?)" + EXPR_OR_NUMBER + "(?!\\s*=)")),
-            List.of(latex(SPANS), expr(EXPR_ANCHORED), expr(NUMBER_ANCHORED)));
-    /** The tier the last \boxed and "####" belong to. */
+    /** Per tier, the plain-number patterns; the math spans of each tier are found by {@link #spanCandidates}. */
+    private static final List<List<Pattern>> EXPR_TIERS = List.of(
+            List.of(Pattern.compile("(?i:final answer is):?\\s*" + EXPR_OR_NUMBER + "\\.?\\s?I hope")),
+            List.of(Pattern.compile("(?i:final answer.{0,100}?)\\s+is:?" + EXPR_OR_NUMBER)),
+            List.of(Pattern.compile("(?i:answer):(?:.{0,100}=\\s*|.{0,50}?)" + EXPR_OR_NUMBER + "(?!\\s*=)")),
+            List.of(Pattern.compile("(?i:answer)(?:.{0,100}=\\s*|.{0,50}?)" + EXPR_OR_NUMBER + "(?!\\s*=)")),
+            List.of(Pattern.compile(EXPR_ANCHORED), Pattern.compile(NUMBER_ANCHORED)));
+    private static final int TIERS = EXPR_TIERS.size();
+    /** The tier the last \\boxed and "####" belong to. */
     private static final int BOX_TIER = 1;
     private static final Pattern HASHES = Pattern.compile("####\\s*([^\\n]+)");
+    private static final Pattern FINAL_ANSWER_IS = Pattern.compile("(?i:final answer is):?");
+    private static final Pattern FINAL_ANSWER = Pattern.compile("(?i:final answer)");
+    private static final Pattern IS = Pattern.compile("\\s+is:?");
+    private static final Pattern I_HOPE = Pattern.compile("\\.?\\s?I hope");
+    private static final Pattern ANSWER_COLON = Pattern.compile("(?i:answer):");
+    private static final Pattern ANSWER = Pattern.compile("(?i:answer)");
 
     /**
      * @param plainNumbers whether plain numbers and arithmetic count (Math-Verify's ExprExtractionConfig); without it
@@ -125,9 +77,8 @@ final class PriorityExtractor {
      */
     static Optional<AnswerExtractor.Extracted> extract(String t, boolean plainNumbers, Predicate<String> parses) {
         Candidate fallback = null;
-        for (int tier = 0; tier < TIERS.size(); tier++) {
-            List<Candidate> cands = candidates(t, tier, plainNumbers);
-            for (Candidate c : cands) {
+        for (int tier = 0; tier < TIERS; tier++) {
+            for (Candidate c : candidates(t, tier, plainNumbers)) {
                 if (fallback == null && !c.answer().isBlank()) {
                     fallback = c;
                 }
@@ -144,20 +95,19 @@ final class PriorityExtractor {
 
     /**
      * One tier's candidates, latest end first. In the last tier a plain number inside a math span is not a candidate
-     * of its own: where the span does not parse here ({@code \sum_{k=0}}) its digits are not the answer either.
+     * of its own: where the span does not parse here ({@code \\sum_{k=0}}) its digits are not the answer either.
      */
     private static List<Candidate> candidates(String t, int tier, boolean plainNumbers) {
-        List<Candidate> spans = new ArrayList<>();
+        List<Candidate> spans = spanCandidates(t, tier);
         List<Candidate> exprs = new ArrayList<>();
-        for (Rule r : TIERS.get(tier)) {
-            if (r.kind() == Kind.EXPR && !plainNumbers) {
-                continue;
-            }
-            Matcher m = r.pattern().matcher(t);
-            while (m.find()) {
-                Candidate c = r.kind() == Kind.EXPR ? fromExpr(m, tier) : fromSpans(m, r.kind(), tier);
-                if (c != null) {
-                    (r.kind() == Kind.EXPR ? exprs : spans).add(c);
+        if (plainNumbers) {
+            for (Pattern p : EXPR_TIERS.get(tier)) {
+                Matcher m = p.matcher(t);
+                while (m.find()) {
+                    Candidate c = fromExpr(m, tier);
+                    if (c != null) {
+                        exprs.add(c);
+                    }
                 }
             }
         }
@@ -166,7 +116,7 @@ final class PriorityExtractor {
             hashes(t).ifPresent(spans::add);
         }
         List<Candidate> cands = new ArrayList<>(spans);
-        boolean bare = tier == TIERS.size() - 1;
+        boolean bare = tier == TIERS - 1;
         for (Candidate e : exprs) {
             if (!bare || spans.stream().noneMatch(s -> s.start() <= e.start() && e.end() <= s.end())) {
                 cands.add(e);
@@ -174,6 +124,58 @@ final class PriorityExtractor {
         }
         cands.sort(Comparator.comparingInt(Candidate::end).reversed().thenComparingInt(Candidate::start));
         return cands;
+    }
+
+    /** The math-span candidates of a tier: after its anchor, or anywhere in the last tier. */
+    private static List<Candidate> spanCandidates(String t, int tier) {
+        List<Candidate> out = new ArrayList<>();
+        switch (tier) {
+            case 0 -> anchored(t, FINAL_ANSWER_IS, tier, out, (from) -> {
+                MathSpans.Group g = MathSpans.atAfterSpaces(t, from, false);
+                return g != null && I_HOPE.matcher(t).region(g.end(), t.length()).lookingAt() ? g : null;
+            });
+            case 1 -> {
+                anchored(t, FINAL_ANSWER, tier, out, (from) -> {
+                    for (int q = from; q <= Math.min(t.length(), from + 100); q++) {
+                        Matcher is = IS.matcher(t).region(q, t.length());
+                        if (is.lookingAt()) {
+                            MathSpans.Group g = MathSpans.atAfterSpaces(t, is.end(), false);
+                            if (g != null) {
+                                return g;
+                            }
+                        }
+                    }
+                    return null;
+                });
+                for (MathSpans.Group g : MathSpans.all(t, true)) {
+                    out.add(fromGroup(g, g.start(), tier));
+                }
+            }
+            case 2 -> anchored(t, ANSWER_COLON, tier, out, (from) -> MathSpans.within(t, from, 50, false));
+            case 3 -> anchored(t, ANSWER, tier, out, (from) -> MathSpans.within(t, from, 50, false));
+            default -> {
+                for (MathSpans.Group g : MathSpans.all(t, false)) {
+                    out.add(fromGroup(g, g.start(), tier));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Each anchor occurrence, left to right; after a group is found the search goes on where it ends. */
+    private static void anchored(String t, Pattern anchor, int tier, List<Candidate> out,
+                                 java.util.function.IntFunction<MathSpans.Group> after) {
+        Matcher m = anchor.matcher(t);
+        int from = 0;
+        while (from <= t.length() && m.find(from)) {
+            MathSpans.Group g = after.apply(m.end());
+            if (g == null) {
+                from = m.start() + 1;
+            } else {
+                out.add(fromGroup(g, m.start(), tier));
+                from = Math.max(g.end(), m.start() + 1);
+            }
+        }
     }
 
     private static Optional<Candidate> hashes(String t) {
@@ -190,41 +192,25 @@ final class PriorityExtractor {
         return tier < 4 ? AnswerExtractor.Method.FINAL_ANSWER_PHRASE : plain;
     }
 
-    /** The spans of a match joined into one list; a span with boxes keeps only the boxes' contents. */
-    private static Candidate fromSpans(Matcher m, Kind kind, int tier) {
+
+    /** The spans of a group joined into one list; a span with boxes keeps only the boxes' contents. */
+    private static Candidate fromGroup(MathSpans.Group g, int start, int tier) {
         List<String> parts = new ArrayList<>();
         List<String> texts = new ArrayList<>();
         boolean boxed = false;
-        for (int k = 0; k < MAX_SPANS; k++) {
-            String content = null;
-            for (char c : new char[] {'a', 'b', 'c', 'd', 'e', 'f'}) {
-                if (kind == Kind.BOXED_SPAN && c == 'f') {
-                    continue;
-                }
-                String g = m.group("s" + k + c);
-                if (g != null) {
-                    content = g;
-                    break;
-                }
-            }
-            if (content == null) {
-                continue;
-            }
+        for (int k = 0; k < g.contents().size(); k++) {
+            String content = g.contents().get(k);
             List<AnswerExtractor.Span> boxes = AnswerExtractor.boxes(content);
             boxed |= !boxes.isEmpty();
             if (!boxes.isEmpty()) {
                 content = String.join(", ", boxes.stream().map(b -> b.content().trim()).toList());
             }
-            String pct = m.group("s" + k + "p");
             content = UnitSuffix.keepUnits(UnitSuffix.strip(content.replace('\n', ' '))).trim();
-            parts.add(pct == null ? content : "(" + content + ")\\%");
+            parts.add(g.percent().get(k) ? "(" + content + ")\\%" : content);
             texts.add(content);
         }
-        if (parts.isEmpty()) {
-            return null;
-        }
         AnswerExtractor.Method how = boxed ? AnswerExtractor.Method.BOXED : method(tier, AnswerExtractor.Method.LATEX_SPAN);
-        return new Candidate(m.start(), m.end(), String.join(", ", parts), how, String.join(" and ", texts));
+        return new Candidate(start, g.end(), String.join(", ", parts), how, String.join(" and ", texts));
     }
 
     /** A plain number: thousands separators dropped, a decimal comma read as a point, a percent kept as \%. */
