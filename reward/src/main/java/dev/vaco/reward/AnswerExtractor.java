@@ -48,11 +48,11 @@ public final class AnswerExtractor {
         }
         String t = text.length() > tailChars ? text.substring(text.length() - tailChars) : text;
         t = LatexCleaner.collapseDoubledBackslashes(t);
-        Optional<Extracted> found = PriorityExtractor.extract(t, plainNumbers, parses);
         if (strict) {
             // the lenient answer, and only when it is a box: strict mode never accepts what lenient mode rejects
-            return found.filter(e -> e.method() == Method.BOXED);
+            return PriorityExtractor.extractBoxed(t, plainNumbers, parses);
         }
+        Optional<Extracted> found = PriorityExtractor.extract(t, plainNumbers, parses);
         if (found.isPresent()) {
             return found;
         }

@@ -112,12 +112,15 @@ public final class LatexParser {
      * semicolon as the outer separator).
      */
     Expr list() {
-        List<List<Expr>> groups = new ArrayList<>();
+        List<List<Expr>> groups = null;
         List<Expr> items = new ArrayList<>();
         items.add(rel());
         int total = 1;
         while (peek().is(",") || peek().is(";")) {
             if (next().is(";")) {
+                if (groups == null) {
+                    groups = new ArrayList<>();
+                }
                 groups.add(items);
                 items = new ArrayList<>();
             }
@@ -129,18 +132,17 @@ public final class LatexParser {
                 throw new LimitExceededException("list longer than 10000 items");
             }
         }
+        if (groups == null) {
+            return items.size() == 1 ? items.get(0) : new SetOf(items, false);
+        }
         if (!items.isEmpty()) {
             groups.add(items);
-        }
-        if (groups.size() == 1) {
-            List<Expr> only = groups.get(0);
-            return only.size() == 1 ? only.get(0) : new SetOf(only, false);
         }
         List<Expr> solutions = new ArrayList<>();
         for (List<Expr> g : groups) {
             solutions.add(g.size() == 1 ? g.get(0) : new Tuple(g));
         }
-        return new SetOf(solutions, false);
+        return solutions.size() == 1 ? solutions.get(0) : new SetOf(solutions, false);
     }
 
     private boolean atListEnd() {

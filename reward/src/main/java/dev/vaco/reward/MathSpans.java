@@ -69,6 +69,10 @@ final class MathSpans {
     }
 
     static Group at(String t, int i, boolean boxedOnly) {
+        char c = t.charAt(i);
+        if (c != '$' && c != '\\' && c != '-' && !Character.isWhitespace(c)) {
+            return null;
+        }
         Span first = span(t, i, boxedOnly);
         if (first == null) {
             return null;
@@ -105,7 +109,7 @@ final class MathSpans {
         c = c != null ? c : inlineDollar(t, i);
         c = c != null ? c : inlineParen(t, i);
         c = c != null ? c : inlineBracket(t, i);
-        if (c == null && !boxedOnly) {
+        if (c == null && !boxedOnly && (t.startsWith("\\frac", i) || t.startsWith("-\\frac", i))) {
             Matcher m = FRACTION.matcher(t).region(i, t.length());
             if (m.lookingAt()) {
                 c = new int[] {i, m.end(), m.end()};

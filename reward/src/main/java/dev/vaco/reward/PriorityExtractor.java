@@ -76,8 +76,34 @@ final class PriorityExtractor {
      *                     only math spans and boxes do
      */
     static Optional<AnswerExtractor.Extracted> extract(String t, boolean plainNumbers, Predicate<String> parses) {
+        return extract(t, plainNumbers, parses, TIERS);
+    }
+
+    /**
+     * Strict mode's answer: the lenient one when it is a box. Only the first two tiers can make a box win (the box
+     * tier is the second), so those decide: a parsed candidate of the first tier wins; else the first candidate of
+     * the box tier is taken when it is a box, without a parse check here: the comparison parses it anyway (an
+     * unparseable box is an UNPARSEABLE verdict, as strict mode always gave) and the RL path stays as cheap as a
+     * box search. Any other case goes through the full lenient search.
+     */
+    static Optional<AnswerExtractor.Extracted> extractBoxed(String t, boolean plainNumbers, Predicate<String> parses) {
+        for (Candidate c : candidates(t, 0, plainNumbers)) {
+            if (!c.answer().isBlank() && parses.test(c.answer())) {
+                return Optional.of(c).filter(x -> x.method() == AnswerExtractor.Method.BOXED)
+                        .map(x -> new AnswerExtractor.Extracted(x.answer(), x.method(), x.text()));
+            }
+        }
+        List<Candidate> boxTier = candidates(t, BOX_TIER, plainNumbers);
+        if (!boxTier.isEmpty() && boxTier.get(0).method() == AnswerExtractor.Method.BOXED && !boxTier.get(0).answer().isBlank()) {
+            Candidate c = boxTier.get(0);
+            return Optional.of(new AnswerExtractor.Extracted(c.answer(), c.method(), c.text()));
+        }
+        return extract(t, plainNumbers, parses, TIERS).filter(x -> x.method() == AnswerExtractor.Method.BOXED);
+    }
+
+    private static Optional<AnswerExtractor.Extracted> extract(String t, boolean plainNumbers, Predicate<String> parses, int tiers) {
         Candidate fallback = null;
-        for (int tier = 0; tier < TIERS; tier++) {
+        for (int tier = 0; tier < tiers; tier++) {
             for (Candidate c : candidates(t, tier, plainNumbers)) {
                 if (fallback == null && !c.answer().isBlank()) {
                     fallback = c;
@@ -98,9 +124,11 @@ final class PriorityExtractor {
      * of its own: where the span does not parse here ({@code \\sum_{k=0}}) its digits are not the answer either.
      */
     private static List<Candidate> candidates(String t, int tier, boolean plainNumbers) {
-        List<Candidate> spans = spanCandidates(t, tier);
+        // the anchored tiers need their anchor word; most texts lack "final answer", many lack "answer" altogether
+        boolean anchorAbsent = tier < TIERS - 1 && !containsIgnoreCase(t, tier <= BOX_TIER ? "final answer" : "answer");
+        List<Candidate> spans = anchorAbsent && tier != BOX_TIER ? new ArrayList<>() : spanCandidates(t, tier, anchorAbsent);
         List<Candidate> exprs = new ArrayList<>();
-        if (plainNumbers) {
+        if (plainNumbers && !anchorAbsent) {
             for (Pattern p : EXPR_TIERS.get(tier)) {
                 Matcher m = p.matcher(t);
                 while (m.find()) {
@@ -127,18 +155,29 @@ final class PriorityExtractor {
     }
 
     /** The math-span candidates of a tier: after its anchor, or anywhere in the last tier. */
-    private static List<Candidate> spanCandidates(String t, int tier) {
+    private static List<Candidate> spanCandidates(String t, int tier, boolean anchorAbsent) {
         List<Candidate> out = new ArrayList<>();
+        if (tier == BOX_TIER && anchorAbsent) {
+            if (t.contains("\\boxed")) {
+                for (MathSpans.Group g : MathSpans.all(t, true)) {
+                    out.add(fromGroup(g, g.start(), tier));
+                }
+            }
+            return out;
+        }
         switch (tier) {
             case 0 -> anchored(t, FINAL_ANSWER_IS, tier, out, (from) -> {
                 MathSpans.Group g = MathSpans.atAfterSpaces(t, from, false);
                 return g != null && I_HOPE.matcher(t).region(g.end(), t.length()).lookingAt() ? g : null;
             });
             case 1 -> {
+                Matcher is = IS.matcher(t);
                 anchored(t, FINAL_ANSWER, tier, out, (from) -> {
-                    for (int q = from; q <= Math.min(t.length(), from + 100); q++) {
-                        Matcher is = IS.matcher(t).region(q, t.length());
-                        if (is.lookingAt()) {
+                    for (int q = from; q < Math.min(t.length(), from + 101); q++) {
+                        if (!Character.isWhitespace(t.charAt(q))) {
+                            continue;
+                        }
+                        if (is.region(q, t.length()).lookingAt()) {
                             MathSpans.Group g = MathSpans.atAfterSpaces(t, is.end(), false);
                             if (g != null) {
                                 return g;
@@ -147,7 +186,7 @@ final class PriorityExtractor {
                     }
                     return null;
                 });
-                for (MathSpans.Group g : MathSpans.all(t, true)) {
+                for (MathSpans.Group g : t.contains("\\boxed") ? MathSpans.all(t, true) : List.<MathSpans.Group>of()) {
                     out.add(fromGroup(g, g.start(), tier));
                 }
             }
@@ -176,6 +215,17 @@ final class PriorityExtractor {
                 from = Math.max(g.end(), m.start() + 1);
             }
         }
+    }
+
+    /** {@code word} in lower case; a scan for its first letter, not a regex (this runs on every output). */
+    private static boolean containsIgnoreCase(String t, String word) {
+        char first = word.charAt(0);
+        for (int i = 0; i + word.length() <= t.length(); i++) {
+            if ((t.charAt(i) | 0x20) == first && t.regionMatches(true, i, word, 0, word.length())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Optional<Candidate> hashes(String t) {
@@ -222,7 +272,12 @@ final class PriorityExtractor {
         if (integer != null || decimal != null) {
             String i = integer == null ? "" : integer.replace(",", "").replace(" ", "");
             boolean negative = i.startsWith("-");
-            i = (negative ? i.substring(1) : i).replaceFirst("^0+", "");
+            i = negative ? i.substring(1) : i;
+            int zeros = 0;
+            while (zeros < i.length() && i.charAt(zeros) == '0') {
+                zeros++;
+            }
+            i = i.substring(zeros);
             answer = (negative ? "-" : "") + (i.isEmpty() ? "0" : i) + (decimal == null ? "" : decimal.replace(',', '.'));
             text = answer;
             if (group(m, "pc") != null) {

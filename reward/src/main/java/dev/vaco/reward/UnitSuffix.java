@@ -63,19 +63,45 @@ final class UnitSuffix {
 
     /** @param latex the span as written, surrounding spaces included: upstream's trailing \\text match needs its end */
     static String strip(String latex) {
-        String t = TEXT_ALIASES.matcher(latex).replaceAll("\\\\text");
-        t = PERCENT_TEXT.matcher(t).replaceAll("\\\\%");
-        String cut = TRAILING_TEXT.matcher(t).replaceFirst("").trim();
+        String t = latex;
+        int last = t.length() - 1;
+        while (last >= 0 && Character.isWhitespace(t.charAt(last))) {
+            last--;
+        }
+        if (t.indexOf('\\') < 0 && (last < 0 || !Character.isLetter(t.charAt(last)))) {
+            // no \\text to cut and no unit word at the end: only the trim upstream does anyway
+            return t.trim();
+        }
+        if (t.indexOf('\\') >= 0) {
+            t = TEXT_ALIASES.matcher(t).replaceAll("\\\\text");
+            t = PERCENT_TEXT.matcher(t).replaceAll("\\\\%");
+        }
+        String cut = t.contains("\\text{") || t.contains("\\mbox{") ? TRAILING_TEXT.matcher(t).replaceFirst("").trim() : t.trim();
         if (!cut.isEmpty() && !cut.equals(t)) {
             t = cut;
         }
         for (int pass = 0; pass < 2; pass++) {
-            Matcher m = TRAILING_UNIT.matcher(t);
-            String u = m.replaceFirst("$1");
+            String u = withoutTrailingUnit(t);
             if (!u.isEmpty() && !u.equals(t)) {
                 t = u;
             }
         }
         return t;
     }
+
+    /** Only the end can match: the regex runs on the last {@link #WINDOW} characters, and only after a letter. */
+    private static String withoutTrailingUnit(String t) {
+        int last = t.length() - 1;
+        while (last >= 0 && Character.isWhitespace(t.charAt(last))) {
+            last--;
+        }
+        if (last < 0 || !Character.isLetter(t.charAt(last))) {
+            return t;
+        }
+        Matcher m = TRAILING_UNIT.matcher(t).region(Math.max(0, t.length() - WINDOW), t.length());
+        return m.find() ? t.substring(0, m.start()) + m.group(1) : t;
+    }
+
+    /** Longer than the longest unit with its spaces ("children tickets  "), plus the character before it. */
+    private static final int WINDOW = 48;
 }
