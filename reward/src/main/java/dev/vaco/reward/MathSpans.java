@@ -69,6 +69,9 @@ final class MathSpans {
     }
 
     static Group at(String t, int i, boolean boxedOnly) {
+        if (i >= t.length()) {
+            return null;
+        }
         char c = t.charAt(i);
         if (c != '$' && c != '\\' && c != '-' && !Character.isWhitespace(c)) {
             return null;
