@@ -21,13 +21,21 @@ final class BoxRun {
     private BoxRun() {
     }
 
-    static Optional<PriorityExtractor.Candidate> last(String t) {
+    /** {start, end} of the run's match (first box to last closing brace), or null when there is none. */
+    static int[] bounds(String t) {
         // upstream's pattern names \boxed only; \fbox counts here too, as in strict mode, so strict never finds more
         int first = firstOf(t.indexOf("\\boxed{"), t.indexOf("\\fbox{"));
         int close = t.lastIndexOf('}');
-        if (first < 0 || close < first) {
+        return first < 0 || close < first ? null : new int[] {first, close + 1};
+    }
+
+    static Optional<PriorityExtractor.Candidate> last(String t) {
+        int[] range = bounds(t);
+        if (range == null) {
             return Optional.empty();
         }
+        int first = range[0];
+        int close = range[1] - 1;
         List<AnswerExtractor.Span> boxes = new ArrayList<>();
         for (AnswerExtractor.Span b : AnswerExtractor.boxes(t)) {
             if (b.start() >= first && b.end() <= close + 1 && t.charAt(b.end() - 1) == '}') {

@@ -73,7 +73,10 @@ final class MathSpans {
             return null;
         }
         char c = t.charAt(i);
-        if (c != '$' && c != '\\' && c != '-' && !Character.isWhitespace(c)) {
+        boolean opens = c == '$' || c == '\\'
+                || Character.isWhitespace(c) && i + 1 < t.length() && t.charAt(i + 1) == '['
+                || c == '-' && !boxedOnly && t.startsWith("-\\frac", i);
+        if (!opens) {
             return null;
         }
         Span first = span(t, i, boxedOnly);

@@ -87,6 +87,9 @@ final class PriorityExtractor {
      * box search. Any other case goes through the full lenient search.
      */
     static Optional<AnswerExtractor.Extracted> extractBoxed(String t, boolean plainNumbers, Predicate<String> parses) {
+        if (!containsIgnoreCase(t, "final answer") && t.indexOf("####") < 0) {
+            return lastBox(t);
+        }
         for (Candidate c : candidates(t, 0, plainNumbers)) {
             if (!c.answer().isBlank() && parses.test(c.answer())) {
                 return Optional.of(c).filter(x -> x.method() == AnswerExtractor.Method.BOXED)
@@ -99,6 +102,31 @@ final class PriorityExtractor {
             return Optional.of(new AnswerExtractor.Extracted(c.answer(), c.method(), c.text()));
         }
         return extract(t, plainNumbers, parses, TIERS).filter(x -> x.method() == AnswerExtractor.Method.BOXED);
+    }
+
+    /**
+     * Without "final answer" and "####" the first tier is empty and the box tier holds only boxes: the box run and
+     * the math spans holding a box. The one ending last wins (the earlier start on a tie), and only it is built.
+     */
+    private static Optional<AnswerExtractor.Extracted> lastBox(String t) {
+        if (!t.contains("\\boxed") && !t.contains("\\fbox")) {
+            return Optional.empty();
+        }
+        MathSpans.Group best = null;
+        for (MathSpans.Group g : t.contains("\\boxed") ? MathSpans.all(t, true) : List.<MathSpans.Group>of()) {
+            if (best == null || g.end() > best.end()) {
+                best = g;
+            }
+        }
+        int[] run = BoxRun.bounds(t);
+        Candidate c;
+        if (best != null && (run == null || best.end() > run[1] || best.end() == run[1] && best.start() < run[0])) {
+            c = fromGroup(best, best.start(), BOX_TIER);
+        } else {
+            c = BoxRun.last(t).orElse(null);
+        }
+        return c == null || c.answer().isBlank() ? Optional.empty()
+                : Optional.of(new AnswerExtractor.Extracted(c.answer(), c.method(), c.text()));
     }
 
     private static Optional<AnswerExtractor.Extracted> extract(String t, boolean plainNumbers, Predicate<String> parses, int tiers) {
