@@ -152,6 +152,10 @@ final class PriorityExtractor {
      * of its own: where the span does not parse here ({@code \\sum_{k=0}}) its digits are not the answer either.
      */
     private static List<Candidate> candidates(String t, int tier, boolean plainNumbers) {
+        if (tier == 0 && !t.contains("I hope")) {
+            // the first tier's line ends with "I hope"
+            return new ArrayList<>();
+        }
         // the anchored tiers need their anchor word; most texts lack "final answer", many lack "answer" altogether
         boolean anchorAbsent = tier < TIERS - 1 && !containsIgnoreCase(t, tier <= BOX_TIER ? "final answer" : "answer");
         List<Candidate> spans = anchorAbsent && tier != BOX_TIER ? new ArrayList<>() : spanCandidates(t, tier, anchorAbsent);
