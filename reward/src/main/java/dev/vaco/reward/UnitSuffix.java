@@ -28,6 +28,9 @@ final class UnitSuffix {
             "hectare", "more", "unit", "cm 2", "rs", "kg", "g", "month", "km", "m", "cm", "mm", "apple", "liter",
             "loss", "yard", "pure", "year", "increase", "decrease", "d", "less", "Surface", "litre", "pi sq m",
             "metre", "meter", "inch");
+    /** The last word of every unit ("sq m" ends in "m"). */
+    private static final java.util.Set<String> LAST_WORDS = WORDS.stream()
+            .map(w -> w.trim().substring(w.trim().lastIndexOf(' ') + 1)).collect(java.util.stream.Collectors.toUnmodifiableSet());
     private static final Pattern TRAILING_UNIT = Pattern.compile(
             "(\\d|\\}|\\s)\\s*(?:" + String.join("|", WORDS) + ")(?:s|es)?\\s*$");
 
@@ -96,6 +99,16 @@ final class UnitSuffix {
             last--;
         }
         if (last < 0 || !Character.isLetter(t.charAt(last))) {
+            return t;
+        }
+        int from = last;
+        while (from > 0 && Character.isLetter(t.charAt(from - 1))) {
+            from--;
+        }
+        String word = t.substring(from, last + 1);
+        if (!LAST_WORDS.contains(word) && !(word.endsWith("s") && LAST_WORDS.contains(word.substring(0, word.length() - 1)))
+                && !(word.endsWith("es") && LAST_WORDS.contains(word.substring(0, word.length() - 2)))) {
+            // no unit ends with this word: skip the 140-way alternation (most answers end in x or \\pi)
             return t;
         }
         Matcher m = TRAILING_UNIT.matcher(t).region(Math.max(0, t.length() - WINDOW), t.length());
