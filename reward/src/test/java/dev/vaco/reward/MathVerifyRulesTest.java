@@ -2,8 +2,6 @@ package dev.vaco.reward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -12,19 +10,7 @@ import org.junit.jupiter.api.Test;
  * first, model output second). Every expectation here was checked against Math-Verify 0.8.0; the WRONG ones are the
  * point as much as the CORRECT ones: a verifier that accepts more teaches a policy to exploit it.
  */
-class MathVerifyRulesTest {
-    static Verifier v;
-
-    @BeforeAll
-    static void setUp() {
-        v = new Verifier(VerifierConfig.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        v.close();
-    }
-
+class MathVerifyRulesTest extends VerifierFixture {
     static boolean correct(String gold, String pred) {
         return v.verify(gold, pred).correct();
     }

@@ -3,26 +3,12 @@ package dev.vaco.reward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vaco.reward.Verdict.Status;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class VerifierTest {
-    static Verifier v;
-
-    @BeforeAll
-    static void setUp() {
-        v = new Verifier(VerifierConfig.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        v.close();
-    }
-
+class VerifierTest extends VerifierFixture {
     static boolean same(String gold, String pred) {
         return v.verifyAnswers(gold, pred).correct();
     }
