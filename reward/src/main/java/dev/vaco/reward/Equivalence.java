@@ -41,7 +41,10 @@ final class Equivalence {
     }
 
     boolean equivalent(Expr gold, Expr pred) {
-        return eq(Normalizer.reduce(gold, deadline), Normalizer.reduce(pred, deadline));
+        Expr g = Normalizer.reduce(gold, deadline);
+        Expr p = Normalizer.reduce(pred, deadline);
+        // Math-Verify's strict=False renames before anything else, relations and containers included
+        return eq(g, config.strictVariables() ? p : Renaming.toGold(g, p));
     }
 
     // ---- structural comparison ----
@@ -365,7 +368,7 @@ final class Equivalence {
             if (config.strictVariables() || vg.size() != vp.size()) {
                 return false;
             }
-            p = rename(p, vp, vg);
+            p = Renaming.rename(p, vp, vg);
             vp = vg;
         }
         boolean approx = Evaluator.hasApprox(g) || Evaluator.hasApprox(p);
@@ -432,33 +435,5 @@ final class Equivalence {
 
     static boolean close(double a, double b, double rel) {
         return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)) + 1e-15;
-    }
-
-    private static Expr rename(Expr e, Set<String> from, Set<String> to) {
-        Map<String, String> m = new HashMap<>();
-        Iterator<String> t = to.iterator();
-        for (String f : from) {
-            m.put(f, t.next());
-        }
-        return substitute(e, m);
-    }
-
-    private static Expr substitute(Expr e, Map<String, String> m) {
-        if (e instanceof Sym s) {
-            return new Sym(m.getOrDefault(s.name(), s.name()));
-        }
-        if (e instanceof Add a) {
-            return new Add(a.terms().stream().map(x -> substitute(x, m)).toList());
-        }
-        if (e instanceof Mul a) {
-            return new Mul(a.factors().stream().map(x -> substitute(x, m)).toList());
-        }
-        if (e instanceof Pow p) {
-            return new Pow(substitute(p.base(), m), substitute(p.exp(), m));
-        }
-        if (e instanceof Fn f) {
-            return new Fn(f.name(), f.args().stream().map(x -> substitute(x, m)).toList());
-        }
-        return e;
     }
 }
