@@ -39,8 +39,8 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Only \\boxed{} answers count (the RL setting: lenient extraction invites reward hacking).")
     boolean strict;
 
-    @Option(names = "--percent", defaultValue = "NUMBER",
-            description = "How 28%% compares: NUMBER (28, as Math-Verify and PRM800K tests do), FRACTION (0.28) or EITHER.")
+    @Option(names = "--percent", defaultValue = "FRACTION",
+            description = "How 28%% compares: FRACTION (0.28, Math-Verify's default reading; the default), NUMBER (28, as Hendrycks MATH and PRM800K strip the sign) or EITHER.")
     PercentConvention percent;
 
     @Option(names = "--timeout-ms", defaultValue = "1000", description = "Hard deadline per comparison (default: ${DEFAULT-VALUE}).")

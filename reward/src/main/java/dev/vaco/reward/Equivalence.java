@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  *
  * <p>Shape: {@link Normalizer} unwraps equations whose left side is just a name ("x = 3" is "3") and expands
  * \pm into sets; then compare containers structurally (sets unordered, tuples/matrices ordered, intervals by ends and closedness,
- * relations by proportional difference) and scalars exactly when both are rational, numerically otherwise.
+ * relations link by link) and scalars exactly when both are rational, numerically otherwise.
  * Numeric checks use fixed seeds so a verdict never depends on the run.
  */
 final class Equivalence {
@@ -41,22 +41,22 @@ final class Equivalence {
     }
 
     boolean equivalent(Expr gold, Expr pred) {
-        if (Normalizer.isEquation(gold) && Normalizer.isEquation(pred) && equationsEqual((Rel) gold, (Rel) pred)) {
-            return true;
-        }
         Expr g = Normalizer.reduce(gold, deadline);
         Expr p = Normalizer.reduce(pred, deadline);
-        if (!(g instanceof Rel) && p instanceof Rel r && r.ops().stream().allMatch("="::equals)) {
-            // "1/2 = 10/9" answers 10/9: a prediction's last right-hand side is its claim
-            p = Normalizer.reduce(r.operands().get(r.operands().size() - 1), deadline);
-        }
-        return eq(g, p);
+        // Math-Verify's strict=False renames before anything else, relations and containers included
+        return eq(g, config.strictVariables() ? p : Renaming.toGold(g, p));
     }
 
     // ---- structural comparison ----
 
-    private boolean eq(Expr g, Expr p) {
+    private boolean eq(Expr g0, Expr p0) {
         deadline.check();
+        Assignments.Pair oriented = Assignments.orient(g0, p0);
+        Expr g = oriented.gold();
+        Expr p = oriented.pred();
+        if (g.equals(p) && !(g instanceof Text)) {
+            return true;
+        }
         if (Normalizer.containsPm(g)) {
             g = new SetOf(Normalizer.expandPm(g), false);
         }
@@ -69,6 +69,14 @@ final class Equivalence {
         if (g instanceof SetOf gs && p instanceof SetOf ps) {
             boolean ordered = config.orderedLists() && !gs.braced() && !ps.braced();
             return ordered ? pairwise(gs.items(), ps.items()) : unordered(gs.items(), ps.items());
+        }
+        if (g instanceof SetOf gs && p instanceof Tuple pt) {
+            // a gold set against a written tuple: the members, in any order
+            return unordered(gs.items(), pt.items());
+        }
+        if (g instanceof Tuple gt && p instanceof SetOf ps) {
+            // a gold tuple against a set: the set in the order written, "(9, 7)" vs "x = 9, y = 7" or "\\{9, 7\\}"
+            return pairwise(gt.items(), ps.items());
         }
         if (g instanceof SetOf gs && !(p instanceof SetOf)) {
             List<Expr> items = dedupe(gs.items());
@@ -285,84 +293,63 @@ final class Equivalence {
         return null;
     }
 
-    /** a < b and b > a are one relation; equal when (rhs - lhs) differ by a constant factor (positive for orders). */
+    /**
+     * Math-Verify's relation rule: chains compare link by link in the order written ({@code 1 < x < 3} is not
+     * {@code 3 > x > 1}); one link equals another with the same sign and the same lhs - rhs, or the mirrored sign
+     * and the opposite difference ({@code x > 2} is {@code 2 < x}); two equations in the same two or more variables
+     * also when they have the same solutions (Math-Verify solves them: {@code x + y = 5} is {@code y = 5 - x}, and
+     * {@code \\frac{a}{b} = \\frac12} is {@code \\frac{b}{a} = 2}).
+     * Scaling a one-variable relation is not the same answer ({@code x = 5} vs {@code 2x = 10}).
+     */
     private boolean relEq(Rel a, Rel b) {
-        Rel na = normalise(a);
-        Rel nb = normalise(b);
-        if (!na.ops().equals(nb.ops())) {
+        if (a.ops().size() != b.ops().size()) {
             return false;
         }
-        if (na.ops().size() > 1) {
-            Expr ia = relationToInterval(na);
-            Expr ib = relationToInterval(nb);
-            if (ia != null && ib != null) {
-                return setLikeEq(ia, ib);
+        for (int i = 0; i < a.ops().size(); i++) {
+            Rel la = new Rel(a.operands().subList(i, i + 2), List.of(a.ops().get(i)));
+            Rel lb = new Rel(b.operands().subList(i, i + 2), List.of(b.ops().get(i)));
+            if (!linkEq(la, lb)) {
+                return false;
             }
-            return pairwise(na.operands(), nb.operands());
         }
-        String op = na.ops().get(0);
-        boolean positive = op.equals("<") || op.equals("<=");
-        return proportional(difference(na), difference(nb), positive);
+        return true;
     }
 
-    private static Rel normalise(Rel r) {
-        if (r.ops().stream().allMatch(o -> o.equals(">") || o.equals(">="))) {
-            List<Expr> ops = new ArrayList<>(r.operands());
-            List<String> os = new ArrayList<>(r.ops());
-            java.util.Collections.reverse(ops);
-            java.util.Collections.reverse(os);
-            os.replaceAll(o -> o.equals(">") ? "<" : "<=");
-            return new Rel(ops, os);
+    private boolean linkEq(Rel a, Rel b) {
+        String x = a.ops().get(0);
+        String y = b.ops().get(0);
+        Expr da = difference(a);
+        Expr db = difference(b);
+        if (!isScalar(a.operands().get(0)) || !isScalar(a.operands().get(1))
+                || !isScalar(b.operands().get(0)) || !isScalar(b.operands().get(1))) {
+            return x.equals(y) && pairwise(a.operands(), b.operands());
         }
-        return r;
+        if (x.equals(y) && scalarEq(da, db)) {
+            return true;
+        }
+        if (mirrored(x).equals(y) && scalarEq(da, Expr.neg(db))) {
+            return true;
+        }
+        return x.equals("=") && y.equals("=") && Evaluator.variables(da).size() >= 2
+                && Evaluator.variables(da).equals(Evaluator.variables(db)) && new SolutionSets(eval).same(da, db);
+    }
+
+    private static String mirrored(String op) {
+        return switch (op) {
+            case "<" -> ">";
+            case ">" -> "<";
+            case "<=" -> ">=";
+            case ">=" -> "<=";
+            case "=" -> "=";
+            default -> "";
+        };
     }
 
     private static Expr difference(Rel r) {
         return new Add(List.of(r.operands().get(1), Expr.neg(r.operands().get(0))));
     }
 
-    private boolean equationsEqual(Rel a, Rel b) {
-        return proportional(difference(a), difference(b), false);
-    }
-
-    private boolean proportional(Expr d1, Expr d2, boolean positive) {
-        Set<String> vars = new java.util.TreeSet<>(Evaluator.variables(d1));
-        vars.addAll(Evaluator.variables(d2));
-        if (!Evaluator.variables(d1).equals(Evaluator.variables(d2))) {
-            return false;
-        }
-        SplittableRandom rnd = new SplittableRandom(SEED);
-        Double ratio = null;
-        int valid = 0;
-        for (int k = 0; k < SAMPLE_POINTS; k++) {
-            Map<String, Double> point = randomPoint(vars, rnd, k);
-            double v1 = eval.numeric(d1, point);
-            double v2 = eval.numeric(d2, point);
-            if (!Double.isFinite(v1) || !Double.isFinite(v2)) {
-                continue;
-            }
-            if (Math.abs(v1) < 1e-12 && Math.abs(v2) < 1e-12) {
-                valid++;
-                continue;
-            }
-            if (Math.abs(v2) < 1e-12 || Math.abs(v1) < 1e-12) {
-                return false;
-            }
-            double r = v1 / v2;
-            if (ratio == null) {
-                ratio = r;
-            } else if (!close(ratio, r, SYMBOLIC_TOL)) {
-                return false;
-            }
-            valid++;
-            if (vars.isEmpty()) {
-                break;
-            }
-        }
-        return valid > 0 && (ratio == null || !positive || ratio > 0);
-    }
-
-    private static Map<String, Double> randomPoint(Set<String> vars, SplittableRandom rnd, int k) {
+    static Map<String, Double> randomPoint(Set<String> vars, SplittableRandom rnd, int k) {
         Map<String, Double> m = new HashMap<>();
         double sign = k < POSITIVE_POINTS ? 1 : -1;
         for (String v : vars) {
@@ -381,14 +368,15 @@ final class Equivalence {
             if (config.strictVariables() || vg.size() != vp.size()) {
                 return false;
             }
-            p = rename(p, vp, vg);
+            p = Renaming.rename(p, vp, vg);
             vp = vg;
         }
         boolean approx = Evaluator.hasApprox(g) || Evaluator.hasApprox(p);
         if (vg.isEmpty()) {
             Rational a = eval.exact(g);
             Rational b = eval.exact(p);
-            if (a != null && b != null && (a.equals(b) || !approx)) {
+            // an integer is never rounded (Math-Verify: 4 is 4.0 but not 4.0000001, while 1/2 is 0.5000001)
+            if (a != null && b != null && (a.equals(b) || !approx || a.isInteger() || b.isInteger())) {
                 return a.equals(b);
             }
             double x = eval.numeric(g, Map.of());
@@ -445,35 +433,7 @@ final class Equivalence {
         return new BigDecimal(v).setScale(config.floatRounding(), RoundingMode.HALF_UP);
     }
 
-    private static boolean close(double a, double b, double rel) {
+    static boolean close(double a, double b, double rel) {
         return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)) + 1e-15;
-    }
-
-    private static Expr rename(Expr e, Set<String> from, Set<String> to) {
-        Map<String, String> m = new HashMap<>();
-        Iterator<String> t = to.iterator();
-        for (String f : from) {
-            m.put(f, t.next());
-        }
-        return substitute(e, m);
-    }
-
-    private static Expr substitute(Expr e, Map<String, String> m) {
-        if (e instanceof Sym s) {
-            return new Sym(m.getOrDefault(s.name(), s.name()));
-        }
-        if (e instanceof Add a) {
-            return new Add(a.terms().stream().map(x -> substitute(x, m)).toList());
-        }
-        if (e instanceof Mul a) {
-            return new Mul(a.factors().stream().map(x -> substitute(x, m)).toList());
-        }
-        if (e instanceof Pow p) {
-            return new Pow(substitute(p.base(), m), substitute(p.exp(), m));
-        }
-        if (e instanceof Fn f) {
-            return new Fn(f.name(), f.args().stream().map(x -> substitute(x, m)).toList());
-        }
-        return e;
     }
 }

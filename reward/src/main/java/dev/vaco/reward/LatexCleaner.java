@@ -15,7 +15,8 @@ final class LatexCleaner {
     private static final Pattern STYLE = Pattern.compile(
             "\\\\(?:mathrm|mathbf|mathit|mathsf|mathbb|mathcal|boldsymbol|bm|operatorname|textit|textrm|mathnormal|rm|displaystyle|textstyle|limits|nolimits)(?![a-zA-Z])\\s*");
     private static final Pattern DEGREES = Pattern.compile("\\^\\s*\\{?\\s*\\\\circ\\s*\\}?|\\\\circ|°|\\\\degree(?![a-zA-Z])|\\^\\s*\\{\\s*\\\\text\\{\\s*o\\s*\\}\\s*\\}");
-    private static final Pattern THOUSANDS_LATEX = Pattern.compile("(\\d)\\s*(?:\\{\\s*,\\s*\\}\\s*|,\\\\!\\s*|,\\\\,\\s*|\\\\,)(?=\\d{3})");
+    /** "12{,}000", "12,\\!000" and "12\\!000" are one number; "12\\,000" is not (Math-Verify reads a thin space as a product). */
+    private static final Pattern THOUSANDS_LATEX = Pattern.compile("(\\d)\\s*(?:\\{\\s*,\\s*\\}\\s*|,\\\\!\\s*|\\\\!)(?=\\d{3})");
     /** "1,450" is one number, but "(12,102)" and "[-36,104]" are pairs: a bracket next to the digits vetoes the join. */
     private static final Pattern THOUSANDS = Pattern.compile("(?<![\\d.,(\\[])(\\d{1,3})((?:,\\d{3})+)(?![\\d,)\\]])");
     /** Plain-text scientific notation, "1.5e-3": the e is an exponent marker here, not Euler's number. */

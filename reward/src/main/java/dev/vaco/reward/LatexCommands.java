@@ -46,8 +46,11 @@ final class LatexCommands {
                 return new Sym("pi");
             case "infty", "infinity":
                 return new Sym("inf");
-            case "emptyset", "varnothing":
+            case "emptyset":
                 return new SetOf(List.of(), true);
+            case "varnothing":
+                // Math-Verify (latex2sympy) reads it as a symbol named varnothing, not as the empty set
+                return new Sym("varnothing");
             case "boxed", "fbox", "overline", "vec", "hat", "bar", "tilde", "underline", "mathring", "widehat", "overrightarrow":
                 return argument();
             case "begin":

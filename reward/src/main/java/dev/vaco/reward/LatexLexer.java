@@ -267,6 +267,10 @@ final class LatexLexer {
     }
 
     private void emit(Type t, String text) {
+        if (t == Type.OP && text.equals(",") && !out.isEmpty() && out.get(out.size() - 1).is(",")) {
+            // "1, 2, and 3": the connective after a comma adds no item
+            return;
+        }
         out.add(new Tok(t, text));
     }
 

@@ -107,20 +107,42 @@ public final class LatexParser {
 
     // ---- grammar ----
 
+    /**
+     * "a, b" is a list; "x=1, y=2; x=3, y=4" is a list of solutions, one tuple per ";" group (Math-Verify reads a
+     * semicolon as the outer separator).
+     */
     Expr list() {
+        List<List<Expr>> groups = null;
         List<Expr> items = new ArrayList<>();
         items.add(rel());
+        int total = 1;
         while (peek().is(",") || peek().is(";")) {
-            next();
+            if (next().is(";")) {
+                if (groups == null) {
+                    groups = new ArrayList<>();
+                }
+                groups.add(items);
+                items = new ArrayList<>();
+            }
             if (atListEnd()) {
                 break;
             }
             items.add(rel());
-            if (items.size() > 10_000) {
+            if (++total > 10_000) {
                 throw new LimitExceededException("list longer than 10000 items");
             }
         }
-        return items.size() == 1 ? items.get(0) : new SetOf(items, false);
+        if (groups == null) {
+            return items.size() == 1 ? items.get(0) : new SetOf(items, false);
+        }
+        if (!items.isEmpty()) {
+            groups.add(items);
+        }
+        List<Expr> solutions = new ArrayList<>();
+        for (List<Expr> g : groups) {
+            solutions.add(g.size() == 1 ? g.get(0) : new Tuple(g));
+        }
+        return solutions.size() == 1 ? solutions.get(0) : new SetOf(solutions, false);
     }
 
     private boolean atListEnd() {

@@ -31,6 +31,9 @@ final class Normalizer {
         if (e instanceof Mul m && m.factors().stream().anyMatch(f -> f instanceof Matrix)) {
             return matrixProduct(m);
         }
+        if (e instanceof Add a && a.terms().stream().anyMatch(t -> t instanceof Matrix || t instanceof Mul m && m.factors().stream().anyMatch(f -> f instanceof Matrix))) {
+            return matrixSum(a);
+        }
         if (!(e instanceof Rel r)) {
             return e;
         }
@@ -44,14 +47,6 @@ final class Normalizer {
                 return reduce(right.size() == 1 ? right.get(0) : new Rel(right, rightOps), deadline);
             }
             return reduce(left.size() == 1 ? left.get(0) : new Rel(left, leftOps), deadline);
-        }
-        boolean allEq = r.ops().stream().allMatch("="::equals);
-        if (allEq) {
-            Expr last = r.operands().get(r.operands().size() - 1);
-            if (r.operands().size() > 2 || symbolLike(r.operands().get(0))) {
-                return reduce(last, deadline);
-            }
-            return e;
         }
         if (r.ops().size() == 1 && r.ops().get(0).equals("in") && symbolLike(r.operands().get(0))) {
             return r.operands().get(1);
@@ -114,10 +109,48 @@ final class Normalizer {
         return new Matrix(rows);
     }
 
-    /** A left side that names the answer rather than constrains it: x, a_3, f(x), (p,q), S_1:S. */
+    /**
+     * A sum of matrices left undone, "A + B" (each term possibly a scalar times a matrix), is the matrix of the
+     * element-wise sums; terms of different shapes leave the sum as written.
+     */
+    private static Expr matrixSum(Add a) {
+        List<Matrix> terms = new ArrayList<>();
+        for (Expr t : a.terms()) {
+            Expr m = t instanceof Mul mul ? matrixProduct(mul) : t;
+            if (!(m instanceof Matrix x) || x.rows().isEmpty()) {
+                return a;
+            }
+            terms.add(x);
+        }
+        Matrix first = terms.get(0);
+        List<List<Expr>> rows = new ArrayList<>();
+        for (int i = 0; i < first.rows().size(); i++) {
+            List<Expr> row = new ArrayList<>();
+            for (int j = 0; j < first.rows().get(i).size(); j++) {
+                List<Expr> cell = new ArrayList<>();
+                for (Matrix x : terms) {
+                    if (x.rows().size() != first.rows().size() || x.rows().get(i).size() != first.rows().get(i).size()) {
+                        return a;
+                    }
+                    cell.add(x.rows().get(i).get(j));
+                }
+                row.add(new Add(cell));
+            }
+            rows.add(row);
+        }
+        return new Matrix(rows);
+    }
+
+    /**
+     * A left side that names the answer rather than constrains it (Math-Verify: built from symbols alone, no
+     * number in it): x, a_3, f(x), (p,q), x + y, a/b, S_1:S. "2x" and "x^2" hold numbers, so they constrain.
+     */
     static boolean symbolLike(Expr e) {
         if (e instanceof Sym s) {
             return !s.name().equals("pi") && !s.name().equals("inf");
+        }
+        if (e instanceof Add a) {
+            return a.terms().stream().allMatch(Normalizer::symbolLike);
         }
         if (e instanceof Tuple t) {
             return t.items().stream().allMatch(Normalizer::symbolLike);

@@ -52,13 +52,13 @@ public final class Verifier implements AutoCloseable {
             if (gold.isEmpty()) {
                 return new Verdict(Status.UNPARSEABLE, null, null, VERSION, "no answer found in the gold text");
             }
-            return comparePrediction(gold.get().answer(), prediction, d);
+            return comparePrediction(gold.get(), prediction, d);
         });
     }
 
     /** The gold answer is already extracted (e.g. MATH's answer field, GSM8K's text after ####). */
     public Verdict verifyGold(String goldAnswer, String prediction) {
-        return run(d -> comparePrediction(goldAnswer, prediction, d));
+        return run(d -> comparePrediction(new Extracted(goldAnswer, null, null), prediction, d));
     }
 
     /** GSM8K row: the gold is the text after "####" in the dataset's answer field. */
@@ -92,7 +92,8 @@ public final class Verifier implements AutoCloseable {
         }
     }
 
-    private Verdict comparePrediction(String goldAnswer, String prediction, ParseCache d) {
+    private Verdict comparePrediction(Extracted gold, String prediction, ParseCache d) {
+        String goldAnswer = gold.answer();
         if (goldAnswer == null || goldAnswer.isBlank()) {
             return new Verdict(Status.UNPARSEABLE, goldAnswer, null, VERSION, "gold answer is empty");
         }
@@ -101,7 +102,16 @@ public final class Verifier implements AutoCloseable {
             return new Verdict(Status.NO_ANSWER, goldAnswer, null, VERSION,
                     config.strict() ? "no \\boxed{} answer (strict mode)" : "no answer found");
         }
-        return compare(goldAnswer, pred.get().answer(), d, pred.get().method());
+        Verdict v = compare(goldAnswer, pred.get().answer(), d, pred.get().method());
+        if (!v.correct() && v.status() != Status.TIMEOUT && sameText(gold.text(), pred.get().text())) {
+            // Math-Verify also compares the two extracted texts: "12%" against a gold "12" is the same text "12"
+            return new Verdict(Status.CORRECT, v.gold(), v.pred(), VERSION, v.detail() + ", same text");
+        }
+        return v;
+    }
+
+    private static boolean sameText(String a, String b) {
+        return a != null && b != null && !a.isBlank() && a.strip().equals(b.strip());
     }
 
     private Optional<Extracted> extract(String text, boolean strict, ParseCache d) {

@@ -39,7 +39,7 @@ public record VerifierConfig(boolean strict, Duration timeout, PercentConvention
     }
 
     public static VerifierConfig defaults() {
-        return new VerifierConfig(false, Duration.ofSeconds(1), PercentConvention.NUMBER, 1e-9, 6, 10_000,
+        return new VerifierConfig(false, Duration.ofSeconds(1), PercentConvention.FRACTION, 1e-9, 6, 10_000,
                 true, false, false, true);
     }
 

@@ -54,7 +54,13 @@ class AdversarialTest {
                 Arguments.of("huge exponent literal", "\\boxed{1e999999999}"),
                 Arguments.of("many pm", "\\boxed{" + "1\\pm ".repeat(40) + "1}"),
                 Arguments.of("nested sqrt", "\\boxed{" + "\\sqrt{".repeat(150) + "2" + "}".repeat(150) + "}"),
-                Arguments.of("deep powers", "\\boxed{" + "2^{".repeat(150) + "2" + "}".repeat(150) + "}"));
+                Arguments.of("deep powers", "\\boxed{" + "2^{".repeat(150) + "2" + "}".repeat(150) + "}"),
+                // long spans and runs that a regex with a repeated alternation would recurse over, or rescan per start
+                Arguments.of("10k unclosed parens", "\\(".repeat(5_000)),
+                Arguments.of("a 10k span", "\\( " + "x + ".repeat(2_500) + "\\)"),
+                Arguments.of("10k digits and spaces", "1 ".repeat(5_000)),
+                Arguments.of("open boxes in dollars", "$\\boxed{".repeat(1_500)),
+                Arguments.of("answer anchors", "answer: ".repeat(1_200)));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -28,7 +28,8 @@ class AnswerExtractorTest {
 
     @Test
     void takesTheLastBoxWithBalancedBraces() {
-        assertThat(lenient("first \\boxed{1}, then \\boxed{\\frac{1}{2}} done").map(Extracted::answer)).contains("\\frac{1}{2}");
+        assertThat(lenient("first \\boxed{1} was a slip. Redoing the sum: \\boxed{\\frac{1}{2}} done").map(Extracted::answer))
+                .contains("\\frac{1}{2}");
         assertThat(lenient("so \\boxed{\\{1,2\\}}").map(Extracted::answer)).contains("\\{1,2\\}");
     }
 
@@ -39,9 +40,14 @@ class AnswerExtractorTest {
     }
 
     @Test
-    void joinsBoxesSeparatedOnlyByConnectives() {
+    void joinsBoxesByMathVerifysSeparatorRule() {
+        // under 10 characters apart, or under 70 with "and", "or", "," or ";" between: one list of answers
         assertThat(lenient("\\boxed{1} and \\boxed{2}").map(Extracted::answer)).contains("1, 2");
-        assertThat(lenient("\\boxed{1} is wrong, I think it is \\boxed{2}").map(Extracted::answer)).contains("2");
+        assertThat(lenient("\\boxed{1} is wrong, I think it is \\boxed{2}").map(Extracted::answer)).contains("1, 2");
+        // a correction after a full stop, with no separator, stands alone
+        assertThat(lenient("\\boxed{1} is wrong. I think it is \\boxed{2}").map(Extracted::answer)).contains("2");
+        // the same value twice far apart is not a list
+        assertThat(lenient("\\boxed{2} hence, after checking it twice, \\boxed{2}").map(Extracted::answer)).contains("2");
     }
 
     @Test

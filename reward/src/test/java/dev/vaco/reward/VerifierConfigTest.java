@@ -12,7 +12,7 @@ class VerifierConfigTest {
     void defaultsLiveInOnePlace() {
         VerifierConfig d = VerifierConfig.defaults();
         assertThat(d.timeout()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(d.percent()).isEqualTo(PercentConvention.NUMBER);
+        assertThat(d.percent()).isEqualTo(PercentConvention.FRACTION);
         assertThat(d.strict()).isFalse();
         assertThat(VerifierConfig.strictDefaults().strict()).isTrue();
     }

@@ -3,26 +3,12 @@ package dev.vaco.reward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vaco.reward.Verdict.Status;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class VerifierTest {
-    static Verifier v;
-
-    @BeforeAll
-    static void setUp() {
-        v = new Verifier(VerifierConfig.defaults());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        v.close();
-    }
-
+class VerifierTest extends VerifierFixture {
     static boolean same(String gold, String pred) {
         return v.verifyAnswers(gold, pred).correct();
     }
@@ -79,17 +65,19 @@ class VerifierTest {
     @Nested
     class Percent {
         @Test
-        void defaultConventionReadsPercentAsTheNumber() {
-            assertThat(same("28\\%", "28")).isTrue();
+        void defaultConventionReadsPercentAsAFractionLikeMathVerify() {
+            assertThat(same("28\\%", "0.28")).isTrue();
             assertThat(same("28\\%", "28 pct")).isTrue();
-            assertThat(same("28\\%", "0.28")).isFalse();
+            assertThat(same("28\\%", "\\frac{7}{25}")).isTrue();
+            assertThat(same("28\\%", "28")).isFalse();
+            assertThat(same("0.28", "28\\%")).isTrue();
         }
 
         @Test
-        void fractionConventionIsTheOtherOption() {
-            try (Verifier f = new Verifier(VerifierConfig.defaults().withPercent(PercentConvention.FRACTION))) {
-                assertThat(f.verifyAnswers("28\\%", "0.28").correct()).isTrue();
-                assertThat(f.verifyAnswers("28\\%", "28").correct()).isFalse();
+        void numberConventionIsTheOtherOption() {
+            try (Verifier n = new Verifier(VerifierConfig.defaults().withPercent(PercentConvention.NUMBER))) {
+                assertThat(n.verifyAnswers("28\\%", "28").correct()).isTrue();
+                assertThat(n.verifyAnswers("28\\%", "0.28").correct()).isFalse();
             }
             try (Verifier e = new Verifier(VerifierConfig.defaults().withPercent(PercentConvention.EITHER))) {
                 assertThat(e.verifyAnswers("28\\%", "0.28").correct()).isTrue();
