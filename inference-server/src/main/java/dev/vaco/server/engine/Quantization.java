@@ -1,0 +1,73 @@
+package dev.vaco.server.engine;
+
+import java.util.Locale;
+
+/**
+ * Weight-only quantization of the served graph (vLLM's {@code --quantization}): the linear projections of every layer
+ * (q|k|v, o, gate, up, down) become ONNX Runtime's {@code com.microsoft:MatMulNBits} over block-quantized weights;
+ * activations, norms, attention and the KV cache stay fp32. Each block of {@code blockSize} consecutive input features
+ * of one output row has its own fp32 scale and unsigned zero point ({@link BlockQuantizer}).
+ *
+ * @param name          {@code none}, {@code int8} or {@code int4} (the flag's value)
+ * @param bits          8 or 4 (0 for none)
+ * @param blockSize     input features per scale: a power of two >= 16 (MatMulNBits' rule)
+ * @param accuracyLevel MatMulNBits' {@code accuracy_level}: 4 quantizes the activations to int8 per block on the fly and
+ *                      runs integer dot products (AVX-512 VNNI here), 0/1 dequantizes the weights to fp32 in the kernel
+ * @param head          also quantize lm_head ([V, H]; with tied embeddings a quantized copy beside the fp32 embedding,
+ *                      which the Gather keeps reading): at a 128k vocabulary it is most of the bytes a decode step reads
+ */
+public record Quantization(String name, int bits, int blockSize, int accuracyLevel, boolean head) {
+    public static final Quantization NONE = new Quantization("none", 0, 0, 0, false);
+    /** Block 32 and accuracy level 4 measured fastest (BENCHMARKS.md "Quantized rollouts"). */
+    public static final Quantization INT8 = new Quantization("int8", 8, 32, 4, true);
+    public static final Quantization INT4 = new Quantization("int4", 4, 32, 4, true);
+
+    public Quantization {
+        if (bits != 0) {
+            if (bits != 4 && bits != 8) throw new IllegalArgumentException("bits must be 4 or 8, got " + bits);
+            if (blockSize < 16 || Integer.bitCount(blockSize) != 1) {
+                throw new IllegalArgumentException("blockSize must be a power of two >= 16, got " + blockSize);
+            }
+            if (accuracyLevel < 0 || accuracyLevel > 4) {
+                throw new IllegalArgumentException("accuracyLevel must be in [0, 4], got " + accuracyLevel);
+            }
+        }
+    }
+
+    /** The scheme of a flag value; {@code none}, {@code int8}, {@code int4} (case-insensitive). */
+    public static Quantization parse(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "none" -> NONE;
+            case "int8" -> INT8;
+            case "int4" -> INT4;
+            default -> throw new IllegalArgumentException("expected none, int8 or int4, got '" + value + "'");
+        };
+    }
+
+    public boolean enabled() {
+        return bits != 0;
+    }
+
+    public Quantization withBlock(int size, int level) {
+        return new Quantization(name, bits, size, level, head);
+    }
+
+    public Quantization withHead(boolean h) {
+        return new Quantization(name, bits, blockSize, accuracyLevel, h);
+    }
+
+    /** Blocks per output row: ceil(k / blockSize). */
+    public int blocks(long k) {
+        return (int) ((k + blockSize - 1) / blockSize);
+    }
+
+    /** Bytes of one block of quantized values: blockSize * bits / 8. */
+    public int blobBytes() {
+        return blockSize * bits / 8;
+    }
+
+    /** Bytes of zero points per output row: ceil(blocks * bits / 8) (4-bit ones two to a byte). */
+    public int zeroPointBytesPerRow(long k) {
+        return (blocks(k) * bits + 7) / 8;
+    }
+}
