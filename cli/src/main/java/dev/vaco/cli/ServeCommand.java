@@ -8,6 +8,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.engine.Quantization;
 import dev.vaco.server.http.InferenceServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -70,6 +71,12 @@ final class ServeCommand implements Callable<Integer> {
             + "for a slower decode (BENCHMARKS.md \"Per-session memory\").")
     boolean noWeightPrepack;
 
+    @Option(names = "--quantization", defaultValue = "none", paramLabel = "none|int8|int4",
+            description = "Weight-only quantization of the served policy (vLLM's flag; default: ${DEFAULT-VALUE}): every "
+                    + "layer's projections and lm_head as 8- or 4-bit blocks (ONNX Runtime's MatMulNBits), quantized as "
+                    + "each version arrives; log-probs are the quantized policy's (README \"Quantized rollouts\").")
+    String quantization;
+
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
 
@@ -85,7 +92,7 @@ final class ServeCommand implements Callable<Integer> {
         var adapters = lora.adapters(ModelDir.config(model)); // a bad adapter fails before the model loads
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
         PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(threads).withPrepack(!noWeightPrepack);
-        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()));
+        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()).withQuantization(quantization()));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max).withApiKey(apiKey),
                 new GenerationEngine.Options(maxRows, queue, keep, policy, maxModelLen, kvCacheBytes));
         LoraServeOptions.serve(server.engine().lora(), adapters);
@@ -96,6 +103,10 @@ final class ServeCommand implements Callable<Integer> {
         System.out.printf("KV cache: %d rows x %d positions (%.2f GB), pinned versions %d rows each%n", e.liveRows(),
                 e.contextLength(), dev.vaco.server.engine.KvCache.bytesPerRow(c, e.contextLength()) * (double) e.liveRows() / 1e9,
                 e.pinnedRows());
+        if (policy.graph().quantization().enabled()) {
+            System.out.printf("quantization: %s weights (block %d, accuracy level %d) in every projection and lm_head%n",
+                    policy.graph().quantization().name(), policy.graph().quantization().blockSize(), policy.graph().quantization().accuracyLevel());
+        }
         if (lora.rank() > 0) {
             System.out.printf("LoRA: adapter inputs of rank %d; adapters %s%n", lora.rank(), server.engine().lora().names());
         }
@@ -112,6 +123,21 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
         }
         return GracefulStop.exitStatus();
+    }
+
+    /** {@code --quantization}, checked before the model loads (a bad value: exit 2 naming the flag). */
+    private Quantization quantization() {
+        Quantization q;
+        try {
+            q = Quantization.parse(quantization);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--quantization: " + e.getMessage(), e);
+        }
+        if (q.enabled() && noWeightPrepack) {
+            // without prepacking ORT's MatMulNBits dequantizes its whole weight to fp32 at every call
+            throw new IllegalArgumentException("--quantization " + q.name() + " needs prepacked weights: drop --no-weight-prepack");
+        }
+        return q;
     }
 
     /** The cluster member and its announcement; closing withdraws the announcement, then leaves. */

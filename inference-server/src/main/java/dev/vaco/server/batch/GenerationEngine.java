@@ -160,6 +160,8 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** LoRA: the rank of the sessions' adapter inputs and the named adapters. */
     public LoraAdapters lora() { return adapters; }
+    /** Weight quantization of every session ({@code --quantization}); log-probs are those of the quantized policy. */
+    public dev.vaco.server.engine.Quantization quantization() { return options.policy().graph().quantization(); }
 
     public int pinnedRows() { return kv.pinnedRows(); }
 

@@ -10,7 +10,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.vaco.model.lora.AdapterFiles;
+import dev.vaco.model.lora.LoraConfig;
+import dev.vaco.model.lora.LoraMerge;
+import dev.vaco.server.http.LoraServingTest;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -76,6 +82,35 @@ class QuantizedPolicyTest {
         assertThat(gap[1]).as("int4 max |log-prob diff|").isGreaterThan(gap[0]).isLessThan(8.0);
         assertThat(kl[0]).as("int8 mean KL").isLessThan(0.01);
         assertThat(kl[1]).as("int4 mean KL").isGreaterThan(kl[0]).isLessThan(0.8);
+    }
+
+    /**
+     * LoRA on a quantized base: the adapter's two thin matmuls stay fp32 beside the MatMulNBits, so the session with an
+     * adapter bound is the dequantized base with the adapter merged (in double: NaiveLlama on LoraMerge's weights).
+     */
+    @Test
+    void adapterInputsOnAQuantizedBaseAddTheirDelta() {
+        ModelConfig c = OrtTestModels.QWEN2;
+        Weights w = OrtTestModels.weights(c, 13);
+        Quantization s = Quantization.INT4.withBlock(16, 0);
+        LoraConfig lora = new LoraConfig(4, 8, 0.0, LoraConfig.ALL_LINEAR, false, false);
+        Map<String, Tensor> adapter = LoraServingTest.randomAdapter(c, lora, 14);
+        Map<String, Tensor> dequantized = new LinkedHashMap<>();
+        for (Tensor t : w.tensors()) {
+            double[] d = LlamaGraph.quantized(t.name(), s) ? dequantize(t, s) : null;
+            float[] f = new float[Math.toIntExact(t.numel())];
+            for (int i = 0; i < f.length; i++) f[i] = d == null ? t.get(i) : (float) d[i];
+            dequantized.put(t.name(), Tensor.of(t.name(), t.shape(), f));
+        }
+        Weights merged = LoraMerge.merge(c, Weights.validated(c, dequantized, "test"), new AdapterFiles.Adapter(lora, "", adapter));
+        int[] tokens = OrtTestModels.tokens(c, 23, 15);
+        double[][] expected = new NaiveLlama(c, merged).logits(tokens);
+        try (OrtPolicy base = OrtPolicy.create(c, w, PolicyOptions.DEFAULT.withQuantization(s).withGraph(
+                GraphOptions.DEFAULT.withQuantization(s).withLoraRank(8)));
+             OrtPolicy adapted = base.withAdapter(AdapterInputs.of(c, 8, lora, adapter))) {
+            assertThat(maxAbsDiff(adapted.logits(tokens), expected)).as("max |ort - merged dequantized reference|").isLessThan(2e-4);
+            assertThat(maxAbsDiff(base.logits(tokens), expected)).as("the adapter changes the logits").isGreaterThan(1e-2);
+        }
     }
 
     @Test
