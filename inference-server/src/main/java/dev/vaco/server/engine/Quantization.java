@@ -18,8 +18,12 @@ import java.util.Locale;
  */
 public record Quantization(String name, int bits, int blockSize, int accuracyLevel, boolean head) {
     public static final Quantization NONE = new Quantization("none", 0, 0, 0, false);
-    /** Block 32 and accuracy level 4 measured fastest (BENCHMARKS.md "Quantized rollouts"). */
-    public static final Quantization INT8 = new Quantization("int8", 8, 32, 4, true);
+    /**
+     * Accuracy level 4 for both: ORT 1.23 has no fp32-activation kernel for 8-bit weights (level 0 dequantizes the whole
+     * weight at every call: 1-14 tokens/s), and for 4-bit it was 1.3-2.3x slower. Block 128 for int8 (the fastest in the
+     * sweep; its error stays small), 32 for int4 (block 128 doubled int4's KL to fp32). BENCHMARKS.md "Quantized rollouts".
+     */
+    public static final Quantization INT8 = new Quantization("int8", 8, 128, 4, true);
     public static final Quantization INT4 = new Quantization("int4", 4, 32, 4, true);
 
     public Quantization {

@@ -59,7 +59,7 @@ class QuantizedPolicyTest {
      * The served schemes against the fp32 policy, teacher-forced over 64 tokens, on a stress model: the tiny config with
      * {@link OrtTestModels#weights} (embedding std 0.3, matrices N(0, 1/fan_in): peaked logits that amplify every
      * perturbation; HF's 0.02 init gives near-uniform logits where any scheme looks exact). Measured: int8 max |log-prob
-     * diff| 0.57, mean KL(fp32 || q) 4.3e-3; int4 4.4 and 0.39 (README "Quantized rollouts" has the bench models').
+     * diff| 0.54, mean KL(fp32 || q) 7.1e-3; int4 4.4 and 0.39 (README "Quantized rollouts" has the bench models').
      */
     @Test
     void servedSchemesStayCloseToFp32() {
@@ -80,7 +80,7 @@ class QuantizedPolicyTest {
         }
         assertThat(gap[0]).as("int8 max |log-prob diff|").isGreaterThan(0).isLessThan(1.0);
         assertThat(gap[1]).as("int4 max |log-prob diff|").isGreaterThan(gap[0]).isLessThan(8.0);
-        assertThat(kl[0]).as("int8 mean KL").isLessThan(0.01);
+        assertThat(kl[0]).as("int8 mean KL").isLessThan(0.015);
         assertThat(kl[1]).as("int4 mean KL").isGreaterThan(kl[0]).isLessThan(0.8);
     }
 
