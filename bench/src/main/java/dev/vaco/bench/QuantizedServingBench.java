@@ -82,12 +82,16 @@ public final class QuantizedServingBench {
         for (int[] nk : shapes) {
             for (int rows : new int[] {1, 64}) {
                 double base = 0;
-                for (Quantization s : SCHEMES) {
+                List<Quantization> schemes = new ArrayList<>(SCHEMES);
+                schemes.add(Quantization.INT8.withBlock(32, 4)); // the other block sizes, for the defaults' choice
+                schemes.add(Quantization.INT4.withBlock(128, 4));
+                for (Quantization s : schemes) {
                     double ns = EngineBenchSupport.linearNanos(rows, nk[0], nk[1], s);
                     if (!s.enabled()) base = ns;
                     double mb = s.enabled() ? nk[0] * (double) s.blocks(nk[1]) * (s.blobBytes() + 4 + s.bits() / 8.0) / 1e6
                             : 4.0 * nk[0] * nk[1] / 1e6;
-                    System.out.printf("| [%d, %d] | %d | %s | %.0f | %.1f | %.2f | %.2f |%n", nk[0], nk[1], rows, s.name(),
+                    System.out.printf("| [%d, %d] | %d | %s | %.0f | %.1f | %.2f | %.2f |%n", nk[0], nk[1], rows,
+                            s.enabled() ? s.name() + " b" + s.blockSize() : s.name(),
                             ns / 1e3, 2.0 * rows * nk[0] * nk[1] / ns, mb, base / ns);
                 }
             }
@@ -193,16 +197,18 @@ public final class QuantizedServingBench {
             float[] logits = q.prefill(cache, 0, Arrays.copyOf(all, prompt));
             float[][] behaviour = new float[completion][];
             for (int t = 0; t < completion; t++) {
-                behaviour[t] = logSoftmax(logits);
-                all[prompt + t] = sample(behaviour[t], rng);
+                behaviour[t] = logits;
+                all[prompt + t] = sample(logits, logSumExp(logits), rng);
                 if (t + 1 < completion) logits = q.decode(cache, new int[] {all[prompt + t]})[0];
             }
             float[][] learner = fp32.logits(Arrays.copyOf(all, prompt + completion - 1));
             for (int t = 0; t < completion; t++) {
-                float[] lp = logSoftmax(learner[prompt - 1 + t]), lq = behaviour[t];
-                double kl = 0;
-                for (int v = 0; v < lq.length; v++) kl += Math.exp(lq[v]) * (lq[v] - lp[v]);
-                double d = Math.abs(lq[all[prompt + t]] - lp[all[prompt + t]]);
+                // log q_v = zq_v - lse(zq), log p_v = zp_v - lse(zp); KL(q || p) = sum_v q_v (log q_v - log p_v)
+                float[] zp = learner[prompt - 1 + t], zq = behaviour[t];
+                double lseP = logSumExp(zp), lseQ = logSumExp(zq), kl = 0;
+                for (int v = 0; v < zq.length; v++) kl += Math.exp(zq[v] - lseQ) * ((zq[v] - lseQ) - (zp[v] - lseP));
+                int x = all[prompt + t];
+                double d = Math.abs((zq[x] - lseQ) - (zp[x] - lseP));
                 out[0] += kl;
                 out[1] = Math.max(out[1], d);
                 out[2] += d;
@@ -212,22 +218,21 @@ public final class QuantizedServingBench {
         return out;
     }
 
-    static float[] logSoftmax(float[] z) {
+    /** log sum_v exp(z_v), in double. */
+    static double logSumExp(float[] z) {
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (float v : z) max = Math.max(max, v);
         for (float v : z) sum += Math.exp(v - max);
-        double log = max + Math.log(sum);
-        float[] out = new float[z.length];
-        for (int i = 0; i < z.length; i++) out[i] = (float) (z[i] - log);
-        return out;
+        return max + Math.log(sum);
     }
 
-    static int sample(float[] logProbs, SplittableRandom rng) {
+    /** A token drawn from softmax(z) at temperature 1 ({@code lse} = logSumExp(z)). */
+    static int sample(float[] z, double lse, SplittableRandom rng) {
         double u = rng.nextDouble(), acc = 0;
-        for (int i = 0; i < logProbs.length; i++) {
-            acc += Math.exp(logProbs[i]);
+        for (int i = 0; i < z.length; i++) {
+            acc += Math.exp(z[i] - lse);
             if (u < acc) return i;
         }
-        return logProbs.length - 1;
+        return z.length - 1;
     }
 }

@@ -121,10 +121,8 @@ class QuantizedServingTest {
         return out;
     }
 
-    static byte[] bytes(Iterable<Tensor> tensors) {
-        List<Tensor> list = new ArrayList<>();
-        tensors.forEach(list::add);
-        ByteBuffer b = Safetensors.toBytes(list, Map.of(), Safetensors.DType.F32);
+    static byte[] bytes(java.util.Collection<Tensor> tensors) {
+        ByteBuffer b = Safetensors.toBytes(new ArrayList<>(tensors), Map.of(), Safetensors.DType.F32);
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;

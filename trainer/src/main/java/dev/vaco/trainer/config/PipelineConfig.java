@@ -11,8 +11,9 @@ import static dev.vaco.model.ConfigException.require;
  * @param canaryPrompts    fixed prompts scored on the server and by the learner after each push (0 = off) [4]
  * @param canaryThreshold  largest |server - learner| log-prob accepted on the canaries; above it the push is rolled back [1e-3]
  * @param canaryThresholdInt8 the same for a server serving int8 weights ({@code vaco serve --quantization int8}), whose
- *                         log-probs are the quantized policy's: the precision gap plus what a bad push adds [0.25]
- * @param canaryThresholdInt4 the same for an int4 server [1.0] (README "Quantized rollouts": how they were measured)
+ *                         log-probs are the quantized policy's, so this bounds the precision gap plus what a bad push
+ *                         adds: it catches a grossly wrong push, not a subtle one [0.5]
+ * @param canaryThresholdInt4 the same for an int4 server [2.0] (README "Quantized rollouts": the gaps measured)
  * @param corruptPushAt    fault injection for tests: corrupt the weights pushed at this learner step (-1 = never) [-1]
  * @param maxMinutes       stop RL once the run has used this many minutes of wall time, warm start included (0 = no
  *                         limit) [0]
@@ -38,7 +39,7 @@ public record PipelineConfig(int pushEvery, int canaryPrompts, double canaryThre
     }
 
     public static PipelineConfig defaults() {
-        return new PipelineConfig(1, 4, 1e-3, 0.25, 1.0, -1, 0, 1, 1);
+        return new PipelineConfig(1, 4, 1e-3, 0.5, 2.0, -1, 0, 1, 1);
     }
 
     /** The canary threshold of a server that reports {@code quantization} ({@code none}, {@code int8}, {@code int4}). */
