@@ -1,0 +1,31 @@
+package dev.vaco.cli;
+
+import dev.vaco.model.ModelInit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code vaco serve --quantization}: a bad value, or one that cannot work, exits with 2 and one line naming the flag. */
+class ServeQuantizationFlagTest {
+    @TempDir Path dir;
+
+    private static void assertExit2(String line, String... args) {
+        String[] r = MergeLoraCommandTest.run(args);
+        assertThat(r[0]).as(r[1]).isEqualTo("2");
+        assertThat(r[1].strip()).isEqualTo(line);
+    }
+
+    @Test
+    void badQuantizationExitsWith2NamingTheFlag() throws Exception {
+        Path model = dir.resolve("model");
+        ModelInit.initTiny(model, 1);
+        String mo = model.toString();
+        assertExit2("vaco serve: --quantization: expected none, int8 or int4, got 'fp8'",
+                "serve", "--model", mo, "--quantization", "fp8");
+        assertExit2("vaco serve: --quantization int4 needs prepacked weights: drop --no-weight-prepack",
+                "serve", "--model", mo, "--quantization", "int4", "--no-weight-prepack");
+    }
+}
