@@ -6,17 +6,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import static dev.vaco.cli.ServeLoraFlagsTest.assertExit2;
 
 /** {@code vaco serve --quantization}: a bad value, or one that cannot work, exits with 2 and one line naming the flag. */
 class ServeQuantizationFlagTest {
     @TempDir Path dir;
-
-    private static void assertExit2(String line, String... args) {
-        String[] r = MergeLoraCommandTest.run(args);
-        assertThat(r[0]).as(r[1]).isEqualTo("2");
-        assertThat(r[1].strip()).isEqualTo(line);
-    }
 
     @Test
     void badQuantizationExitsWith2NamingTheFlag() throws Exception {
