@@ -77,6 +77,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "each version arrives; log-probs are the quantized policy's (README \"Quantized rollouts\").")
     String quantization;
 
+    @Option(names = "--score-fp32", description = "With --quantization: keep an fp32 session of every version beside the "
+            + "quantized one, so that /v1/score with \"precision\": \"fp32\" scores in full precision (costs an fp32 "
+            + "version's memory and session time per version).")
+    boolean scoreFp32;
+
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
 
@@ -92,7 +97,7 @@ final class ServeCommand implements Callable<Integer> {
         var adapters = lora.adapters(ModelDir.config(model)); // a bad adapter fails before the model loads
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
         PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(threads).withPrepack(!noWeightPrepack);
-        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()).withQuantization(quantization()));
+        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()).withQuantization(quantization(lora.rank())));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max).withApiKey(apiKey),
                 new GenerationEngine.Options(maxRows, queue, keep, policy, maxModelLen, kvCacheBytes));
         LoraServeOptions.serve(server.engine().lora(), adapters);
@@ -126,7 +131,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** {@code --quantization}, checked before the model loads (a bad value: exit 2 naming the flag). */
-    private Quantization quantization() {
+    private Quantization quantization(int loraRank) {
         Quantization q;
         try {
             q = Quantization.parse(quantization);
@@ -137,7 +142,11 @@ final class ServeCommand implements Callable<Integer> {
             // without prepacking ORT's MatMulNBits dequantizes its whole weight to fp32 at every call
             throw new IllegalArgumentException("--quantization " + q.name() + " needs prepacked weights: drop --no-weight-prepack");
         }
-        return q;
+        if (scoreFp32 && !q.enabled()) throw new IllegalArgumentException("--score-fp32 needs --quantization int8 or int4");
+        if (scoreFp32 && loraRank > 0) {
+            throw new IllegalArgumentException("--score-fp32 is not available with LoRA adapters (--enable-lora, --lora-modules)");
+        }
+        return q.withFp32Scoring(scoreFp32);
     }
 
     /** The cluster member and its announcement; closing withdraws the announcement, then leaves. */

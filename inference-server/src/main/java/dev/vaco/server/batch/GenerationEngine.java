@@ -287,16 +287,16 @@ public final class GenerationEngine implements AutoCloseable {
     /**
      * Log-probs of {@code completion} after {@code prompt} at {@code temperature} under a resident version (null =
      * live): what the sampler would have reported for these tokens ({@link Scorer}). Used to check that the server
-     * and the trainer agree after a weight push (the canary). With {@code adapter}: under that named adapter instead.
+     * and the trainer agree after a weight push (the canary). With {@code adapter}: under that named adapter; {@code fp32}: the version's fp32 session.
      *
      * @return [C]
      */
     public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version) {
-        return score(prompt, completion, temperature, version, null);
+        return score(prompt, completion, temperature, version, null, false);
     }
 
     public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version,
-                                            String adapter) {
+                                            String adapter, boolean fp32) {
         CompletableFuture<float[]> f = new CompletableFuture<>();
         if (prompt.length + completion.length > contextLength()) {
             f.completeExceptionally(new InvalidRequestException("prompt", "prompt + completion exceed the context of "
@@ -308,7 +308,7 @@ public final class GenerationEngine implements AutoCloseable {
                     : versions.get(version == null ? versions.live() : version);
             if (r == null && adapter != null) throw RequestCheck.noSuchModel(adapter);
             if (r == null) throw new InvalidRequestException("policy_version", "policy_version " + version + " is not resident");
-            f.complete(scorer.score(r.policy, prompt, completion, temperature));
+            f.complete(scorer.score(fp32 ? r.policy.fullPrecision() : r.policy, prompt, completion, temperature));
         }, f);
         return f;
     }

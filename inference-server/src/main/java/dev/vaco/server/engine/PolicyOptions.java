@@ -30,6 +30,10 @@ public record PolicyOptions(int intraOpThreads, int interOpThreads, GraphOptions
             // unpacked, ORT's MatMulNBits dequantizes its whole weight to fp32 on every call
             throw new IllegalArgumentException("quantization needs weight prepacking");
         }
+        if (graph.quantization().fp32Scoring() && graph.lora()) {
+            // the fp32 sibling would need every adapter's inputs too
+            throw new IllegalArgumentException("fp32 scoring is not available with LoRA inputs");
+        }
     }
 
     public PolicyOptions(int intraOpThreads, int interOpThreads, GraphOptions graph) {

@@ -15,8 +15,11 @@ import java.util.Locale;
  *                      runs integer dot products (AVX-512 VNNI here), 0/1 dequantizes the weights to fp32 in the kernel
  * @param head          also quantize lm_head ([V, H]; with tied embeddings a quantized copy beside the fp32 embedding,
  *                      which the Gather keeps reading): at a 128k vocabulary it is most of the bytes a decode step reads
+ * @param fp32Scoring   each version also keeps an fp32 session of the same weights, for scoring in full precision
+ *                      ({@code /v1/score} with {@code "precision": "fp32"}; {@code vaco serve --score-fp32}): an fp32
+ *                      version's memory and session time on top of the quantized one's
  */
-public record Quantization(String name, int bits, int blockSize, int accuracyLevel, boolean head) {
+public record Quantization(String name, int bits, int blockSize, int accuracyLevel, boolean head, boolean fp32Scoring) {
     public static final Quantization NONE = new Quantization("none", 0, 0, 0, false);
     /**
      * Accuracy level 4 for both: ORT 1.23 has no fp32-activation kernel for 8-bit weights (level 0 dequantizes the whole
@@ -26,7 +29,12 @@ public record Quantization(String name, int bits, int blockSize, int accuracyLev
     public static final Quantization INT8 = new Quantization("int8", 8, 128, 4, true);
     public static final Quantization INT4 = new Quantization("int4", 4, 32, 4, true);
 
+    public Quantization(String name, int bits, int blockSize, int accuracyLevel, boolean head) {
+        this(name, bits, blockSize, accuracyLevel, head, false);
+    }
+
     public Quantization {
+        if (fp32Scoring && bits == 0) throw new IllegalArgumentException("fp32 scoring needs a quantization");
         if (bits != 0) {
             if (bits != 4 && bits != 8) throw new IllegalArgumentException("bits must be 4 or 8, got " + bits);
             if (blockSize < 16 || Integer.bitCount(blockSize) != 1) {
@@ -53,11 +61,15 @@ public record Quantization(String name, int bits, int blockSize, int accuracyLev
     }
 
     public Quantization withBlock(int size, int level) {
-        return new Quantization(name, bits, size, level, head);
+        return new Quantization(name, bits, size, level, head, fp32Scoring);
     }
 
     public Quantization withHead(boolean h) {
-        return new Quantization(name, bits, blockSize, accuracyLevel, h);
+        return new Quantization(name, bits, blockSize, accuracyLevel, h, fp32Scoring);
+    }
+
+    public Quantization withFp32Scoring(boolean s) {
+        return new Quantization(name, bits, blockSize, accuracyLevel, head, s);
     }
 
     /** Blocks per output row: ceil(k / blockSize). */

@@ -96,6 +96,56 @@ class QuantizedServingTest {
         JsonObject after = generate(req);
         assertThat(after.getJsonArray("samples").getJsonObject(0).getJsonArray("policy_versions").getList()).containsOnly((int) (v0 + 1));
         assertThat(after.getJsonArray("samples")).isNotEqualTo(before.getJsonArray("samples"));
+        HttpResponse<String> noFp32 = HTTP.send(HttpRequest.newBuilder(uri("/v1/score")).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"prompt_token_ids\": [5], \"completion_token_ids\": [7], \"precision\": \"fp32\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(noFp32.statusCode()).isEqualTo(400);
+        assertThat(noFp32.body()).contains("precision").contains("--score-fp32");
+    }
+
+    /**
+     * {@code --score-fp32}: {@code /v1/score} with {@code "precision": "fp32"} is the fp32 policy's (as an fp32 session of
+     * the same weights computes it), the default stays the int8 policy's; a server without it answers 400 naming the field.
+     */
+    @Test
+    void scoresInFullPrecisionWhenAsked() throws Exception {
+        ModelConfig config = ModelInit.initTiny(dir, 3).config();
+        Quantization q = Quantization.INT8.withFp32Scoring(true);
+        server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", TOKEN, 64L << 20),
+                new GenerationEngine.Options(8, 4, 3, PolicyOptions.DEFAULT.withQuantization(q)));
+        int[] prompt = {5, 9, 12, 3}, completion = {7, 7, 20, 1, 30, 2, 11, 4};
+        Weights w = ModelDir.load(dir).weights();
+        float[] lf, lq;
+        try (OrtPolicy fp32 = OrtPolicy.create(config, w);
+             OrtPolicy int8 = OrtPolicy.create(config, w, PolicyOptions.DEFAULT.withQuantization(Quantization.INT8))) {
+            lf = logProbs(fp32, prompt, completion);
+            lq = logProbs(int8, prompt, completion);
+        }
+        JsonArray full = score(prompt, completion, ", \"precision\": \"fp32\"").getJsonArray("logprobs");
+        JsonArray served = score(prompt, completion, "").getJsonArray("logprobs");
+        double vsFp32 = 0, vsInt8 = 0, gap = 0;
+        for (int t = 0; t < completion.length; t++) {
+            vsFp32 = Math.max(vsFp32, Math.abs(full.getDouble(t) - lf[t]));
+            vsInt8 = Math.max(vsInt8, Math.abs(served.getDouble(t) - lq[t]));
+            gap = Math.max(gap, Math.abs(lf[t] - lq[t]));
+        }
+        assertThat(vsFp32).as("precision fp32 against the fp32 policy").isLessThan(1e-5);
+        assertThat(vsInt8).as("default against the int8 policy").isLessThan(1e-5);
+        assertThat(gap).as("the two differ: the check above means something").isGreaterThan(1e-4);
+        HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(uri("/v1/score")).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"prompt_token_ids\": [5], \"completion_token_ids\": [7], \"precision\": \"fp16\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("precision");
+    }
+
+    JsonObject score(int[] prompt, int[] completion, String extra) throws Exception {
+        String body = "{\"prompt_token_ids\": " + Arrays.toString(prompt) + ", \"completion_token_ids\": "
+                + Arrays.toString(completion) + extra + "}";
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/v1/score")).POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("content-type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return new JsonObject(r.body());
     }
 
     /** log p(completion[t] | prompt, completion[..t]) at temperature 1, [completion.length]. */
