@@ -32,6 +32,10 @@ import java.util.List;
  * layer l and each of the seven projections ({@link #loraA}, {@link #loraB}); each projection computes
  * {@code y = x W^T + (x A^T) B^T}, the adapter's scaling folded into B by whoever binds the inputs ({@link AdapterInputs}).
  *
+ * With {@link GraphOptions#quantization()}: every projection weight ({@link #quantized}) is declared as MatMulNBits'
+ * three initializers ({@link OnnxGraphBuilder#externalNBits}, made by {@link BlockQuantizer}) instead of fp32, and its
+ * Gemm becomes a MatMulNBits; inputs and outputs are unchanged.
+ *
  * <p>Outputs: {@code logits} fp32 [B, P, V]; {@code present_key.l}, {@code present_value.l} fp32 [B, KVH, Cap, hd].
  */
 public final class LlamaGraph {
