@@ -11,6 +11,7 @@ import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.model.lora.LoraMerge;
 import dev.vaco.server.Server;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.engine.AdapterInputs;
 import dev.vaco.server.engine.GraphOptions;
@@ -163,7 +164,7 @@ public final class AdapterServingBench {
     /** The push phase's server, in this JVM: prints its port, serves until stdin closes. */
     private static void server(Path dir, int keep) throws Exception {
         try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "bench", ServingBench.TOKEN, 1L << 31),
-                new GenerationEngine.Options(16, 64, keep, loraOptions(LORA.r())))) {
+                new EngineOptions(16, 64, keep, loraOptions(LORA.r())))) {
             System.out.println("port " + s.port());
             System.out.flush();
             while (System.in.read() != -1) {
@@ -176,7 +177,7 @@ public final class AdapterServingBench {
     private static void memory(ModelConfig c, Path dir, String mode) throws Exception {
         ModelDir.Loaded m = ModelDir.load(dir);
         boolean lora = mode.equals("adapter");
-        GenerationEngine.Options o = new GenerationEngine.Options(16, 64, 4, lora ? loraOptions(LORA.r()) : PolicyOptions.DEFAULT,
+        EngineOptions o = new EngineOptions(16, 64, 4, lora ? loraOptions(LORA.r()) : PolicyOptions.DEFAULT,
                 256, 64L << 20);
         try (Tokenizer tok = Tokenizer.load(dir);
              GenerationEngine e = new GenerationEngine(c, m.weights(), 0, tok, new ServerMetrics(), o)) {

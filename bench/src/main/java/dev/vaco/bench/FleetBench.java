@@ -8,7 +8,7 @@ import dev.vaco.model.Weights;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.model.wire.WeightManifest;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.pipeline.WeightRelay;
@@ -45,7 +45,7 @@ public final class FleetBench {
     private static void serve(String[] args) throws Exception {
         PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(1).withPrepack(Boolean.parseBoolean(args[3]));
         try (Server s = Server.start(Path.of(args[1]), new InferenceServer.Settings("127.0.0.1", 0, "fleet", ServingBench.TOKEN,
-                Long.parseLong(args[2])), new GenerationEngine.Options(2, 4, 2, policy))) {
+                Long.parseLong(args[2])), new EngineOptions(2, 4, 2, policy))) {
             System.out.println("port " + s.port());
             System.out.flush();
             while (System.in.read() >= 0) { /* until the parent goes */ }

@@ -4,7 +4,7 @@ import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 
@@ -120,7 +120,7 @@ public final class ServingBench {
                     name, c.parameterCount() / 1e6, c.matmulFlopsPerToken() / 1e6, ceiling, torchCeiling, load);
             int maxRows = Math.max(64, Arrays.stream(levels).max().orElse(1));
             try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, name, TOKEN, 1L << 31),
-                    new GenerationEngine.Options(maxRows, 1024, 4, PolicyOptions.DEFAULT.withPrepack(!a.contains("--no-weight-prepack"))))) {
+                    new EngineOptions(maxRows, 1024, 4, PolicyOptions.DEFAULT.withPrepack(!a.contains("--no-weight-prepack"))))) {
                 for (int conc : levels) {
                     load = BenchMachine.waitForLoad();
                     ServingLoop.Result r = ServingLoop.closedLoop(s, c, conc / n, n, prompt, completion, window, null);

@@ -3,7 +3,7 @@ package dev.vaco.bench;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.ModelDir;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import io.vertx.core.json.JsonArray;
@@ -63,7 +63,7 @@ final class TorchServingBaseline {
     static void checkTorch(Path dir) throws Exception {
         ModelConfig c = ModelDir.config(dir);
         try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "check", ServingBench.TOKEN, 1L << 31),
-                new GenerationEngine.Options(8, 16, 1, PolicyOptions.DEFAULT))) {
+                new EngineOptions(8, 16, 1, PolicyOptions.DEFAULT))) {
             for (int id = 0; id < 3; id++) {
                 JsonObject req = new JsonObject(ServingLoop.body(c, id, 64, 32, 1)).put("temperature", 0.0);
                 HttpResponse<String> resp = ServingLoop.HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/v1/generate"))

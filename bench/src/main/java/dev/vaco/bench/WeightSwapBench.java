@@ -6,7 +6,7 @@ import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +47,7 @@ final class WeightSwapBench {
                 Files.size(dir.resolve(ModelDir.WEIGHTS)) / 1e9, (System.nanoTime() - t) / 1e9);
         t = System.nanoTime();
         try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "large", ServingBench.TOKEN, c.parameterCount() * 4 + (16L << 20)),
-                new GenerationEngine.Options(4, 4, 2, PolicyOptions.DEFAULT));
+                new EngineOptions(4, 4, 2, PolicyOptions.DEFAULT));
              PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), ServingBench.TOKEN)) {
             System.out.printf("server up in %.1f s (load included)%n", (System.nanoTime() - t) / 1e9);
             var w = ModelInit.random(c, 2);
@@ -78,7 +78,7 @@ final class WeightSwapBench {
         PolicyOptions po = a.contains("--no-spin") ? PolicyOptions.DEFAULT.withSpinning(false) : PolicyOptions.DEFAULT;
         System.out.println("session options: allow_spinning=" + po.allowSpinning());
         try (Server s = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "25m", ServingBench.TOKEN, 1L << 31),
-                new GenerationEngine.Options(64, 1024, 4, po))) {
+                new EngineOptions(64, 1024, 4, po))) {
             long[] version = {0};
             String load = BenchMachine.waitForLoad();
             List<double[]> idle = new ArrayList<>(), chunked = new ArrayList<>();

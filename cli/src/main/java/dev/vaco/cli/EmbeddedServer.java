@@ -3,7 +3,7 @@ package dev.vaco.cli;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.experiment.LagSweep;
@@ -30,8 +30,8 @@ record EmbeddedServer(Server server, PolicyClient client) implements LagSweep.Se
         String token = UUID.randomUUID().toString();
         PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(threads);
         Server s = Server.start(modelDir, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, name, token, 1L << 31),
-                new GenerationEngine.Options(128, 4096, keepVersions, policy.withGraph(policy.graph().withLoraRank(loraRank)),
-                        GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN));
+                new EngineOptions(128, 4096, keepVersions, policy.withGraph(policy.graph().withLoraRank(loraRank)),
+                        EngineOptions.DEFAULT_MAX_MODEL_LEN));
         return new EmbeddedServer(s, new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), token));
     }
 

@@ -15,7 +15,7 @@ import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.reward.Verifier;
 import dev.vaco.reward.VerifierConfig;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.http.InferenceServer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -137,8 +137,8 @@ final class EvalCommand implements Callable<Integer> {
                 if (target.model != null) {
                     ModelDir.Loaded m = ModelDir.load(target.model);
                     try (Server server = Server.start(target.model, m.config(), weights(m), 0, new InferenceServer.Settings(
-                            "127.0.0.1", 0, "eval", "eval-" + System.nanoTime(), 1L << 30), new GenerationEngine.Options(64, 256, 4,
-                            dev.vaco.server.engine.PolicyOptions.DEFAULT, GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN));
+                            "127.0.0.1", 0, "eval", "eval-" + System.nanoTime(), 1L << 30), new EngineOptions(64, 256, 4,
+                            dev.vaco.server.engine.PolicyOptions.DEFAULT, EngineOptions.DEFAULT_MAX_MODEL_LEN));
                          PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + server.port()), null)) {
                         s = new EvalRun(client, verifier, cfg).run(built, out, System.out);
                     }

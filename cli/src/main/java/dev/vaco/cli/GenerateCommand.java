@@ -4,6 +4,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.server.metrics.ServerMetrics;
 import dev.vaco.server.batch.Generation;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.batch.GenerationRequest;
 import dev.vaco.server.batch.Sample;
@@ -38,8 +39,8 @@ final class GenerateCommand implements Callable<Integer> {
         var m = ModelDir.load(model);
         try (Tokenizer tok = Tokenizer.load(model);
              GenerationEngine engine = new GenerationEngine(m.config(), m.weights(), 0, tok, new ServerMetrics(),
-                     new GenerationEngine.Options(1, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT,
-                             GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN))) {
+                     new EngineOptions(1, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT,
+                             EngineOptions.DEFAULT_MAX_MODEL_LEN))) {
             int[] ids = tok.encode(prompt);
             int left = engine.contextLength() - ids.length;
             if (left < 1) throw new IllegalArgumentException("--prompt has " + ids.length + " tokens; the context is " + engine.contextLength());

@@ -6,8 +6,9 @@ import dev.vaco.fleet.ServerAnnouncement;
 import dev.vaco.fleet.ServerAnnouncer;
 import dev.vaco.model.ModelDir;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
+import dev.vaco.server.engine.Quantization;
 import dev.vaco.server.http.InferenceServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,7 +53,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--keep-versions", defaultValue = "4", description = "Policy versions kept resident for pinned requests (default: ${DEFAULT-VALUE}).")
     int keep;
 
-    @Option(names = "--max-model-len", defaultValue = "" + GenerationEngine.Options.DEFAULT_MAX_MODEL_LEN,
+    @Option(names = "--max-model-len", defaultValue = "" + EngineOptions.DEFAULT_MAX_MODEL_LEN,
             description = "Context length served, prompt + completion (default: ${DEFAULT-VALUE}, at most the model's; "
                     + "0 = the model's). The KV cache is preallocated for --max-num-seqs x this many positions.")
     int maxModelLen;
@@ -70,6 +71,17 @@ final class ServeCommand implements Callable<Integer> {
             + "for a slower decode (BENCHMARKS.md \"Per-session memory\").")
     boolean noWeightPrepack;
 
+    @Option(names = "--quantization", defaultValue = "none", paramLabel = "none|int8|int4",
+            description = "Weight-only quantization of the served policy (vLLM's flag; default: ${DEFAULT-VALUE}): every "
+                    + "layer's projections and lm_head as 8- or 4-bit blocks (ONNX Runtime's MatMulNBits), quantized as "
+                    + "each version arrives; log-probs are the quantized policy's (README \"Quantized rollouts\").")
+    String quantization;
+
+    @Option(names = "--score-fp32", description = "With --quantization: keep an fp32 session of every version beside the "
+            + "quantized one, so that /v1/score with \"precision\": \"fp32\" scores in full precision (costs an fp32 "
+            + "version's memory and session time per version).")
+    boolean scoreFp32;
+
     @Mixin
     ClusterOptions cluster = new ClusterOptions();
 
@@ -85,9 +97,9 @@ final class ServeCommand implements Callable<Integer> {
         var adapters = lora.adapters(ModelDir.config(model)); // a bad adapter fails before the model loads
         long max = Math.max(64L << 20, ModelDir.config(model).parameterCount() * 4 + (16L << 20));
         PolicyOptions policy = PolicyOptions.DEFAULT.withThreads(threads).withPrepack(!noWeightPrepack);
-        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()));
+        policy = policy.withGraph(policy.graph().withLoraRank(lora.rank()).withQuantization(quantization(lora.rank())));
         Server server = Server.start(model, new InferenceServer.Settings(host, port, served, weightsToken, max).withApiKey(apiKey),
-                new GenerationEngine.Options(maxRows, queue, keep, policy, maxModelLen, kvCacheBytes));
+                new EngineOptions(maxRows, queue, keep, policy, maxModelLen, kvCacheBytes));
         LoraServeOptions.serve(server.engine().lora(), adapters);
         var c = server.engine().config();
         System.out.printf("vaco serve: http://%s:%d  model %s (%s, %,d parameters, context %d)  policy version %d%n", host,
@@ -96,6 +108,10 @@ final class ServeCommand implements Callable<Integer> {
         System.out.printf("KV cache: %d rows x %d positions (%.2f GB), pinned versions %d rows each%n", e.liveRows(),
                 e.contextLength(), dev.vaco.server.engine.KvCache.bytesPerRow(c, e.contextLength()) * (double) e.liveRows() / 1e9,
                 e.pinnedRows());
+        if (policy.graph().quantization().enabled()) {
+            System.out.printf("quantization: %s weights (block %d, accuracy level %d) in every projection and lm_head%n",
+                    policy.graph().quantization().name(), policy.graph().quantization().blockSize(), policy.graph().quantization().accuracyLevel());
+        }
         if (lora.rank() > 0) {
             System.out.printf("LoRA: adapter inputs of rank %d; adapters %s%n", lora.rank(), server.engine().lora().names());
         }
@@ -112,6 +128,25 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
         }
         return GracefulStop.exitStatus();
+    }
+
+    /** {@code --quantization}, checked before the model loads (a bad value: exit 2 naming the flag). */
+    private Quantization quantization(int loraRank) {
+        Quantization q;
+        try {
+            q = Quantization.parse(quantization);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--quantization: " + e.getMessage(), e);
+        }
+        if (q.enabled() && noWeightPrepack) {
+            // without prepacking ORT's MatMulNBits dequantizes its whole weight to fp32 at every call
+            throw new IllegalArgumentException("--quantization " + q.name() + " needs prepacked weights: drop --no-weight-prepack");
+        }
+        if (scoreFp32 && !q.enabled()) throw new IllegalArgumentException("--score-fp32 needs --quantization int8 or int4");
+        if (scoreFp32 && loraRank > 0) {
+            throw new IllegalArgumentException("--score-fp32 is not available with LoRA adapters (--enable-lora, --lora-modules)");
+        }
+        return q.withFp32Scoring(scoreFp32);
     }
 
     /** The cluster member and its announcement; closing withdraws the announcement, then leaves. */

@@ -41,7 +41,8 @@ class ServeLoraFlagsTest {
         return dir;
     }
 
-    private void assertExit2(String line, String... args) {
+    /** {@code vaco ARGS} exits with 2 and prints exactly {@code line} (also ServeQuantizationFlagTest's check). */
+    static void assertExit2(String line, String... args) {
         MergeLoraCommandTest.assertExit2(line, args);
     }
 

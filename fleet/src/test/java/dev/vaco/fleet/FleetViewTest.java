@@ -3,7 +3,7 @@ package dev.vaco.fleet;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import org.junit.jupiter.api.AfterEach;
@@ -75,7 +75,7 @@ class FleetViewTest {
     private Object[] announcedServer(String cluster) throws IOException {
         Server s = Server.start(modelDir, m.config(), m.weights(), 0,
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                new GenerationEngine.Options(8, 64, 4, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(8, 64, 4, PolicyOptions.DEFAULT.withThreads(1)));
         open.add(s);
         ClusterNode n = member(cluster, freePort());
         String url = "http://127.0.0.1:" + s.port();

@@ -6,6 +6,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.Weights;
 import dev.vaco.chat.ChatTemplate;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.batch.GenerationEngine;
 import dev.vaco.server.http.InferenceServer;
 import io.vertx.core.Vertx;
@@ -40,14 +41,14 @@ public final class Server implements AutoCloseable {
     }
 
     /** Loads {@code modelDir} (config, weights, tokenizer, chat template) and serves it as policy version 0. */
-    public static Server start(Path modelDir, InferenceServer.Settings settings, GenerationEngine.Options options) {
+    public static Server start(Path modelDir, InferenceServer.Settings settings, EngineOptions options) {
         ModelDir.Loaded m = ModelDir.load(modelDir);
         return start(modelDir, m.config(), m.weights(), 0, settings, options);
     }
 
     /** Serves {@code weights} as {@code version}; the tokenizer and chat template come from {@code tokenizerDir}. */
     public static Server start(Path tokenizerDir, ModelConfig config, Weights weights, long version,
-                               InferenceServer.Settings settings, GenerationEngine.Options options) {
+                               InferenceServer.Settings settings, EngineOptions options) {
         Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
         ChatTemplate template = null;
         Path tc = tokenizerDir.resolve(ModelDir.TOKENIZER_CONFIG);

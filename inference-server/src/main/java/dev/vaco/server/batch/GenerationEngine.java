@@ -54,50 +54,10 @@ import java.util.function.Supplier;
  */
 public final class GenerationEngine implements AutoCloseable {
 
-    /**
-     * @param maxRows        Bmax: rows per batch (concurrent sequences)
-     * @param queueCapacity  requests waiting for rows before submit() refuses with {@link QueueFullException}
-     * @param keepVersions   K: policy versions kept resident for pinned requests (>= 1, the live one included)
-     * @param policy         ORT session settings
-     * @param maxModelLen  context length served (prompt + completion), at most the model's max_position_embeddings;
-     *                     0 = the model's. The KV cache is preallocated for rows x this many positions, so real
-     *                     models (32k-128k positions) need a cap, as vLLM's --max-model-len.
-     * @param kvCacheBytes memory for KV caches (vLLM's --kv-cache-memory-bytes); 0 = half of the JVM's direct-memory
-     *                     limit. Half of it goes to the live batch, the other half is shared by the pinned versions'
-     *                     batches (keepVersions - 1 of them at most); each batch gets as many rows, up to maxRows, as
-     *                     its share holds.
-     */
-    public record Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy, int maxModelLen,
-                          long kvCacheBytes) {
-        public static final Options DEFAULT = new Options(64, 256, 4, PolicyOptions.DEFAULT);
-        /** The command line's default cap: real models' contexts would not fit a preallocated KV cache. */
-        public static final int DEFAULT_MAX_MODEL_LEN = 4096;
-
-        public Options {
-            if (maxRows < 1) throw new IllegalArgumentException("maxRows must be >= 1, found " + maxRows);
-            if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be >= 1, found " + queueCapacity);
-            if (keepVersions < 1) throw new IllegalArgumentException("keepVersions must be >= 1, found " + keepVersions);
-            if (maxModelLen < 0 || maxModelLen == 1) {
-                throw new IllegalArgumentException("--max-model-len must be >= 2 (or 0 for the model's), found " + maxModelLen);
-            }
-            if (kvCacheBytes < 0) throw new IllegalArgumentException("--kv-cache-memory-bytes must be >= 0, found " + kvCacheBytes);
-        }
-
-        /** The model's whole context. */
-        public Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy) {
-            this(maxRows, queueCapacity, keepVersions, policy, 0, 0);
-        }
-
-        /** The default KV budget: half of the JVM's direct-memory limit. */
-        public Options(int maxRows, int queueCapacity, int keepVersions, PolicyOptions policy, int maxModelLen) {
-            this(maxRows, queueCapacity, keepVersions, policy, maxModelLen, 0);
-        }
-    }
-
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final ServerMetrics metrics;
-    private final Options options;
+    private final EngineOptions options;
     private final Set<Integer> eosIds; // tokenizer eos + generation_config.json eos_token_id
     private final KvBudget kv;
     private final PolicyVersions versions;
@@ -119,7 +79,7 @@ public final class GenerationEngine implements AutoCloseable {
     private final Scorer scorer = new Scorer();
 
     public GenerationEngine(ModelConfig config, Weights weights, long version, Tokenizer tokenizer, ServerMetrics metrics,
-                            Options options) {
+                            EngineOptions options) {
         this.config = config;
         this.tokenizer = tokenizer;
         this.metrics = metrics;
@@ -160,6 +120,8 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** LoRA: the rank of the sessions' adapter inputs and the named adapters. */
     public LoraAdapters lora() { return adapters; }
+    /** Weight quantization of every session ({@code --quantization}); log-probs are those of the quantized policy. */
+    public dev.vaco.server.engine.Quantization quantization() { return options.policy().graph().quantization(); }
 
     public int pinnedRows() { return kv.pinnedRows(); }
 
@@ -297,16 +259,16 @@ public final class GenerationEngine implements AutoCloseable {
     /**
      * Log-probs of {@code completion} after {@code prompt} at {@code temperature} under a resident version (null =
      * live): what the sampler would have reported for these tokens ({@link Scorer}). Used to check that the server
-     * and the trainer agree after a weight push (the canary). With {@code adapter}: under that named adapter instead.
+     * and the trainer agree after a weight push (the canary). With {@code adapter}: under that named adapter; {@code fp32}: the version's fp32 session.
      *
      * @return [C]
      */
     public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version) {
-        return score(prompt, completion, temperature, version, null);
+        return score(prompt, completion, temperature, version, null, false);
     }
 
     public CompletableFuture<float[]> score(int[] prompt, int[] completion, double temperature, Long version,
-                                            String adapter) {
+                                            String adapter, boolean fp32) {
         CompletableFuture<float[]> f = new CompletableFuture<>();
         if (prompt.length + completion.length > contextLength()) {
             f.completeExceptionally(new InvalidRequestException("prompt", "prompt + completion exceed the context of "
@@ -318,7 +280,7 @@ public final class GenerationEngine implements AutoCloseable {
                     : versions.get(version == null ? versions.live() : version);
             if (r == null && adapter != null) throw RequestCheck.noSuchModel(adapter);
             if (r == null) throw new InvalidRequestException("policy_version", "policy_version " + version + " is not resident");
-            f.complete(scorer.score(r.policy, prompt, completion, temperature));
+            f.complete(scorer.score(fp32 ? r.policy.fullPrecision() : r.policy, prompt, completion, temperature));
         }, f);
         return f;
     }

@@ -18,7 +18,7 @@ import dev.vaco.server.engine.KvCache;
 record KvBudget(int contextLength, int liveRows, int pinnedRows) {
 
     /** @throws IllegalArgumentException the budget holds no row of the context */
-    static KvBudget of(ModelConfig config, GenerationEngine.Options options) {
+    static KvBudget of(ModelConfig config, EngineOptions options) {
         int model = config.maxPositionEmbeddings();
         int context = options.maxModelLen() > 0 ? Math.min(options.maxModelLen(), model) : model;
         long rowBytes = KvCache.bytesPerRow(config, context);

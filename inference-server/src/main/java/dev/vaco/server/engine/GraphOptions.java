@@ -13,21 +13,33 @@ package dev.vaco.server.engine;
  *                   layer gets LoRA inputs A [R, in] and B [out, R] ({@link LlamaGraph#loraA}), so that one session
  *                   serves every adapter of rank up to R (smaller ranks zero-padded, scaling folded into B); this is
  *                   not the same function as without adapters only while those inputs are non-zero
+ * @param quantization weight-only quantization of the projections (and lm_head) as MatMulNBits, or
+ *                   {@link Quantization#NONE}: fp32 Gemms. Not the same function: log-probs are the
+ *                   quantized policy's
  */
-public record GraphOptions(boolean packedQkv, boolean fusedNorms, boolean graphRotary, int loraRank) {
+public record GraphOptions(boolean packedQkv, boolean fusedNorms, boolean graphRotary, int loraRank, Quantization quantization) {
     /** The fastest measured layout (see docs/bench/ort.md). */
     public static final GraphOptions DEFAULT = new GraphOptions(true, true, false);
 
     public GraphOptions {
         if (loraRank < 0) throw new IllegalArgumentException("loraRank must be >= 0, got " + loraRank);
+        java.util.Objects.requireNonNull(quantization, "quantization");
     }
 
     public GraphOptions(boolean packedQkv, boolean fusedNorms, boolean graphRotary) {
-        this(packedQkv, fusedNorms, graphRotary, 0);
+        this(packedQkv, fusedNorms, graphRotary, 0, Quantization.NONE);
+    }
+
+    public GraphOptions(boolean packedQkv, boolean fusedNorms, boolean graphRotary, int loraRank) {
+        this(packedQkv, fusedNorms, graphRotary, loraRank, Quantization.NONE);
     }
 
     public GraphOptions withLoraRank(int r) {
-        return new GraphOptions(packedQkv, fusedNorms, graphRotary, r);
+        return new GraphOptions(packedQkv, fusedNorms, graphRotary, r, quantization);
+    }
+
+    public GraphOptions withQuantization(Quantization q) {
+        return new GraphOptions(packedQkv, fusedNorms, graphRotary, loraRank, q);
     }
 
     public boolean lora() {

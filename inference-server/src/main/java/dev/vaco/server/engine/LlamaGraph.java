@@ -32,6 +32,10 @@ import java.util.List;
  * layer l and each of the seven projections ({@link #loraA}, {@link #loraB}); each projection computes
  * {@code y = x W^T + (x A^T) B^T}, the adapter's scaling folded into B by whoever binds the inputs ({@link AdapterInputs}).
  *
+ * With {@link GraphOptions#quantization()}: every projection weight ({@link #quantized}) is declared as MatMulNBits'
+ * three initializers ({@link OnnxGraphBuilder#externalNBits}, made by {@link BlockQuantizer}) instead of fp32, and its
+ * Gemm becomes a MatMulNBits; inputs and outputs are unchanged.
+ *
  * <p>Outputs: {@code logits} fp32 [B, P, V]; {@code present_key.l}, {@code present_value.l} fp32 [B, KVH, Cap, hd].
  */
 public final class LlamaGraph {
@@ -44,7 +48,27 @@ public final class LlamaGraph {
     static final String COS_CACHE = "vaco.rotary.cos";
     static final String SIN_CACHE = "vaco.rotary.sin";
 
+    /** lm_head's quantized copy when the head is quantized and tied to the embedding (the Gather keeps the fp32 table). */
+    static final String QUANTIZED_TIED_HEAD = "vaco.lm_head.weight";
+
     private LlamaGraph() {}
+
+    /**
+     * Whether the weight {@code name} (HF's, a packed q|k|v or {@link #QUANTIZED_TIED_HEAD}) is multiplied block-quantized
+     * under {@code q}: the projections of every layer, and lm_head with {@link Quantization#head()}; never the embedding,
+     * norms or biases.
+     */
+    static boolean quantized(String name, Quantization q) {
+        if (!q.enabled()) return false;
+        if (name.equals("lm_head.weight") || name.equals(QUANTIZED_TIED_HEAD)) return q.head();
+        return name.startsWith("model.layers.") && name.endsWith("_proj.weight");
+    }
+
+    /** The [V, H] weight lm_head multiplies by. */
+    static String headWeight(ModelConfig c, Quantization q) {
+        if (!c.tieWordEmbeddings()) return "lm_head.weight";
+        return quantized(QUANTIZED_TIED_HEAD, q) ? QUANTIZED_TIED_HEAD : "model.embed_tokens.weight";
+    }
 
     public static String pastKey(int layer) { return "past_key." + layer; }
     public static String pastValue(int layer) { return "past_value." + layer; }
@@ -104,7 +128,7 @@ public final class LlamaGraph {
             normed = next[0];
             hidden = next[1];
         }
-        lmHead(g, c, normed, btAny);
+        lmHead(g, c, options, normed, btAny);
         return g.build();
     }
 
@@ -141,11 +165,19 @@ public final class LlamaGraph {
             String name = e.getKey();
             boolean qkvPart = name.contains(".self_attn.q_proj.") || name.contains(".self_attn.k_proj.")
                     || name.contains(".self_attn.v_proj.");
-            if (!(options.packedQkv() && qkvPart)) g.externalFloat(name, e.getValue());
+            if (options.packedQkv() && qkvPart) continue;
+            long[] shape = e.getValue();
+            if (quantized(name, options.quantization())) g.externalNBits(name, shape[0], shape[1], options.quantization());
+            else g.externalFloat(name, shape);
+        }
+        if (quantized(QUANTIZED_TIED_HEAD, options.quantization()) && c.tieWordEmbeddings()) {
+            g.externalNBits(QUANTIZED_TIED_HEAD, c.vocabSize(), h, options.quantization());
         }
         if (options.packedQkv()) {
             for (int l = 0; l < c.numHiddenLayers(); l++) {
-                g.externalFloat(packedQkv(l, "weight"), q + 2L * kv, h);
+                String packed = packedQkv(l, "weight");
+                if (quantized(packed, options.quantization())) g.externalNBits(packed, q + 2L * kv, h, options.quantization());
+                else g.externalFloat(packed, q + 2L * kv, h);
                 if (c.qkvBias()) g.externalFloat(packedQkv(l, "bias"), q + 2L * kv);
             }
         }
@@ -265,13 +297,12 @@ public final class LlamaGraph {
     }
 
     /** lm_head on the requested positions only: {@code normed} [N, H] -> the {@code logits} output [B, P, V]. */
-    private static void lmHead(OnnxGraphBuilder g, ModelConfig c, String normed, String btAny) {
+    private static void lmHead(OnnxGraphBuilder g, ModelConfig c, GraphOptions o, String normed, String btAny) {
         String normed3 = g.op("Reshape", List.of(normed, btAny));                                  // [B, T, H]
         String idx3 = g.op("Unsqueeze", List.of(LOGIT_IDX, g.constVector("axis2", 2)));            // [B, P, 1]
         String picked = g.op("GatherND", List.of(normed3, idx3), Attr.i("batch_dims", 1));         // [B, P, H]
         String pickedFlat = g.op("Reshape", List.of(picked, g.constVector("rows_h", -1, c.hiddenSize()))); // [B*P, H]
-        String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";      // [V, H]
-        String logits = gemm(g, pickedFlat, head, null);                                           // [B*P, V]
+        String logits = gemm(g, pickedFlat, headWeight(c, o.quantization()), null);                // [B*P, V]
         String bpAny = g.op("Concat", List.of(g.op("Shape", List.of(LOGIT_IDX)), g.constVector("minus1", -1)),
                 Attr.i("axis", 0));
         g.nodeNamed("", "Reshape", List.of(logits, bpAny), List.of(LOGITS));                       // [B, P, V]
@@ -309,10 +340,12 @@ public final class LlamaGraph {
         return g.op("Concat", List.of(r1, r2), Attr.i("axis", 3));                              // [B, T, heads, hd]
     }
 
-    /** y = x W^T (+ b): HF's nn.Linear with W in [out, in] layout; Gemm(transB=1) prepacks W at session creation. */
+    /**
+     * y = x W^T (+ b): HF's nn.Linear with W in [out, in] layout; Gemm(transB=1) prepacks W at session creation, a
+     * quantized W ({@link #quantized}) is a MatMulNBits ({@link OnnxGraphBuilder#linear}).
+     */
     private static String gemm(OnnxGraphBuilder g, String x, String weight, String bias) {
-        List<String> in = bias == null ? List.of(x, weight) : List.of(x, weight, bias);
-        return g.op("Gemm", in, Attr.i("transB", 1));
+        return g.linear(x, weight, bias);
     }
 
     /** HF LlamaRMSNorm in fp32: x * rsqrt(mean(x^2) + eps) * w over the last axis. */

@@ -34,6 +34,8 @@ final class OnnxGraphBuilder {
 
     private final GraphProto.Builder graph = GraphProto.newBuilder();
     private final Map<String, Integer> counters = new LinkedHashMap<>();
+    /** Weights declared quantized, by their fp32 name. */
+    private final Map<String, NBits> nBits = new LinkedHashMap<>();
 
     OnnxGraphBuilder(String name) {
         graph.setName(name);
@@ -75,16 +77,52 @@ final class OnnxGraphBuilder {
      * length are those the data would have in a file, so the proto stays valid for tools that check them.
      */
     void externalFloat(String name, long... shape) {
+        external(name, TensorProto.DataType.FLOAT, 4, shape);
+    }
+
+    private void external(String name, TensorProto.DataType type, int elementBytes, long... shape) {
         long numel = 1;
         for (long d : shape) numel *= d;
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber())
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
                 .setDataLocation(TensorProto.DataLocation.EXTERNAL);
         for (long d : shape) t.addDims(d);
         t.addExternalData(entry("location", EXTERNAL_LOCATION));
         t.addExternalData(entry("offset", "0"));
-        t.addExternalData(entry("length", Long.toString(numel * 4)));
+        t.addExternalData(entry("length", Long.toString(numel * elementBytes)));
         graph.addInitializer(t);
     }
+
+    /**
+     * Declares the block-quantized form of an [n, k] weight (data, scales and zero points under
+     * {@link #nBitsData}, {@link #nBitsScales}, {@link #nBitsZeroPoints}, shaped as {@link BlockQuantizer} makes
+     * them); {@link #linear} then multiplies by it with MatMulNBits.
+     */
+    void externalNBits(String weight, long n, long k, Quantization s) {
+        external(nBitsData(weight), TensorProto.DataType.UINT8, 1, n, s.blocks(k), s.blobBytes());
+        external(nBitsScales(weight), TensorProto.DataType.FLOAT, 4, n * s.blocks(k));
+        external(nBitsZeroPoints(weight), TensorProto.DataType.UINT8, 1, n * s.zeroPointBytesPerRow(k));
+        nBits.put(weight, new NBits(n, k, s));
+    }
+
+    static String nBitsData(String weight) { return weight + ".q"; }
+    static String nBitsScales(String weight) { return weight + ".scales"; }
+    static String nBitsZeroPoints(String weight) { return weight + ".zero_points"; }
+
+    /**
+     * y = x W^T (+ b) for x [M, k] and a weight W [n, k] declared fp32 (one Gemm, transB=1, which ORT prepacks) or
+     * quantized ({@link #externalNBits}: MatMulNBits, the bias then a separate Add).
+     */
+    String linear(String x, String weight, String bias) {
+        NBits q = nBits.get(weight);
+        if (q == null) return op("Gemm", bias == null ? List.of(x, weight) : List.of(x, weight, bias), Attr.i("transB", 1));
+        String y = msOp("MatMulNBits", List.of(x, nBitsData(weight), nBitsScales(weight), nBitsZeroPoints(weight)),
+                new boolean[] {true},
+                Attr.i("K", q.k), Attr.i("N", q.n), Attr.i("bits", q.scheme.bits()), Attr.i("block_size", q.scheme.blockSize()),
+                Attr.i("accuracy_level", q.scheme.accuracyLevel())).get(0);
+        return bias == null ? y : op("Add", List.of(y, bias));
+    }
+
+    private record NBits(long n, long k, Quantization scheme) {}
 
     private static StringStringEntryProto entry(String key, String value) {
         return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();

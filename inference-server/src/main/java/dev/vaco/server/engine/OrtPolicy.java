@@ -52,6 +52,10 @@ public final class OrtPolicy implements AutoCloseable {
     /** The LoRA inputs bound on every run; null when the graph has none. */
     private final AdapterInputs adapter;
     private final int loraRank;
+    private long quantNanos;
+    private long quantBytes;
+    /** The fp32 session of the same weights ({@link Quantization#fp32Scoring()}), else null; closed with this one. */
+    private OrtPolicy fullPrecision;
     private boolean closed;
 
     private OrtPolicy(ModelConfig config, OrtSession session, long creationNanos, long packNanos, SessionWeights inPlace,
@@ -126,6 +130,16 @@ public final class OrtPolicy implements AutoCloseable {
             AdapterInputs none = rank > 0 ? AdapterInputs.none(config, rank) : null;
             OrtPolicy p = new OrtPolicy(config, session, System.nanoTime() - t0, init.packNanos, inPlace ? init : null,
                     new AtomicInteger(1), none, rank);
+            p.quantNanos = init.quantNanos;
+            p.quantBytes = init.quantBytes;
+            if (options.graph().quantization().fp32Scoring()) {
+                try {
+                    p.fullPrecision = create(config, weights, options.withQuantization(Quantization.NONE), tuning);
+                } catch (RuntimeException e) {
+                    p.close();
+                    throw e;
+                }
+            }
             if (!inPlace) init.close(); // ORT has its own copy: the tensors over the caller's buffers go at once
             return p;
         } catch (OrtException e) {
@@ -155,6 +169,15 @@ public final class OrtPolicy implements AutoCloseable {
 
     /** Part of {@link #creationNanos()} spent concatenating q/k/v weights (0 when the graph is not packed). */
     public long packNanos() { return packNanos; }
+
+    /** Part of {@link #creationNanos()} spent quantizing the weights in Java (0 without {@link Quantization}). */
+    public long quantizeNanos() { return quantNanos; }
+
+    /** Bytes of the quantized weights handed to ORT: values, scales, zero points (0 without {@link Quantization}). */
+    public long quantizedBytes() { return quantBytes; }
+
+    /** The fp32 policy of the same weights kept for scoring ({@link Quantization#fp32Scoring()}); null without one. */
+    public OrtPolicy fullPrecision() { return fullPrecision; }
 
     /** A cache shaped for this model: [Bmax, KVH, Cap, hd] per layer for K and V. */
     public KvCache newCache(int maxRows, int capacity) {
@@ -369,6 +392,7 @@ public final class OrtPolicy implements AutoCloseable {
             if (closed) return;
             closed = true;
             if (adapter != null) adapter.close();
+            if (fullPrecision != null) fullPrecision.close();
             if (sessionUsers.decrementAndGet() > 0) return;
         }
         try {

@@ -26,6 +26,14 @@ public record PolicyOptions(int intraOpThreads, int interOpThreads, GraphOptions
         if (intraOpThreads < 1) throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
         if (interOpThreads < 1) throw new IllegalArgumentException("interOpThreads must be >= 1, got " + interOpThreads);
         Objects.requireNonNull(graph, "graph");
+        if (graph.quantization().enabled() && !prepack) {
+            // unpacked, ORT's MatMulNBits dequantizes its whole weight to fp32 on every call
+            throw new IllegalArgumentException("quantization needs weight prepacking");
+        }
+        if (graph.quantization().fp32Scoring() && graph.lora()) {
+            // the fp32 sibling would need every adapter's inputs too
+            throw new IllegalArgumentException("fp32 scoring is not available with LoRA inputs");
+        }
     }
 
     public PolicyOptions(int intraOpThreads, int interOpThreads, GraphOptions graph) {
@@ -42,6 +50,10 @@ public record PolicyOptions(int intraOpThreads, int interOpThreads, GraphOptions
 
     public PolicyOptions withSpinning(boolean spin) {
         return new PolicyOptions(intraOpThreads, interOpThreads, graph, spin, prepack);
+    }
+
+    public PolicyOptions withQuantization(Quantization q) {
+        return withGraph(graph.withQuantization(q));
     }
 
     public PolicyOptions withPrepack(boolean p) {

@@ -1,5 +1,6 @@
 package dev.vaco.server.engine;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
@@ -32,16 +33,25 @@ final class SessionWeights implements AutoCloseable {
     private Weights weights;
     /** Nanoseconds spent concatenating q/k/v (the one copy; reported by the benchmark). */
     final long packNanos;
+    /** Nanoseconds spent quantizing, and the bytes of the quantized weights (0 without quantization). */
+    long quantNanos;
+    long quantBytes;
 
     SessionWeights(OrtEnvironment env, ModelConfig c, Weights weights, GraphOptions options) throws OrtException {
         this.weights = weights;
+        Quantization quant = options.quantization();
         long packTime = 0;
         try {
             for (Tensor t : weights.tensors()) {
                 String n = t.name();
                 boolean qkvPart = n.contains(".self_attn.q_proj.") || n.contains(".self_attn.k_proj.") || n.contains(".self_attn.v_proj.");
                 if (options.packedQkv() && qkvPart) continue;
-                put(n, OnnxTensor.createTensor(env, t.data().duplicate().position(0), t.shape()));
+                if (LlamaGraph.quantized(n, quant)) putQuantized(env, n, t.data(), t.shape(), quant);
+                else put(n, OnnxTensor.createTensor(env, t.data().duplicate().position(0), t.shape()));
+            }
+            if (c.tieWordEmbeddings() && LlamaGraph.quantized(LlamaGraph.QUANTIZED_TIED_HEAD, quant)) {
+                Tensor embed = weights.get("model.embed_tokens.weight");
+                putQuantized(env, LlamaGraph.QUANTIZED_TIED_HEAD, embed.data(), embed.shape(), quant);
             }
             if (options.packedQkv()) {
                 long t0 = System.nanoTime();
@@ -49,10 +59,12 @@ final class SessionWeights implements AutoCloseable {
                     String p = "model.layers." + l + ".self_attn.";
                     long rows = c.qDim() + 2L * c.kvDim();
                     // [q+2kv, H]: rows of q, then k, then v; GQA's packed input expects exactly that order
-                    put(LlamaGraph.packedQkv(l, "weight"), OnnxTensor.createTensor(env,
-                            scaleRows(concat(weights, p + "q_proj.weight", p + "k_proj.weight", p + "v_proj.weight"),
-                                    (long) c.qDim() * c.hiddenSize(), LlamaGraph.queryScale(c)),
-                            new long[] {rows, c.hiddenSize()}));
+                    FloatBuffer qkv = scaleRows(concat(weights, p + "q_proj.weight", p + "k_proj.weight", p + "v_proj.weight"),
+                            (long) c.qDim() * c.hiddenSize(), LlamaGraph.queryScale(c));
+                    long[] shape = {rows, c.hiddenSize()};
+                    String name = LlamaGraph.packedQkv(l, "weight");
+                    if (LlamaGraph.quantized(name, quant)) putQuantized(env, name, qkv, shape, quant);
+                    else put(name, OnnxTensor.createTensor(env, qkv, shape));
                     if (c.qkvBias()) {
                         put(LlamaGraph.packedQkv(l, "bias"), OnnxTensor.createTensor(env,
                                 scaleRows(concat(weights, p + "q_proj.bias", p + "k_proj.bias", p + "v_proj.bias"),
@@ -69,6 +81,19 @@ final class SessionWeights implements AutoCloseable {
             throw e;
         }
         this.packNanos = packTime;
+    }
+
+    /** Quantizes an [n, k] weight ({@link BlockQuantizer}) into the three initializers MatMulNBits reads. */
+    private void putQuantized(OrtEnvironment env, String name, FloatBuffer w, long[] shape, Quantization s) throws OrtException {
+        long t0 = System.nanoTime();
+        BlockQuantizer.Quantized q = BlockQuantizer.quantize(w.duplicate().position(0), Math.toIntExact(shape[0]),
+                Math.toIntExact(shape[1]), s);
+        put(OnnxGraphBuilder.nBitsData(name), OnnxTensor.createTensor(env, q.data(), q.dataShape(), OnnxJavaType.UINT8));
+        put(OnnxGraphBuilder.nBitsScales(name), OnnxTensor.createTensor(env, q.scales(), q.scalesShape()));
+        put(OnnxGraphBuilder.nBitsZeroPoints(name), OnnxTensor.createTensor(env, q.zeroPoints(), q.zeroPointsShape(),
+                OnnxJavaType.UINT8));
+        quantNanos += System.nanoTime() - t0;
+        quantBytes += q.bytes();
     }
 
     private void put(String name, OnnxTensor t) {

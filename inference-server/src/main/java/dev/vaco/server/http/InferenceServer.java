@@ -211,6 +211,7 @@ public final class InferenceServer extends VerticleBase {
                 .put("owned_by", "vaco").put("root", settings.modelName()).putNull("parent")
                 .put("max_model_len", engine.contextLength()).put("policy_version", engine.liveVersion());
         if (engine.lora().rank() > 0) m.put("max_lora_rank", engine.lora().rank());
+        m.put("quantization", engine.quantization().name());
         JsonArray data = new JsonArray().add(m);
         for (String a : engine.lora().names()) { // vLLM lists each adapter with its base as parent
             data.add(new JsonObject().put("id", a).put("object", "model").put("created", 0).put("owned_by", "vaco")
@@ -228,7 +229,8 @@ public final class InferenceServer extends VerticleBase {
                 .put("resident", new JsonArray(engine.residentVersions()))
                 .put("staged", new JsonArray(engine.stagedVersions()))
                 .put("dropped", new JsonArray(engine.droppedVersions()))
-                .put("max_lora_rank", engine.lora().rank()); // > 0: adapter images (format=peft-lora) are taken
+                .put("max_lora_rank", engine.lora().rank()) // > 0: adapter images (format=peft-lora) are taken
+                .put("quantization", engine.quantization().name()); // the canary's tolerance follows it
     }
 
     /** Rollback, activation and drop: a body {"version": N}, the change on the decode thread, the versions after it. */

@@ -21,7 +21,7 @@ final class RlApi {
     static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "prompt_token_ids", "n", "temperature", "top_p",
             "top_k", "max_tokens", "stop", "stop_token_ids", "seed", "policy_version", "top_logprobs", "ignore_eos");
     static final Set<String> SCORE_FIELDS = Set.of("model", "prompt_token_ids", "completion_token_ids", "temperature",
-            "policy_version");
+            "policy_version", "precision");
 
     private final InferenceServer server;
 
@@ -99,6 +99,7 @@ final class RlApi {
         double temperature;
         Long version;
         String adapter;
+        boolean fp32;
         try {
             JsonFields f = JsonFields.parse(ctx.body().buffer());
             f.allowOnly(SCORE_FIELDS);
@@ -111,14 +112,32 @@ final class RlApi {
             if (temperature < 0) throw new InvalidRequestException("temperature", "temperature must be >= 0, found " + temperature);
             version = f.integer("policy_version", null);
             adapter = server.adapterOf(f);
+            fp32 = fullPrecision(f.string("precision", "served"));
         } catch (RuntimeException e) {
             HttpErrors.fail(ctx, e, server.metricsRegistry());
             return;
         }
         long v = version != null ? version : server.engine().liveVersion();
-        io.vertx.core.Future.fromCompletionStage(server.engine().score(prompt, completion, temperature, v, adapter), ctx.vertx().getOrCreateContext())
+        io.vertx.core.Future.fromCompletionStage(server.engine().score(prompt, completion, temperature, v, adapter, fp32), ctx.vertx().getOrCreateContext())
                 .onSuccess(lp -> ctx.json(new JsonObject().put("policy_version", v).put("logprobs", floats(lp))))
                 .onFailure(t -> HttpErrors.fail(ctx, t, server.metricsRegistry()));
+    }
+
+    /**
+     * {@code precision}: {@code served} (default), the policy that samples; {@code fp32}, the version's fp32 session on
+     * a server started with {@code --quantization} and {@code --score-fp32}.
+     */
+    private boolean fullPrecision(String precision) {
+        if (precision.equals("served")) return false;
+        if (!precision.equals("fp32")) {
+            throw new InvalidRequestException("precision", "precision must be 'served' or 'fp32', found '" + precision + "'");
+        }
+        if (!server.engine().quantization().fp32Scoring()) {
+            throw new InvalidRequestException("precision", "precision fp32 needs a server started with --quantization and "
+                    + "--score-fp32 (this one scores with the policy it samples, already "
+                    + (server.engine().quantization().enabled() ? "quantized" : "fp32") + ")");
+        }
+        return true;
     }
 
     static JsonArray ints(int[] a) {

@@ -44,7 +44,7 @@ class GenerationEngineTest {
         tokenizer.close();
     }
 
-    private static GenerationEngine engine(GenerationEngine.Options o) {
+    private static GenerationEngine engine(EngineOptions o) {
         return new GenerationEngine(config, w1, 1, tokenizer, new ServerMetrics(), o);
     }
 
@@ -61,10 +61,10 @@ class GenerationEngineTest {
         List<int[]> prompts = new ArrayList<>();
         for (int i = 0; i < 8; i++) prompts.add(tokenizer.encode("What is " + (i * 37 + 5) + "+" + (i * 11) + "?" + "x".repeat(i)));
         List<Generation> alone = new ArrayList<>();
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             for (int i = 0; i < 8; i++) alone.add(get(e.submit(new GenerationRequest(prompts.get(i), sampling(2, 20 + 3 * i, 100 + i), null), null)));
         }
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             List<CompletableFuture<Generation>> fs = new ArrayList<>();
             for (int i = 0; i < 8; i++) fs.add(e.submit(new GenerationRequest(prompts.get(i), sampling(2, 20 + 3 * i, 100 + i), null), null));
             for (int i = 0; i < 8; i++) {
@@ -94,7 +94,7 @@ class GenerationEngineTest {
         try (Tokenizer t = Tokenizer.load(d)) {
             int[] prompt = t.encode("What is 12 + 30?");
             List<Generation> alone = new ArrayList<>();
-            try (GenerationEngine e = new GenerationEngine(wide, w, 1, t, new ServerMetrics(), GenerationEngine.Options.DEFAULT)) {
+            try (GenerationEngine e = new GenerationEngine(wide, w, 1, t, new ServerMetrics(), EngineOptions.DEFAULT)) {
                 for (int i = 0; i < 6; i++) alone.add(get(e.submit(new GenerationRequest(prompt, sampling(1, 12, 40 + i), null), null)));
                 List<CompletableFuture<Generation>> fs = new ArrayList<>();
                 for (int i = 0; i < 6; i++) fs.add(e.submit(new GenerationRequest(prompt, sampling(1, 12, 40 + i), null), null));
@@ -115,7 +115,7 @@ class GenerationEngineTest {
         int[] prompt = tokenizer.encode("Q: 3+4=?\nA:");
         SamplingParams greedy = new SamplingParams(1, 0.0, 1.0, 0, 8, List.of(), List.of(), 1L, 0, false);
         int first;
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             Sample s = get(e.submit(new GenerationRequest(prompt, greedy, null), null)).samples().get(0);
             first = s.tokenIds()[0];
             assertThat(s.tokenIds()).as("the greedy continuation runs past its first token").hasSizeGreaterThan(1);
@@ -126,7 +126,7 @@ class GenerationEngineTest {
         MathTokenizer.write(d);
         Files.writeString(d.resolve("generation_config.json"), "{\"eos_token_id\": [" + tokenizer.eosId() + ", " + first + "]}");
         try (Tokenizer t = Tokenizer.load(d); GenerationEngine e = new GenerationEngine(config, w1, 1, t, new ServerMetrics(),
-                GenerationEngine.Options.DEFAULT)) {
+                EngineOptions.DEFAULT)) {
             assertThat(t.eosIds()).containsExactly(tokenizer.eosId(), first);
             Sample s = get(e.submit(new GenerationRequest(prompt, greedy, null), null)).samples().get(0);
             assertThat(s.tokenIds()).containsExactly(first);
@@ -137,7 +137,7 @@ class GenerationEngineTest {
     @Test
     void maxModelLenCapsTheContextAndItsKvCache() throws Exception {
         // the tiny model has 384 positions; real ones have 32k-128k, whose preallocated KV cache would not fit
-        GenerationEngine.Options o = new GenerationEngine.Options(4, 8, 1, GenerationEngine.Options.DEFAULT.policy(), 48);
+        EngineOptions o = new EngineOptions(4, 8, 1, EngineOptions.DEFAULT.policy(), 48);
         try (GenerationEngine e = engine(o)) {
             assertThat(e.contextLength()).isEqualTo(48);
             int[] prompt = new int[40];
@@ -149,10 +149,10 @@ class GenerationEngineTest {
             assertThatThrownBy(() -> e.submit(new GenerationRequest(new int[48], sampling(1, 1, 1), null), null))
                     .isInstanceOf(InvalidRequestException.class).hasMessageContaining("prompt");
         }
-        try (GenerationEngine e = engine(new GenerationEngine.Options(4, 8, 1, GenerationEngine.Options.DEFAULT.policy(), 4096))) {
+        try (GenerationEngine e = engine(new EngineOptions(4, 8, 1, EngineOptions.DEFAULT.policy(), 4096))) {
             assertThat(e.contextLength()).as("never beyond the model's").isEqualTo(config.maxPositionEmbeddings());
         }
-        assertThatThrownBy(() -> new GenerationEngine.Options(4, 8, 1, GenerationEngine.Options.DEFAULT.policy(), -1))
+        assertThatThrownBy(() -> new EngineOptions(4, 8, 1, EngineOptions.DEFAULT.policy(), -1))
                 .hasMessageContaining("--max-model-len");
     }
 
@@ -160,8 +160,8 @@ class GenerationEngineTest {
     void theKvBudgetSetsTheRowsOfEachBatch() throws Exception {
         // tiny model at 64 positions: 2 x 4 layers x 2 kv heads x 32 x 4 bytes x 64 = 128 KiB per row
         long row = 2L * config.numHiddenLayers() * config.numKeyValueHeads() * config.headDim() * 4 * 64;
-        var policy = GenerationEngine.Options.DEFAULT.policy();
-        try (GenerationEngine e = engine(new GenerationEngine.Options(64, 8, 3, policy, 64, 8 * row))) {
+        var policy = EngineOptions.DEFAULT.policy();
+        try (GenerationEngine e = engine(new EngineOptions(64, 8, 3, policy, 64, 8 * row))) {
             assertThat(e.liveRows()).isEqualTo(4);   // half the budget: 4 rows
             assertThat(e.pinnedRows()).isEqualTo(2); // the other half shared by keepVersions - 1 = 2 pinned versions
             int[] prompt = tokenizer.encode("Q: 1+1=?\nA:");
@@ -172,16 +172,16 @@ class GenerationEngineTest {
                     .isInstanceOf(InvalidRequestException.class).hasMessageContaining("at most 2").hasMessageContaining("pinned");
             assertThat(get(e.submit(new GenerationRequest(prompt, sampling(2, 4, 1), 1L), null)).samples()).hasSize(2);
         }
-        assertThatThrownBy(() -> engine(new GenerationEngine.Options(64, 8, 3, policy, 64, row)))
+        assertThatThrownBy(() -> engine(new EngineOptions(64, 8, 3, policy, 64, row)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--kv-cache-memory-bytes");
-        try (GenerationEngine e = engine(new GenerationEngine.Options(4, 8, 3, policy, 64, 1L << 40))) {
+        try (GenerationEngine e = engine(new EngineOptions(4, 8, 3, policy, 64, 1L << 40))) {
             assertThat(e.liveRows()).as("never more than --max-num-seqs").isEqualTo(4);
         }
     }
 
     @Test
     void behaviourLogprobsEqualAFullForwardScoreOfTheSameTokens() throws Exception {
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             int[] prompt = tokenizer.encode("Q: 12*7=?\nA:");
             SamplingParams sp = new SamplingParams(3, 0.8, 1.0, 0, 40, List.of(), List.of(), 7L, 0, true);
             Generation g = get(e.submit(new GenerationRequest(prompt, sp, null), null));
@@ -197,7 +197,7 @@ class GenerationEngineTest {
 
     @Test
     void sameSeedSameTokensAndGreedyIsDeterministic() throws Exception {
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             int[] prompt = tokenizer.encode("1+1=");
             Generation a = get(e.submit(new GenerationRequest(prompt, sampling(1, 30, 5), null), null));
             Generation b = get(e.submit(new GenerationRequest(prompt, sampling(1, 30, 5), null), null));
@@ -215,10 +215,10 @@ class GenerationEngineTest {
     void weightPushMidGenerationRetagsFromTheSwapOnAndChangesNothingBefore() throws Exception {
         int[] prompt = tokenizer.encode("Tom has 3 apples.");
         Generation reference;
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             reference = get(e.submit(new GenerationRequest(prompt, sampling(1, 200, 11), null), null));
         }
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             AtomicBoolean pushed = new AtomicBoolean();
             CompletableFuture<Double> swap = new CompletableFuture<>();
             TokenListener l = new TokenListener() {
@@ -258,7 +258,7 @@ class GenerationEngineTest {
 
     @Test
     void onlyTheLastKVersionsStayResident() throws Exception {
-        try (GenerationEngine e = engine(new GenerationEngine.Options(8, 16, 2, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
+        try (GenerationEngine e = engine(new EngineOptions(8, 16, 2, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
             e.publish(w2, 2).get(30, TimeUnit.SECONDS);
             e.publish(w1, 3).get(30, TimeUnit.SECONDS);
             assertThat(e.residentVersions()).containsExactly(2L, 3L);
@@ -269,7 +269,7 @@ class GenerationEngineTest {
 
     @Test
     void stopStringsCutTheTextAndEndTheSample() throws Exception {
-        try (GenerationEngine e = engine(GenerationEngine.Options.DEFAULT)) {
+        try (GenerationEngine e = engine(EngineOptions.DEFAULT)) {
             int[] prompt = tokenizer.encode("abc");
             Generation free = get(e.submit(new GenerationRequest(prompt, sampling(1, 60, 3), null), null));
             String text = free.samples().get(0).text();
@@ -286,7 +286,7 @@ class GenerationEngineTest {
 
     @Test
     void requestsBeyondTheContextOrQueueAreRefused() throws Exception {
-        try (GenerationEngine e = engine(new GenerationEngine.Options(2, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
+        try (GenerationEngine e = engine(new EngineOptions(2, 1, 1, dev.vaco.server.engine.PolicyOptions.DEFAULT))) {
             int ctx = config.maxPositionEmbeddings();
             int[] longPrompt = new int[ctx];
             java.util.Arrays.fill(longPrompt, 10);
@@ -315,7 +315,7 @@ class GenerationEngineTest {
 
     @Test
     void shutdownAbortsWhatCannotFinishInTime() throws Exception {
-        GenerationEngine e = engine(GenerationEngine.Options.DEFAULT);
+        GenerationEngine e = engine(EngineOptions.DEFAULT);
         CompletableFuture<Generation> f = e.submit(new GenerationRequest(new int[] {10, 12}, sampling(1, 380, 1), null), null);
         Thread.sleep(50);
         e.shutdown(Duration.ofMillis(1));

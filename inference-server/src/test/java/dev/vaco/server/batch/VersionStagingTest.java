@@ -54,7 +54,7 @@ class VersionStagingTest {
     void aStagedVersionIsScoredPinnedSamplesNothingUntilActivatedAndADropFreesIt() throws Exception {
         ServerMetrics metrics = new ServerMetrics();
         try (GenerationEngine e = new GenerationEngine(config, w1, 1, tokenizer, metrics,
-                new GenerationEngine.Options(8, 16, 2, PolicyOptions.DEFAULT))) {
+                new EngineOptions(8, 16, 2, PolicyOptions.DEFAULT))) {
             int[] prompt = tokenizer.encode("Tom has 3 apples.");
             Sample before = get(e.submit(new GenerationRequest(prompt, sampling(60, 11), null), null)).samples().get(0);
 
@@ -110,7 +110,7 @@ class VersionStagingTest {
     @Test
     void anImmediatePushOverAStagedVersionDropsItAndAtMostKAreStaged() throws Exception {
         try (GenerationEngine e = new GenerationEngine(config, w1, 1, tokenizer, new ServerMetrics(),
-                new GenerationEngine.Options(8, 16, 2, PolicyOptions.DEFAULT))) {
+                new EngineOptions(8, 16, 2, PolicyOptions.DEFAULT))) {
             get(e.stage(w2, 2));
             get(e.stage(w3, 3));
             assertThatThrownBy(() -> e.stage(w2, 4)).isInstanceOf(InvalidRequestException.class).hasMessageContaining("staged");

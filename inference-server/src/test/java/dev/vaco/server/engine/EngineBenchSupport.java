@@ -1,12 +1,17 @@
 package dev.vaco.server.engine;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.vaco.model.ModelConfig;
 import dev.vaco.model.Weights;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the engine benchmark ({@code dev.vaco.bench.OrtBench}, bench module) needs from this package's package-private
@@ -65,6 +70,57 @@ public final class EngineBenchSupport {
         g.externalFloat("b", n, n);
         g.nodeNamed("", "MatMul", List.of("a", "b"), List.of("y"));
         return g.build().toByteArray();
+    }
+
+    /**
+     * Best of 12 timed runs (after 3 warm-ups) of one linear layer y = x W^T, x [m, k], W [n, k] random: an fp32 Gemm
+     * with W a prepacked initializer ({@code s} none) or MatMulNBits over W block-quantized by {@code s}; 2 threads.
+     *
+     * @return nanoseconds per call
+     */
+    public static double linearNanos(int m, int n, int k, Quantization s) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OnnxGraphBuilder g = new OnnxGraphBuilder("linear");
+        g.input("x", DataType.FLOAT, (long) m, (long) k);
+        if (s.enabled()) g.externalNBits("w", n, k, s);
+        else g.externalFloat("w", n, k);
+        g.output(g.linear("x", "w", null), DataType.FLOAT, (long) m, (long) n);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        java.nio.FloatBuffer w = dev.vaco.model.Tensor.allocate((long) n * k), x = dev.vaco.model.Tensor.allocate((long) m * k);
+        for (int i = 0; i < w.capacity(); i++) w.put(i, (float) r.nextDouble(-0.05, 0.05));
+        for (int i = 0; i < x.capacity(); i++) x.put(i, (float) r.nextDouble(-1, 1));
+        Map<String, OnnxTensorLike> init = new java.util.HashMap<>();
+        List<OnnxTensor> owned = new java.util.ArrayList<>();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            if (s.enabled()) {
+                BlockQuantizer.Quantized q = BlockQuantizer.quantize(w, n, k, s);
+                owned.add(OnnxTensor.createTensor(env, q.data(), q.dataShape(), OnnxJavaType.UINT8));
+                owned.add(OnnxTensor.createTensor(env, q.scales(), q.scalesShape()));
+                owned.add(OnnxTensor.createTensor(env, q.zeroPoints(), q.zeroPointsShape(), OnnxJavaType.UINT8));
+                init.put(OnnxGraphBuilder.nBitsData("w"), owned.get(0));
+                init.put(OnnxGraphBuilder.nBitsScales("w"), owned.get(1));
+                init.put(OnnxGraphBuilder.nBitsZeroPoints("w"), owned.get(2));
+            } else {
+                owned.add(OnnxTensor.createTensor(env, w, new long[] {n, k}));
+                init.put("w", owned.get(0));
+            }
+            owned.add(OnnxTensor.createTensor(env, x, new long[] {m, k}));
+            so.setIntraOpNumThreads(2);
+            so.setInterOpNumThreads(1);
+            so.addExternalInitializers(init);
+            double best = Double.MAX_VALUE;
+            try (OrtSession session = env.createSession(g.build().toByteArray(), so)) {
+                for (int i = 0; i < 15; i++) {
+                    long t0 = System.nanoTime();
+                    try (OrtSession.Result ignored = session.run(Map.of("x", owned.get(owned.size() - 1)))) {
+                        if (i >= 3) best = Math.min(best, System.nanoTime() - t0);
+                    }
+                }
+            }
+            return best;
+        } finally {
+            for (OnnxTensor t : owned) t.close();
+        }
     }
 
     /**

@@ -4,7 +4,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +39,7 @@ class ApiKeyTest {
         Path dir = Files.createTempDirectory("vaco-apikey");
         model = ModelInit.initTiny(dir, 3);
         server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", WEIGHTS_TOKEN, 64L << 20).withApiKey(KEY),
-                new GenerationEngine.Options(8, 8, 3, PolicyOptions.DEFAULT));
+                new EngineOptions(8, 8, 3, PolicyOptions.DEFAULT));
     }
 
     @AfterAll

@@ -6,7 +6,7 @@ import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,7 +43,7 @@ class InferenceServerTest {
         dir = Files.createTempDirectory("vaco-server");
         config = ModelInit.initTiny(dir, 3).config();
         server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", TOKEN, 64L << 20),
-                new GenerationEngine.Options(8, 4, 3, PolicyOptions.DEFAULT));
+                new EngineOptions(8, 4, 3, PolicyOptions.DEFAULT));
     }
 
     @AfterAll

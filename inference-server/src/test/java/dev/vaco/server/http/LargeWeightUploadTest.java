@@ -8,7 +8,7 @@ import dev.vaco.model.Tensor;
 import dev.vaco.model.Weights;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -44,7 +44,7 @@ class LargeWeightUploadTest {
 
     private static Server start(Path model, long inMemoryUploadMax) {
         return Server.start(model, new InferenceServer.Settings("127.0.0.1", 0, "tiny", TOKEN, 64L << 20, inMemoryUploadMax),
-                new GenerationEngine.Options(8, 4, 3, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(8, 4, 3, PolicyOptions.DEFAULT.withThreads(1)));
     }
 
     private static JsonObject generate(Server s) throws Exception {

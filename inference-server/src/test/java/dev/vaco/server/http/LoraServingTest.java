@@ -8,7 +8,7 @@ import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.GraphOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonArray;
@@ -89,7 +89,7 @@ public class LoraServingTest {
 
     private Server start(int loraRank) {
         return Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", TOKEN, 64L << 20),
-                new GenerationEngine.Options(8, 8, 4, PolicyOptions.DEFAULT.withGraph(GraphOptions.DEFAULT.withLoraRank(loraRank))));
+                new EngineOptions(8, 8, 4, PolicyOptions.DEFAULT.withGraph(GraphOptions.DEFAULT.withLoraRank(loraRank))));
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.vaco.server.http;
 
 import dev.vaco.model.ModelInit;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +28,7 @@ class OpenAiClientTest {
         ModelInit.initTiny(dir, 5);
         // with --api-key: the official client sends it as OpenAI's own server expects (Authorization: Bearer)
         try (Server server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 64L << 20)
-                .withApiKey("sk-node-key"), GenerationEngine.Options.DEFAULT)) {
+                .withApiKey("sk-node-key"), EngineOptions.DEFAULT)) {
             ProcessBuilder pb = new ProcessBuilder("node", script.toString(), "http://127.0.0.1:" + server.port() + "/v1", "tiny");
             pb.environment().put("OPENAI_API_KEY", "sk-node-key");
             Process p = pb.redirectErrorStream(true).start();

@@ -7,7 +7,7 @@ import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.model.wire.WeightImage;
 import dev.vaco.model.wire.WeightManifest;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -64,7 +64,7 @@ class PeerRelayTest {
 
     private Server start(Path model) {
         Server s = Server.start(model, new InferenceServer.Settings("127.0.0.1", 0, "tiny", TOKEN, 64L << 20),
-                new GenerationEngine.Options(8, 8, 3, PolicyOptions.DEFAULT));
+                new EngineOptions(8, 8, 3, PolicyOptions.DEFAULT));
         open.add(s);
         return s;
     }

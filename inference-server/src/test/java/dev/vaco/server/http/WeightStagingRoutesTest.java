@@ -5,7 +5,7 @@ import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -70,7 +70,7 @@ class WeightStagingRoutesTest {
     void stagedVersionsAreScoredNotSampledAndEveryBadInputIsRefusedNamingTheField() throws Exception {
         ModelConfig config = ModelInit.initTiny(dir, 3).config();
         server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", TOKEN, 64L << 20),
-                new GenerationEngine.Options(8, 8, 2, PolicyOptions.DEFAULT));
+                new EngineOptions(8, 8, 2, PolicyOptions.DEFAULT));
         try {
             ByteBuffer image = Safetensors.toBytes(ModelInit.random(config, 42).tensors(), Map.of(), Safetensors.DType.F32);
             byte[] weights = new byte[image.remaining()];

@@ -2,7 +2,7 @@ package dev.vaco.server.metrics;
 
 import dev.vaco.model.ModelInit;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class ServerMetricsTest {
         ModelInit.initTiny(dir, 3);
         HttpClient http = HttpClient.newHttpClient();
         try (Server server = Server.start(dir, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 64L << 20),
-                new GenerationEngine.Options(8, 4, 3, PolicyOptions.DEFAULT))) {
+                new EngineOptions(8, 4, 3, PolicyOptions.DEFAULT))) {
             String base = "http://127.0.0.1:" + server.port();
             for (int i = 0; i < 3; i++) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/generate"))

@@ -271,6 +271,17 @@ public final class PolicyClient implements AutoCloseable {
         return JSON.readTree(r.body()).path("max_lora_rank").asInt(0);
     }
 
+    /**
+     * The server's weight quantization ({@code vaco serve --quantization}: {@code none}, {@code int8}, {@code int4}) from
+     * {@code GET /v1/weights/version}; {@code none} from a server that does not say.
+     */
+    public String quantization() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("v1/weights/version")).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new ServerException(r.statusCode(), errorMessage(r.body()));
+        return JSON.readTree(r.body()).path("quantization").asText("none");
+    }
+
     /** The live policy version the server reports. */
     public long liveVersion() throws IOException, InterruptedException {
         return versions().live();

@@ -121,22 +121,22 @@ final class WeightSync {
         Weights w = pushed();
         long v = version;
         record(coord.stage(corrupt ? corrupt(w) : w, v), m);
-        double mismatch = canaryMismatch(v);
-        m.put("sync/canary_max_abs", mismatch);
-        if (mismatch > pc.canaryThreshold()) {
+        CanaryCheck check = canaryMismatch(v);
+        check.record(m, "");
+        if (check.refused()) {
             // Drop it everywhere (the servers still sample with the last verified version), then stage once more under
             // a fresh number (a version number is never reused); a second mismatch is an engine bug: stop loudly.
             coord.drop(v);
             m.put("sync/rolled_back", 1.0);
             out.printf("push of version %d dropped before going live (the servers keep %d): canary mismatch %.2e > %.1e;"
-                    + " pushing again as %d%n", v, verifiedVersion, mismatch, pc.canaryThreshold(), v + 1);
+                    + " pushing again as %d%n", v, verifiedVersion, check.worstOver(), check.threshold(), v + 1);
             v++;
             record(coord.stage(w, v), m);
-            double again = canaryMismatch(v);
-            m.put("sync/canary_max_abs_retry", again);
-            if (again > pc.canaryThreshold()) {
+            CanaryCheck again = canaryMismatch(v);
+            again.record(m, "_retry");
+            if (again.refused()) {
                 coord.drop(v);
-                throw new IllegalStateException("the servers' log-probs differ from the learner's by " + again
+                throw new IllegalStateException("the servers' log-probs differ from the learner's by " + again.worstOver()
                         + " after a fresh push of version " + v + ": the inference engine and the trainer disagree");
             }
         }
@@ -153,24 +153,57 @@ final class WeightSync {
         if (r.fallbacks() > 0) m.merge("sync/relay_fallbacks", (double) r.fallbacks(), Double::sum);
     }
 
-    /** Largest |server - learner| log-prob over the canary tokens, at the staged version just pushed. */
-    private double canaryMismatch(long version) {
-        if (canaries.isEmpty()) return 0;
-        double worst = 0;
-        for (Canary c : canaries) {
-            float[] learner = learnerLogprobs(c);
-            for (PolicyClient server : coord.staged(version)) {
-                float[] served;
-                try {
+    /**
+     * The canaries at one staged version. {@code maxAbs}: largest |server - learner| log-prob over every server and
+     * canary token; {@code meanAbs}: its mean over tokens and servers (with quantized servers, the precision gap at the
+     * same version: no lag in it). A server refuses the push when its own largest difference exceeds its threshold
+     * ({@link PipelineConfig#canaryThreshold(String)} of the quantization it reports): {@code worstOver} and
+     * {@code threshold} are those of the server furthest over (or nearest to) its threshold.
+     */
+    private record CanaryCheck(double maxAbs, double meanAbs, double worstOver, double threshold) {
+        boolean refused() {
+            return worstOver > threshold;
+        }
+
+        void record(Map<String, Double> m, String suffix) {
+            m.put("sync/canary_max_abs" + suffix, maxAbs);
+            m.put("sync/canary_mean_abs" + suffix, meanAbs);
+        }
+    }
+
+    /** The canaries scored on every server holding the staged {@code version}, against the learner. */
+    private CanaryCheck canaryMismatch(long version) throws InterruptedException {
+        if (canaries.isEmpty()) return new CanaryCheck(0, 0, 0, pc.canaryThreshold());
+        List<float[]> learner = new ArrayList<>();
+        for (Canary c : canaries) learner.add(learnerLogprobs(c));
+        double maxAbs = 0, sum = 0, ratio = -1, worst = 0, threshold = pc.canaryThreshold();
+        long n = 0;
+        for (PolicyClient server : coord.staged(version)) {
+            double serverMax = 0, serverThreshold;
+            try {
+                serverThreshold = pc.canaryThreshold(server.quantization());
+                for (int k = 0; k < canaries.size(); k++) {
+                    Canary c = canaries.get(k);
                     // tracked: a server that freezes now fails this call when its health probes mark it down
-                    served = coord.tracked(server, server.score(c.prompt(), c.completion(), temperature, version)).join();
-                } catch (CompletionException e) {
-                    continue; // a server that died or froze since the push: the coordinator's health check takes it out
+                    float[] served = coord.tracked(server, server.score(c.prompt(), c.completion(), temperature, version)).join();
+                    for (int i = 0; i < served.length; i++) {
+                        double d = Math.abs(served[i] - learner.get(k)[i]);
+                        serverMax = Math.max(serverMax, d);
+                        sum += d;
+                        n++;
+                    }
                 }
-                for (int i = 0; i < served.length; i++) worst = Math.max(worst, Math.abs(served[i] - learner[i]));
+            } catch (CompletionException | java.io.IOException e) {
+                continue; // a server that died or froze since the push: the coordinator's health check takes it out
+            }
+            maxAbs = Math.max(maxAbs, serverMax);
+            if (serverMax / serverThreshold > ratio) {
+                ratio = serverMax / serverThreshold;
+                worst = serverMax;
+                threshold = serverThreshold;
             }
         }
-        return worst;
+        return new CanaryCheck(maxAbs, n == 0 ? 0 : sum / n, worst, threshold);
     }
 
     private float[] learnerLogprobs(Canary c) {

@@ -4,7 +4,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.pipeline.RlTrainer;
@@ -32,7 +32,7 @@ class LagSweepTest {
 
     private static LagSweep.ServerHandle server(Path warm, ModelDir.Loaded m, LagSweep.Cell cell) {
         Server s = Server.start(warm, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 1L << 30),
-                new GenerationEngine.Options(16, 64, cell.lag() + 3, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(16, 64, cell.lag() + 3, PolicyOptions.DEFAULT.withThreads(1)));
         PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "t");
         return new LagSweep.ServerHandle() {
             public PolicyClient client() { return c; }

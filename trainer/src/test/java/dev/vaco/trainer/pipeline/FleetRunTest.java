@@ -10,7 +10,7 @@ import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
@@ -69,7 +69,7 @@ class FleetRunTest {
     private Server server(Path model, ModelDir.Loaded m) {
         Server s = Server.start(model, m.config(), m.weights(), 0,
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                new GenerationEngine.Options(32, 256, 6, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(32, 256, 6, PolicyOptions.DEFAULT.withThreads(1)));
         open.add(s);
         return s;
     }

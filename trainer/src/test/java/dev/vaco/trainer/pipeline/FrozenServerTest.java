@@ -7,7 +7,7 @@ import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.reward.Verifier;
 import dev.vaco.reward.VerifierConfig;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class FrozenServerTest {
 
     private static Server server(Path model, ModelDir.Loaded m) {
         return Server.start(model, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                new GenerationEngine.Options(32, 256, 6, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(32, 256, 6, PolicyOptions.DEFAULT.withThreads(1)));
     }
 
     @Test

@@ -23,7 +23,7 @@ import dev.vaco.model.Safetensors;
 import dev.vaco.model.Tokenizer;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.GraphOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
@@ -128,7 +128,7 @@ class LoraRunTest {
         Path model = model(), run = dir.resolve("run");
         try (Server s = Server.start(model, loaded.config(), loaded.weights(), 0,
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                new GenerationEngine.Options(32, 256, 4, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(32, 256, 4, PolicyOptions.DEFAULT.withThreads(1)));
              PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok")) {
             RlTrainer.Result r = train(overrides(run, 2), c, false);
             assertThat(r.steps()).isEqualTo(2);
@@ -172,7 +172,7 @@ class LoraRunTest {
         Path model = model(), run = dir.resolve("run");
         try (Server s = Server.start(model, loaded.config(), loaded.weights(), 0,
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                new GenerationEngine.Options(32, 256, 4, PolicyOptions.DEFAULT.withThreads(1)
+                new EngineOptions(32, 256, 4, PolicyOptions.DEFAULT.withThreads(1)
                         .withGraph(GraphOptions.DEFAULT.withLoraRank(8))));
              PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok")) {
             RlTrainer.Result r = train(overrides(run, 2), c, false);

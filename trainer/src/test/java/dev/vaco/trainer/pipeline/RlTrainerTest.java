@@ -8,7 +8,7 @@ import dev.vaco.model.Safetensors;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
 import dev.vaco.trainer.config.ConfigLoader;
@@ -46,7 +46,7 @@ class RlTrainerTest {
     private Server server(int keep) {
         return Server.start(model, loaded.config(), loaded.weights(), 0,
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                new GenerationEngine.Options(32, 256, keep, PolicyOptions.DEFAULT.withThreads(1)));
+                new EngineOptions(32, 256, keep, PolicyOptions.DEFAULT.withThreads(1)));
     }
 
     private static PolicyClient client(Server s) {

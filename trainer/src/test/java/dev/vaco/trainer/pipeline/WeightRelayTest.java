@@ -6,7 +6,7 @@ import dev.vaco.model.Safetensors;
 import dev.vaco.model.Weights;
 import dev.vaco.model.wire.PolicyClient;
 import dev.vaco.server.Server;
-import dev.vaco.server.batch.GenerationEngine;
+import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.server.engine.GraphOptions;
 import dev.vaco.server.engine.PolicyOptions;
@@ -55,7 +55,7 @@ class WeightRelayTest {
         List<PolicyClient> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Server s = Server.start(model, m.config(), m.weights(), 0, new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
-                    new GenerationEngine.Options(8, 8, 3, options));
+                    new EngineOptions(8, 8, 3, options));
             open.add(s);
             PolicyClient c = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok");
             open.add(c);
