@@ -1,10 +1,10 @@
-package dev.vaco.server.metrics;
+package dev.vaco.server.http;
 
 import dev.vaco.model.ModelInit;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.PolicyOptions;
-import dev.vaco.server.http.InferenceServer;
+import dev.vaco.server.metrics.PrometheusText;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
