@@ -1,6 +1,7 @@
 package dev.vaco.bench;
 
 import dev.vaco.model.ModelConfig;
+import dev.vaco.server.engine.RandomAdapters;
 import dev.vaco.model.ModelDir;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
@@ -19,7 +20,6 @@ import dev.vaco.server.engine.KvCache;
 import dev.vaco.server.engine.OrtPolicy;
 import dev.vaco.server.engine.PolicyOptions;
 import dev.vaco.server.http.InferenceServer;
-import dev.vaco.server.http.LoraServingTest;
 import dev.vaco.server.metrics.ServerMetrics;
 
 import java.net.http.HttpRequest;
@@ -95,7 +95,7 @@ public final class AdapterServingBench {
 
     /** r = 16 random A and B in PEFT's names. */
     static Map<String, Tensor> adapter(ModelConfig c, long seed) {
-        return LoraServingTest.randomAdapter(c, LORA, seed);
+        return RandomAdapters.of(c, LORA, seed);
     }
 
     private static byte[] image(Iterable<Tensor> tensors) {

@@ -13,7 +13,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.vaco.model.lora.AdapterFiles;
 import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.model.lora.LoraMerge;
-import dev.vaco.server.http.LoraServingTest;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,7 +93,7 @@ class QuantizedPolicyTest {
         Weights w = OrtTestModels.weights(c, 13);
         Quantization s = Quantization.INT4.withBlock(16, 0);
         LoraConfig lora = new LoraConfig(4, 8, 0.0, LoraConfig.ALL_LINEAR, false, false);
-        Map<String, Tensor> adapter = LoraServingTest.randomAdapter(c, lora, 14);
+        Map<String, Tensor> adapter = RandomAdapters.of(c, lora, 14);
         Map<String, Tensor> dequantized = new LinkedHashMap<>();
         for (Tensor t : w.tensors()) {
             double[] d = LlamaGraph.quantized(t.name(), s) ? dequantize(t, s) : null;

@@ -10,6 +10,7 @@ import dev.vaco.model.lora.LoraTarget;
 import dev.vaco.server.Server;
 import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.server.engine.GraphOptions;
+import dev.vaco.server.engine.RandomAdapters;
 import dev.vaco.server.engine.PolicyOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +25,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,24 +40,6 @@ public class LoraServingTest {
     final HttpClient http = HttpClient.newHttpClient();
     @TempDir Path dir;
     Server server;
-
-    /** An adapter of rank r with every A and B random (PEFT's names and shapes); also the benchmarks' adapter. */
-    public static Map<String, Tensor> randomAdapter(ModelConfig c, LoraConfig lora, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            for (LoraTarget t : lora.targets()) {
-                for (String m : new String[] {"A", "B"}) {
-                    long[] shape = m.equals("A") ? t.shapeA(c, lora.r()) : t.shapeB(c, lora.r());
-                    float[] v = new float[(int) (shape[0] * shape[1])];
-                    double scale = 1 / Math.sqrt(shape[1]);
-                    for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * scale);
-                    out.put(t.peftName(l, m), Tensor.of(t.peftName(l, m), shape, v));
-                }
-            }
-        }
-        return out;
-    }
 
     private HttpResponse<String> post(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
@@ -97,7 +79,7 @@ public class LoraServingTest {
         ModelConfig config = ModelInit.initTiny(dir, 3).config();
         server = start(8);
         try {
-            Map<String, Tensor> adapter = randomAdapter(config, ALL, 5);
+            Map<String, Tensor> adapter = RandomAdapters.of(config, ALL, 5);
             server.engine().lora().add("sql", ALL, adapter);
 
             JsonArray models = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
@@ -148,7 +130,7 @@ public class LoraServingTest {
             Map<String, Tensor> bad = new LinkedHashMap<>(adapter);
             bad.remove(LoraTarget.Q_PROJ.peftName(0, "B"));
             WeightStagingRoutesTest.assertRefused(put("version=3&format=peft-lora", bad), 400, "body");
-            Map<String, Tensor> tooWide = randomAdapter(config, new LoraConfig(16, 16, 0.0, "q_proj", false, false), 6);
+            Map<String, Tensor> tooWide = RandomAdapters.of(config, new LoraConfig(16, 16, 0.0, "q_proj", false, false), 6);
             WeightStagingRoutesTest.assertRefused(put("version=4", tooWide), 400, "body");
         } finally {
             server.close();
@@ -164,7 +146,7 @@ public class LoraServingTest {
     @Test
     void adaptersLoadAndUnloadAtRunTimeAsVllmsRoutesDo() throws Exception {
         ModelConfig config = ModelInit.initTiny(dir, 3).config();
-        Map<String, Tensor> adapter = randomAdapter(config, ALL, 11);
+        Map<String, Tensor> adapter = RandomAdapters.of(config, ALL, 11);
         Path sqlDir = dir.resolve("sql-adapter");
         AdapterFiles.write(sqlDir, new AdapterFiles.Adapter(ALL, dir.toString(), adapter));
         server = start(8);
@@ -194,7 +176,7 @@ public class LoraServingTest {
             WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter", "{\"lora_name\": 5}"), 400, "lora_name");
             Path wide = dir.resolve("wide-adapter");
             LoraConfig r16 = new LoraConfig(16, 16, 0.0, "q_proj", false, false);
-            AdapterFiles.write(wide, new AdapterFiles.Adapter(r16, dir.toString(), randomAdapter(config, r16, 12)));
+            AdapterFiles.write(wide, new AdapterFiles.Adapter(r16, dir.toString(), RandomAdapters.of(config, r16, 12)));
             WeightStagingRoutesTest.assertRefused(postWithToken("/v1/load_lora_adapter",
                     "{\"lora_name\": \"wide\", \"lora_path\": \"" + wide + "\"}"), 400, "lora_path"); // rank 16 > 8
             assertThat(server.engine().lora().names()).containsExactly("reference", "sql");
@@ -229,11 +211,11 @@ public class LoraServingTest {
         ModelConfig config = ModelInit.initTiny(dir, 3).config();
         server = start(0);
         try {
-            HttpResponse<String> p = put("version=1", randomAdapter(config, ALL, 7));
+            HttpResponse<String> p = put("version=1", RandomAdapters.of(config, ALL, 7));
             WeightStagingRoutesTest.assertRefused(p, 400, "format");
             assertThat(p.body()).contains("--enable-lora");
             Path ad = dir.resolve("adapter");
-            AdapterFiles.write(ad, new AdapterFiles.Adapter(ALL, dir.toString(), randomAdapter(config, ALL, 8)));
+            AdapterFiles.write(ad, new AdapterFiles.Adapter(ALL, dir.toString(), RandomAdapters.of(config, ALL, 8)));
             HttpResponse<String> l = postWithToken("/v1/load_lora_adapter", "{\"lora_name\": \"a\", \"lora_path\": \"" + ad + "\"}");
             WeightStagingRoutesTest.assertRefused(l, 400, "lora_name");
             assertThat(l.body()).contains("--enable-lora");

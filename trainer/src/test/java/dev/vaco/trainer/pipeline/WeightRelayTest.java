@@ -1,6 +1,7 @@
 package dev.vaco.trainer.pipeline;
 
 import dev.vaco.model.ModelDir;
+import dev.vaco.server.engine.RandomAdapters;
 import dev.vaco.model.ModelInit;
 import dev.vaco.model.Safetensors;
 import dev.vaco.model.Weights;
@@ -10,7 +11,6 @@ import dev.vaco.server.batch.EngineOptions;
 import dev.vaco.model.lora.LoraConfig;
 import dev.vaco.server.engine.GraphOptions;
 import dev.vaco.server.engine.PolicyOptions;
-import dev.vaco.server.http.LoraServingTest;
 import dev.vaco.server.http.InferenceServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -94,7 +94,7 @@ class WeightRelayTest {
         List<PolicyClient> lora = fleet(model, m, 3, PolicyOptions.DEFAULT.withThreads(1)
                 .withGraph(GraphOptions.DEFAULT.withLoraRank(8)));
         LoraConfig c = new LoraConfig(4, 4, 0.0, LoraConfig.ALL_LINEAR, false, false); // alpha = r: B carries the scaling
-        Weights adapter = Weights.ofAdapter(LoraServingTest.randomAdapter(m.config(), c, 3));
+        Weights adapter = Weights.ofAdapter(RandomAdapters.of(m.config(), c, 3));
         float[] base = lora.get(0).score(PROMPT, COMPLETION, 1.0, 0L).join();
         try (WeightRelay relay = new WeightRelay(64 << 10)) { // the 0.2 MB adapter image in 4 chunks
             WeightRelay.Report r = relay.distribute(lora, adapter, 1, false);
