@@ -69,6 +69,6 @@ final class LoraServeOptions {
 
     /** Serves the checked adapters. */
     static void serve(LoraAdapters lora, Map<String, AdapterFiles.Adapter> adapters) {
-        adapters.forEach((name, a) -> lora.add(name, a.config(), a.tensors()));
+        adapters.forEach((name, a) -> lora.load(name, a.config(), a.tensors()));
     }
 }

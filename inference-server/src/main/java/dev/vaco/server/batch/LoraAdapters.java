@@ -50,31 +50,16 @@ public final class LoraAdapters {
     public int rank() { return base == null ? 0 : base.loraRank(); }
 
     /**
-     * Serves {@code tensors} (PEFT's names, rank at most {@link #rank()}) as the named adapter {@code name} on the
-     * startup weights: requests whose {@code model} is {@code name} sample with it. Call at startup.
-     *
-     * @throws IllegalArgumentException the rank exceeds R, or a tensor is missing or mis-shaped
-     */
-    public void add(String name, LoraConfig lora, Map<String, Tensor> tensors) {
-        OrtPolicy p = withBase().withAdapter(AdapterInputs.of(config, base.loraRank(), lora, tensors));
-        PolicyVersions.Resident old = byName.put(name, new PolicyVersions.Resident(baseVersion, p));
-        if (old != null) old.policy.close();
-    }
-
-    /**
-     * Loads {@code tensors} as the named adapter {@code name} while the server runs; any thread.
+     * Serves {@code tensors} (PEFT's names, rank at most {@link #rank()}) as the named adapter {@code name}: requests
+     * whose {@code model} is {@code name} sample with it. At startup ({@code --lora-modules}) or while the server runs
+     * ({@code /v1/load_lora_adapter}); any thread.
      *
      * @throws InvalidRequestException 400 naming {@code lora_name} when an adapter of that name is loaded, or
      *                                 {@code lora_path} when the adapter does not fit the sessions' inputs
      */
     public void load(String name, LoraConfig lora, Map<String, Tensor> tensors) {
         if (byName.containsKey(name)) throw alreadyLoaded(name);
-        OrtPolicy p;
-        try {
-            p = withBase().withAdapter(AdapterInputs.of(config, base.loraRank(), lora, tensors));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("lora_path", e.getMessage());
-        }
+        OrtPolicy p = onBase(lora, tensors, "lora_path");
         if (byName.putIfAbsent(name, new PolicyVersions.Resident(baseVersion, p)) != null) {
             p.close(); // another load of the same name won the race
             throw alreadyLoaded(name);
@@ -107,10 +92,17 @@ public final class LoraAdapters {
 
     /** A version that is the startup weights plus {@code tensors}: a policy on the base session. */
     OrtPolicy version(LoraConfig lora, Map<String, Tensor> tensors) {
+        return onBase(lora, tensors, "body");
+    }
+
+    /** A policy on the base session with {@code tensors} as its inputs; a rank or shape that does not fit: 400 naming
+     * {@code field}. */
+    private OrtPolicy onBase(LoraConfig lora, Map<String, Tensor> tensors, String field) {
+        OrtPolicy b = withBase();
         try {
-            return withBase().withAdapter(AdapterInputs.of(config, base.loraRank(), lora, tensors));
+            return b.withAdapter(AdapterInputs.of(config, b.loraRank(), lora, tensors));
         } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("body", e.getMessage());
+            throw new InvalidRequestException(field, e.getMessage());
         }
     }
 

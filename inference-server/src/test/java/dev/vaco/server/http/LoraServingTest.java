@@ -80,7 +80,7 @@ public class LoraServingTest {
         server = start(8);
         try {
             Map<String, Tensor> adapter = RandomAdapters.of(config, ALL, 5);
-            server.engine().lora().add("sql", ALL, adapter);
+            server.engine().lora().load("sql", ALL, adapter);
 
             JsonArray models = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
                     + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()).body()).getJsonArray("data");
@@ -151,7 +151,7 @@ public class LoraServingTest {
         AdapterFiles.write(sqlDir, new AdapterFiles.Adapter(ALL, dir.toString(), adapter));
         server = start(8);
         try {
-            server.engine().lora().add("reference", ALL, adapter); // the same adapter served from startup: the oracle
+            server.engine().lora().load("reference", ALL, adapter); // the same adapter served from startup: the oracle
             String load = "{\"lora_name\": \"sql\", \"lora_path\": \"" + sqlDir + "\"}";
             assertThat(post("/v1/load_lora_adapter", load).statusCode()).as("the weights token is needed").isEqualTo(401);
             assertThat(post("/v1/completions", "{\"model\": \"sql\", \"prompt\": \"7\", \"max_tokens\": 2}").statusCode())

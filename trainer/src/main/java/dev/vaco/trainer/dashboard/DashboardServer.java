@@ -208,12 +208,23 @@ public final class DashboardServer implements AutoCloseable {
             error(ctx, 404, "not_found_error", "no asset '" + name + "'", "name");
             return;
         }
-        try (InputStream in = DashboardServer.class.getResourceAsStream(WEB + name)) {
-            if (in == null) throw new IllegalStateException("asset " + name + " missing from the jar");
-            ctx.response().putHeader("content-type", type).end(Buffer.buffer(in.readAllBytes()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        ctx.response().putHeader("content-type", type).end(Buffer.buffer(BYTES.get(name)));
+    }
+
+    /** The assets' bytes, read from the jar once (not on the event loop at each request). */
+    private static final Map<String, byte[]> BYTES = readAssets();
+
+    private static Map<String, byte[]> readAssets() {
+        Map<String, byte[]> out = new java.util.HashMap<>();
+        for (String name : ASSETS.keySet()) {
+            try (InputStream in = DashboardServer.class.getResourceAsStream(WEB + name)) {
+                if (in == null) throw new IllegalStateException("asset " + name + " missing from the jar");
+                out.put(name, in.readAllBytes());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        return Map.copyOf(out);
     }
 
     private static void json(RoutingContext ctx, JsonNode o) {

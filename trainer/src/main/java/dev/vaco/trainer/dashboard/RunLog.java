@@ -29,10 +29,12 @@ final class RunLog {
     private final List<String> lines = new ArrayList<>();
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
     private long offset;
+    private final ObjectNode settings;
 
     RunLog(String id, Path dir) {
         this.id = id;
         this.dir = dir;
+        this.settings = settings(id, dir);
     }
 
     /** Reads what was appended since the last call; returns the new complete lines (parsed; unparseable ones skipped). */
@@ -83,9 +85,17 @@ final class RunLog {
         return lines.size();
     }
 
-    /** The run's identity and the settings the page labels its charts with, from {@code config.json} when present. */
+    /** The run's identity and the settings the page labels its charts with ({@link #settings}). */
     ObjectNode info(boolean live) {
-        ObjectNode o = JSON.createObjectNode().put("id", id).put("dir", dir.toString()).put("live", live);
+        return settings.deepCopy().put("live", live);
+    }
+
+    /**
+     * The settings from {@code config.json} when present, read once when the log is made: the page asks for them on
+     * the event loop, and a run's configuration does not change while it runs.
+     */
+    private static ObjectNode settings(String id, Path dir) {
+        ObjectNode o = JSON.createObjectNode().put("id", id).put("dir", dir.toString());
         Path cfg = dir.resolve("config.json");
         try {
             JsonNode c = Files.isRegularFile(cfg) ? JSON.readTree(cfg.toFile()) : null;
