@@ -65,7 +65,8 @@ final class ExperimentCommand implements Runnable {
                 "vaco:objective.test_scope=sequence-mean", "vaco:objective.delta=0.05", "vaco:objective.rho_bar=2.0");
 
         /**
-         * Every run of the sweep: the demo's task and warm start, then a short RL run with the same sample budget
+         * Every run of the sweep: the lag experiments' level-1 task and warm start ({@link DemoCommand#LEVEL_ONE}; the
+         * demo's task with {@code sft.levels=6,7 run.levels=1,2 ...}), then a short RL run with the same sample budget
          * (40 steps x 16 prompts x 8 samples) and a greedy evaluation of 500 held-out problems every 10 steps. The
          * learning rate is twice the demo's; at 3e-4 the tiny model collapsed even without lag (53% -> 22% in 40 steps),
          * so lag is studied where RL itself is stable.
@@ -90,10 +91,11 @@ final class ExperimentCommand implements Runnable {
                 lags = List.of(4);
                 updates = List.of(1);
             }
-            List<String> base = new ArrayList<>(DemoCommand.DEFAULTS);
+            List<String> base = new ArrayList<>(DemoCommand.LEVEL_ONE);
             base.addAll(SWEEP);
             base.addAll(overrides);
             Path warm = out.resolve("warm-start");
+            TrainCommand.learnerThreads(ConfigLoader.load(base));
             if (!Files.isRegularFile(warm.resolve(ModelDir.WEIGHTS))) SharedWarmStart.train(ConfigLoader.load(base), warm, System.out);
             if (StopRequest.requested()) return GracefulStop.exitStatus();
             ModelDir.Loaded m = ModelDir.load(warm);
@@ -132,8 +134,8 @@ final class ExperimentCommand implements Runnable {
         double maxMinutes;
 
         @Option(names = "--warm-start", description = "Warm-start model directory per seed, {seed} replaced (e.g. "
-                + "runs/demo/checkpoints/step-0); default: trained here as the demo does, once per warm-start seed (the demo "
-                + "fixes sft.seed, so all seeds share one).")
+                + "runs/lag-sweep/warm-start); default: trained here on the level-1 task as the demo did before issue 17, once "
+                + "per warm-start seed (sft.seed is fixed, so all seeds share one).")
         String warmStart;
 
         @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "Overrides for every run.")
@@ -143,7 +145,7 @@ final class ExperimentCommand implements Runnable {
         public Integer call() throws Exception {
             try (GracefulStop ignored = GracefulStop.install()) {
                 var settings = new TimeToAccuracy.Settings(out, etas, seeds, target, maxMinutes, warmStart,
-                        DemoCommand.DEFAULTS, overrides);
+                        DemoCommand.LEVEL_ONE, overrides);
                 boolean done = new TimeToAccuracy(settings,
                         (cfg, warm) -> TrainCommand.run(cfg, warm, List.of(), null, false), System.out).run();
                 return done ? 0 : GracefulStop.exitStatus();

@@ -84,12 +84,19 @@ final class TrainCommand implements Callable<Integer> {
         return run(cfg, modelDir, servers, token, null, resume);
     }
 
+    /**
+     * libtorch's threads, set before its engine loads: generation and learning share the cores deliberately. (Left to
+     * its default of one per core, a warm start of the tiny model ran 6x slower: its workers spin against the caller.)
+     */
+    static void learnerThreads(TrainConfig cfg) {
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
+
     /** Runs the trainer against {@code servers}, or against one embedded server on loopback when none is given. */
     static RlTrainer.Result run(TrainConfig cfg, Path modelDir, List<URI> servers, String token, String apiKey, boolean resume)
             throws Exception {
-        // must be set before the PyTorch engine loads: generation and learning share the cores deliberately
-        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cfg.pipeline().learnerThreads()));
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        learnerThreads(cfg);
         if (!resume) RlTrainer.refuseEarlierRun(Path.of(cfg.run().outDir())); // before any server starts
         if (cfg.cluster().enabled()) return runInCluster(cfg, modelDir, servers, token, apiKey, resume);
         if (!servers.isEmpty()) {

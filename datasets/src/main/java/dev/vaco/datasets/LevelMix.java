@@ -4,14 +4,14 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Relative weights of the synthetic levels 1..5 (index 0 is level 1).
+ * Relative weights of the synthetic levels 1..9 (index 0 is level 1).
  *
- * <p>{@link #DEFAULT} = 15% L1, 20% L2, 25% L3, 20% L4, 20% L5: enough easy problems for a tiny model
+ * <p>{@link #DEFAULT} = 15% L1, 20% L2, 25% L3, 20% L4, 20% L5 (none of the step chains, levels 6-9): enough easy problems for a tiny model
  * to get early reward, with most mass on the mixed-operation and word levels it should learn.
  */
 public record LevelMix(List<Double> weights) {
 
-    public static final LevelMix DEFAULT = new LevelMix(List.of(0.15, 0.20, 0.25, 0.20, 0.20));
+    public static final LevelMix DEFAULT = new LevelMix(List.of(0.15, 0.20, 0.25, 0.20, 0.20, 0.0, 0.0, 0.0, 0.0));
 
     public LevelMix {
         Objects.requireNonNull(weights, "weights");
@@ -37,7 +37,8 @@ public record LevelMix(List<Double> weights) {
         if (levels.length == 0) {
             throw new IllegalArgumentException("expected at least one level, found none");
         }
-        Double[] w = {0.0, 0.0, 0.0, 0.0, 0.0};
+        Double[] w = new Double[SyntheticMath.MAX_LEVEL];
+        java.util.Arrays.fill(w, 0.0);
         for (int level : levels) {
             SyntheticMath.requireLevel(level);
             w[level - 1] = 1.0;

@@ -17,6 +17,12 @@ import java.util.Set;
  * + - * in any shape; 5 = one- and two-step word problems. No division; every intermediate value is a
  * non-negative integer of at most 4 digits, and every product has a factor of at most 12.
  *
+ * <p>Levels 6-9, the demo's task ({@code docs/demo-task.md}): chains of k = level - 5 additions and subtractions
+ * read left to right, a two-digit start and one-digit operands, every intermediate value in 0..99, e.g. level 8
+ * {@code What is 47+8-5+3?} with solution {@code 47+8=55\n55-5=50\n50+3=53\n\boxed{53}}, the working of levels 1-4.
+ * Their steps are the easy part of levels 1-2's arithmetic (a one-digit operand): the demo demonstrates levels 6-7 and
+ * asks RL for levels 1-2, the same working with two-digit operands, from final answers alone.
+ *
  * <p>Train/test split by construction: a problem is held out iff the hash of its canonical expression
  * (the minimal-parentheses rendering, also for word problems, so the same arithmetic never sits on both
  * sides) is 0 mod 10 ({@link #isHeldOut}). {@link #stream} skips held-out problems; {@link #testSet}
@@ -28,7 +34,9 @@ import java.util.Set;
 public final class SyntheticMath {
 
     public static final int MIN_LEVEL = 1;
-    public static final int MAX_LEVEL = 5;
+    public static final int MAX_LEVEL = 9;
+    /** The first level of the step chains (levels 6..9: 1..4 operations). */
+    public static final int FIRST_CHAIN_LEVEL = 6;
     public static final String SOURCE = "synthetic";
 
     /** A generated problem and the arithmetic expression whose value is its gold answer. */
@@ -122,6 +130,10 @@ public final class SyntheticMath {
             question = w.question();
             expr = w.expr();
             subject = "word problem";
+        } else if (level >= FIRST_CHAIN_LEVEL) {
+            expr = chain(level - FIRST_CHAIN_LEVEL + 1, rng);
+            question = "What is " + expr + "?";
+            subject = "chain";
         } else {
             expr = arithmetic(level, rng);
             question = "What is " + expr + "?";
@@ -172,6 +184,20 @@ public final class SyntheticMath {
                 return e;
             }
         }
+    }
+
+    /** k additions or subtractions of 1..9 onto a start in 10..99, left to right, every partial value in 0..99. */
+    private static SyntheticExpr chain(int k, SplitMix64 rng) {
+        SyntheticExpr e = number(rng, 10, 99);
+        long value = e.value();
+        for (int i = 0; i < k; i++) {
+            int d = rng.between(1, 9);
+            // the direction is a fair coin unless it would leave 0..99
+            char op = value + d > 99 ? '-' : value - d < 0 ? '+' : addSub(rng);
+            e = new SyntheticExpr.Bin(op, e, new SyntheticExpr.Num(d));
+            value = e.value();
+        }
+        return e;
     }
 
     /** A random tree with {@code ops} operations of + - * and leaves in [lo, hi]. */

@@ -59,6 +59,47 @@ class SyntheticMathTest {
         }
     }
 
+    /**
+     * Levels 6-9 (the demo's step chains): k = level - 5 operations of + and - left to right, a two-digit start, one-digit
+     * operands, every partial value in 0..99, worked one operation a line as levels 1-4 are.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {6, 7, 8, 9})
+    void stepChainsAreWorkedOneOperationALineLeftToRight(int level) {
+        SplitMix64 rng = new SplitMix64(500 + level);
+        int k = level - 5;
+        Pattern chain = Pattern.compile("What is (\\d{2})(([+-]\\d){" + k + "})\\?");
+        for (int i = 0; i < 10_000; i++) {
+            Problem p = SyntheticMath.generate(level, rng).problem();
+            Matcher m = chain.matcher(p.question());
+            assertThat(m.matches()).as(p.question()).isTrue();
+            BigInteger gold = new BigInteger(p.goldAnswer());
+            assertThat(ArithmeticOracle.eval(m.group(1) + m.group(2))).isEqualTo(gold);
+            String[] lines = p.solution().split("\n");
+            assertThat(lines).hasSize(k + 1);
+            assertThat(lines[k]).isEqualTo("\\boxed{" + gold + "}");
+            long partial = Long.parseLong(m.group(1));
+            for (int j = 0; j < k; j++) {
+                String op = m.group(2).substring(2 * j, 2 * j + 2);
+                long next = partial + (op.charAt(0) == '+' ? 1 : -1) * (op.charAt(1) - '0');
+                assertThat(next).as(p.question()).isBetween(0L, 99L);
+                assertThat(lines[j]).isEqualTo(partial + op + "=" + next);
+                partial = next;
+            }
+            assertThat(p.level()).isEqualTo(Integer.toString(level));
+            assertThat(p.question() + p.solution()).matches(ALLOWED).hasSizeLessThan(70);
+        }
+    }
+
+    @Test
+    void theDefaultMixNeverDrawsAStepChainAndTheirTestSideIsDisjointFromTraining() {
+        assertThat(LevelMix.DEFAULT.weights().subList(5, 9)).containsOnly(0.0);
+        LevelMix chains = LevelMix.of(6, 7, 8, 9);
+        java.util.Set<String> test = new java.util.HashSet<>();
+        for (Problem p : SyntheticMath.testSet(400, 1, chains)) test.add(p.question());
+        assertThat(take(SyntheticMath.stream(2, chains), 20_000)).noneMatch(p -> test.contains(p.question()));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 4, 5})
     void onlyAllowedCharactersAndShort(int level) {
@@ -171,7 +212,8 @@ class SyntheticMathTest {
 
     @Test
     void invalidArguments() {
-        assertThatThrownBy(() -> SyntheticMath.generate(6, new SplitMix64(0))).hasMessageContaining("found 6");
+        assertThatThrownBy(() -> SyntheticMath.generate(10, new SplitMix64(0))).hasMessageContaining("found 10");
+        assertThatThrownBy(() -> SyntheticMath.generate(0, new SplitMix64(0))).hasMessageContaining("found 0");
         assertThatThrownBy(() -> LevelMix.of()).hasMessageContaining("at least one level");
         assertThatThrownBy(() -> new LevelMix(List.of(1.0, 2.0))).hasMessageContaining("found 2");
     }

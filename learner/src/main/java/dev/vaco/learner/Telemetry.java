@@ -43,13 +43,23 @@ public final class Telemetry implements AutoCloseable {
 
     /** An evaluation line: {@code {"step", "version", "eval/accuracy", ...}}. */
     public void eval(int step, long version, double accuracy, double lo, double hi, double seconds) {
+        eval(step, version, accuracy, lo, hi, seconds, Map.of());
+    }
+
+    /** The same with the accuracy of each synthetic level, as {@code "eval/level_L/accuracy"} (verl: val per data source). */
+    public void eval(int step, long version, double accuracy, double lo, double hi, double seconds, Map<String, Double> byLevel) {
         ObjectNode o = JSON.createObjectNode();
         o.put("step", step).put("version", version).put("eval/accuracy", accuracy).put("eval/ci_low", lo)
                 .put("eval/ci_high", hi).put("time_s", seconds);
+        StringBuilder levels = new StringBuilder();
+        byLevel.forEach((level, acc) -> {
+            o.put("eval/level_" + level + "/accuracy", acc);
+            levels.append(String.format("  L%s %.1f%%", level, 100 * acc));
+        });
         write(o);
         if (console != null) {
-            console.printf("eval step %d v%d: greedy accuracy %.1f%% [%.1f, %.1f]  (%.1f s)%n", step, version, 100 * accuracy,
-                    100 * lo, 100 * hi, seconds);
+            console.printf("eval step %d v%d: greedy accuracy %.1f%% [%.1f, %.1f]%s  (%.1f s)%n", step, version, 100 * accuracy,
+                    100 * lo, 100 * hi, levels, seconds);
         }
     }
 

@@ -31,13 +31,21 @@ public record RunConfig(long seed, int steps, String outDir, int checkpointEvery
         require(dataset != null && !dataset.isBlank(), "run.dataset", "synthetic or a dataset", "'" + dataset + "'");
         require(evalDataset != null, "run.eval_dataset", "a dataset or empty", "null");
         require(evalProblems >= 1, "run.eval_problems", "an integer >= 1", evalProblems);
-        require(levels != null && (levels.equals("all") || levels.matches("[1-5](,[1-5])*")), "run.levels",
-                "all or a comma-separated list of levels 1-5", "'" + levels + "'");
+        require(levels != null && (levels.equals("all") || levels.matches(LEVEL_LIST)), "run.levels",
+                "all or a comma-separated list of levels 1-9", "'" + levels + "'");
         require(targetAccuracy >= 0 && targetAccuracy <= 1, "run.target_accuracy", "a number in [0, 1] (0 = off)", targetAccuracy);
     }
 
+    /** A comma-separated list of synthetic levels. */
+    static final String LEVEL_LIST = "[1-9](,[1-9])*";
+
     /** The level mix of the synthetic task. */
     public dev.vaco.datasets.LevelMix levelMix() {
+        return mix(levels);
+    }
+
+    /** "all" = the generator's default mix; else uniform over the listed levels. */
+    public static dev.vaco.datasets.LevelMix mix(String levels) {
         if (levels.equals("all")) return dev.vaco.datasets.LevelMix.DEFAULT;
         return dev.vaco.datasets.LevelMix.of(java.util.Arrays.stream(levels.split(",")).mapToInt(Integer::parseInt).toArray());
     }

@@ -14,8 +14,14 @@ import static dev.vaco.model.ConfigException.require;
  *                    task the warm start's outcome after a fixed number of steps swings with its seed (7.8% to 50%
  *                    held-out after 800 steps: the loss falls in a sudden drop whose timing varies), so the demo fixes
  *                    it and lets {@code run.seed} vary the RL data and sampling.
+ * @param levels      the synthetic levels that have worked solutions (the demonstrations), e.g. "6,7"; "" = those of
+ *                    {@code run.levels}. RL draws its problems from {@code run.levels} and uses only their final
+ *                    answers; held-out accuracy is reported for both sets of levels, each level on its own [""]
+ * @param targetLoss  end the warm start early once its smoothed loss (an exponential mean over ~20 steps) is at or
+ *                    below this; 0 = off, {@code steps} is then exact [0]. A criterion that survives a change of
+ *                    summation order, where a fixed step count can stop just before or just after the loss's drop
  */
-public record SftConfig(int steps, double lr, int batchSize, int warmupSteps, long seed) {
+public record SftConfig(int steps, double lr, int batchSize, int warmupSteps, long seed, String levels, double targetLoss) {
 
     public SftConfig {
         require(steps >= 0, "sft.steps", "an integer >= 0", steps);
@@ -24,10 +30,13 @@ public record SftConfig(int steps, double lr, int batchSize, int warmupSteps, lo
         require(warmupSteps >= 0 && (steps == 0 || warmupSteps < steps), "sft.warmup_steps",
                 "an integer in [0, sft.steps = " + steps + ")", warmupSteps);
         require(seed >= -1, "sft.seed", "an integer >= 0, or -1 for run.seed", seed);
+        require(levels != null && (levels.isEmpty() || levels.matches(RunConfig.LEVEL_LIST)), "sft.levels",
+                "empty (run.levels) or a comma-separated list of levels 1-9", "'" + levels + "'");
+        require(targetLoss >= 0 && Double.isFinite(targetLoss), "sft.target_loss", "a number >= 0 (0 = off)", targetLoss);
     }
 
     public static SftConfig defaults() {
-        return new SftConfig(200, 1e-3, 32, 20, -1);
+        return new SftConfig(200, 1e-3, 32, 20, -1, "", 0);
     }
 
     /** The warm start's seed: {@code seed}, or the run's when it is -1. */

@@ -33,6 +33,8 @@ public record TrainConfig(
         require(dashboard != null, "dashboard", "a section", null);
         require(optim.warmupSteps() < run.steps(), "optim.warmup_steps",
                 "fewer than run.steps = " + run.steps(), optim.warmupSteps());
+        require(sft.levels().isEmpty() || run.dataset().equals("synthetic"), "sft.levels",
+                "empty unless run.dataset is synthetic (levels are the built-in task's)", "'" + sft.levels() + "'");
     }
 
     public static TrainConfig defaults() {
@@ -40,5 +42,23 @@ public record TrainConfig(
                 RolloutConfig.defaults(),
                 SftConfig.defaults(), RunConfig.defaults(), PipelineConfig.defaults(), ClusterConfig.defaults(),
                 DashboardConfig.defaults());
+    }
+
+    /** The demonstrations' levels: {@code sft.levels}, or {@code run.levels} when it is empty. */
+    public dev.vaco.datasets.LevelMix sftMix() {
+        return sft.levels().isEmpty() ? run.levelMix() : RunConfig.mix(sft.levels());
+    }
+
+    /**
+     * The held-out levels: {@code run.levels}' mix, or when the demonstrations cover other levels, every level of
+     * either, evaluated level by level.
+     */
+    public dev.vaco.datasets.LevelMix heldOutMix() {
+        var rl = run.levelMix().weights();
+        var demo = sftMix().weights();
+        if (rl.equals(demo) || sft.levels().isEmpty()) return run.levelMix();
+        int[] levels = java.util.stream.IntStream.range(0, rl.size()).filter(i -> rl.get(i) > 0 || demo.get(i) > 0)
+                .map(i -> i + 1).toArray();
+        return dev.vaco.datasets.LevelMix.of(levels);
     }
 }

@@ -27,9 +27,9 @@ public final class SharedWarmStart {
 
     /**
      * Trains the warm start of {@code cfg} from a tiny model initialised under {@code <dir>-init} and saves it to
-     * {@code dir}; on a stop request nothing is saved (the next run redoes it).
+     * {@code dir}; on a stop request nothing is saved (the next run redoes it) and null is returned.
      */
-    public static void train(TrainConfig cfg, Path dir, PrintStream log) throws Exception {
+    public static WarmStart.Report train(TrainConfig cfg, Path dir, PrintStream log) throws Exception {
         Path init = dir.resolveSibling(dir.getFileName() + "-init");
         long seed = cfg.sft().seedOr(cfg.run().seed());
         if (!Files.isRegularFile(init.resolve(ModelDir.CONFIG))) ModelInit.initTiny(init, seed);
@@ -37,12 +37,13 @@ public final class SharedWarmStart {
         try (Tokenizer tok = Tokenizer.load(init);
              NDManager root = Engines.pytorch().newBaseManager();
              TorchPolicy policy = TorchPolicy.create(m.config(), m.weights())) {
-            DataCursor data = DataCursor.synthetic(seed, cfg.run().levelMix(), cfg.run().evalProblems());
+            DataCursor data = DataCursor.synthetic(seed, cfg.sftMix(), cfg.run().evalProblems());
             Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
-            WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, log::println);
-            if (StopRequest.requested()) return; // a partial warm start is not saved: the next run redoes it
+            WarmStart.Report r = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, log::println);
+            if (StopRequest.requested()) return null; // a partial warm start is not saved: the next run redoes it
             ModelDir.save(dir, m.config(), policy.exportWeights());
             ModelDir.copyTokenizer(init, dir);
+            return r;
         }
     }
 }

@@ -20,6 +20,8 @@ public final class DataCursor {
     private final String evalDataset;
     private final int heldOutCount;
     private final LevelMix mix;
+    /** The synthetic levels held out for evaluation: the RL levels and the demonstrated ones. */
+    private final LevelMix heldOutMix;
     private final Iterator<Problem> it;
     /** A file's held-out head when no eval dataset is given; null otherwise. */
     private final List<Problem> heldOutHead;
@@ -30,6 +32,12 @@ public final class DataCursor {
      * @param heldOutCount held-out problems per evaluation (run.eval_problems)
      */
     public DataCursor(String dataset, String evalDataset, int heldOutCount, long seed, LevelMix mix) {
+        this(dataset, evalDataset, heldOutCount, seed, mix, mix);
+    }
+
+    /** @param heldOutMix the synthetic task's held-out levels when they differ from the training stream's */
+    public DataCursor(String dataset, String evalDataset, int heldOutCount, long seed, LevelMix mix, LevelMix heldOutMix) {
+        this.heldOutMix = heldOutMix;
         this.dataset = dataset;
         this.evalDataset = evalDataset;
         this.heldOutCount = heldOutCount;
@@ -91,9 +99,24 @@ public final class DataCursor {
      */
     public List<Problem> heldOut() {
         if (!evalDataset.isEmpty()) return DatasetSpec.load(evalDataset, "auto", null, "test", heldOutCount, EVAL_SEED);
+        if (dataset.equals("synthetic") && !heldOutMix.equals(mix)) return perLevel();
         if (dataset.equals("synthetic")) return SyntheticMath.testSet(heldOutCount, EVAL_SEED ^ 0x5EEDL, mix);
         if (heldOutHead != null) return heldOutHead;
         return DatasetSpec.load(dataset, "auto", null, "test", heldOutCount, EVAL_SEED);
+    }
+
+    /**
+     * A task whose demonstrated and answer-only levels differ: the same number of held-out problems from each level
+     * (run.eval_problems / levels), so that each level's accuracy has the same interval.
+     */
+    private List<Problem> perLevel() {
+        List<Problem> out = new java.util.ArrayList<>();
+        List<Double> w = heldOutMix.weights();
+        long levels = w.stream().filter(x -> x > 0).count();
+        for (int i = 0; i < w.size(); i++) {
+            if (w.get(i) > 0) out.addAll(SyntheticMath.testSet((int) (heldOutCount / levels), EVAL_SEED ^ (0x5EEDL + i), LevelMix.of(i + 1)));
+        }
+        return out;
     }
 
     /** Seed of the held-out selection (0: the set seed-0 runs always used). */

@@ -227,7 +227,8 @@ public final class RlTrainer {
         boolean warmStart() throws IOException, InterruptedException {
             // a warm start with its own seed draws its own examples; the RL stream then starts at its beginning
             long sftSeed = cfg.sft().seedOr(cfg.run().seed());
-            DataCursor sftData = sftSeed == cfg.run().seed() ? data : cursor(sftSeed);
+            DataCursor sftData = !cfg.sftMix().equals(cfg.run().levelMix()) ? DataCursor.synthetic(sftSeed, cfg.sftMix(), 1)
+                    : sftSeed == cfg.run().seed() ? data : cursor(sftSeed);
             WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), sftData.train(), prompts, out::println);
             if (StopRequest.requested()) {
                 // nothing is checkpointed inside the warm start: a rerun starts it again
@@ -379,7 +380,11 @@ public final class RlTrainer {
             }
             if (s == null) throw new IllegalStateException("no server could evaluate version " + version, last);
             var mean = s.scores().get(2).value();
-            telemetry.eval(step, version, mean.estimate(), mean.lower(), mean.upper(), s.seconds());
+            Map<String, Double> byLevel = new java.util.TreeMap<>();
+            if (!cfg.sftMix().equals(cfg.run().levelMix())) s.breakdown().forEach((k, v) -> {
+                if (k.startsWith("level=")) byLevel.put(k.substring(6), v.mean());
+            });
+            telemetry.eval(step, version, mean.estimate(), mean.lower(), mean.upper(), s.seconds(), byLevel);
             return mean.estimate();
         }
 
@@ -456,7 +461,7 @@ public final class RlTrainer {
 
     private DataCursor cursor(long seed) {
         var run = cfg.run();
-        return new DataCursor(run.dataset(), run.evalDataset(), run.evalProblems(), seed, run.levelMix());
+        return new DataCursor(run.dataset(), run.evalDataset(), run.evalProblems(), seed, run.levelMix(), cfg.heldOutMix());
     }
 
     /** The highest version number any server has used: the run numbers its versions above it (a server never reuses one). */

@@ -47,34 +47,50 @@ public final class WarmStart {
                 schedule, 1.0)) {
             for (int step = 0; step < sft.steps(); step++) {
                 if (StopRequest.requested()) return new Report(step, last, (System.nanoTime() - t0) / 1e9);
-                List<Rollout> batch = new ArrayList<>();
-                for (int i = 0; i < sft.batchSize(); i++) {
-                    Problem p = data.next();
-                    int[] completion = prompts.completionIds(p);
-                    batch.add(new Rollout(p, i, prompts.build(p).ids(), completion, new float[completion.length],
-                            new long[completion.length], 1f, "CORRECT", "stop"));
-                }
-                double lossValue;
-                try (NDManager m = root.newSubManager()) {
-                    TrainBatch b = TrainBatch.build(m, batch, 0, 0);
-                    try (NDScope scope = new NDScope();
-                         GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        scope.suppressNotUsedWarning();
-                        NDArray logp = policy.tokenLogProbs(b.tokens(), b.targets());      // [B, T]
-                        NDArray loss = logp.mul(b.mask()).sum().div(b.mask().sum()).neg(); // token mean
-                        gc.backward(loss);
-                        lossValue = loss.getFloat();
-                    }
-                    opt.step(policy.trainable(), lossValue);
-                }
+                double lossValue = step(policy, root, opt, data, sft.batchSize(), prompts);
                 last = lossValue;
                 smoothed = Double.isNaN(smoothed) ? lossValue : 0.95 * smoothed + 0.05 * lossValue;
-                if (log != null && ((step + 1) % 50 == 0 || step + 1 == sft.steps())) {
+                // the mean needs ~20 steps to forget its start (the untrained model's loss)
+                boolean reached = sft.targetLoss() > 0 && step >= 20 && smoothed <= sft.targetLoss();
+                if (log != null && ((step + 1) % 50 == 0 || step + 1 == sft.steps() || reached)) {
                     log.accept(String.format("sft %4d/%d  loss %.4f  lr %.2e  %.0f s", step + 1, sft.steps(), smoothed,
                             schedule.lr(step), (System.nanoTime() - t0) / 1e9));
+                }
+                if (reached) {
+                    if (log != null) log.accept(String.format("sft: loss target %.4f reached at step %d", sft.targetLoss(), step + 1));
+                    return new Report(step + 1, last, (System.nanoTime() - t0) / 1e9);
                 }
             }
         }
         return new Report(sft.steps(), last, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * One optimiser step on the next {@code batchSize} examples, each a problem with its worked solution (or, for
+     * rejection sampling, a verified sample standing in for one): the token-mean loss above. Returns the loss.
+     */
+    public static double step(TorchPolicy policy, NDManager root, Optimiser opt, Iterator<Problem> data, int batchSize,
+                              Prompts prompts) {
+        List<Rollout> batch = new ArrayList<>();
+        for (int i = 0; i < batchSize; i++) {
+            Problem p = data.next();
+            int[] completion = prompts.completionIds(p);
+            batch.add(new Rollout(p, i, prompts.build(p).ids(), completion, new float[completion.length],
+                    new long[completion.length], 1f, "CORRECT", "stop"));
+        }
+        double lossValue;
+        try (NDManager m = root.newSubManager()) {
+            TrainBatch b = TrainBatch.build(m, batch, 0, 0);
+            try (NDScope scope = new NDScope();
+                 GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                scope.suppressNotUsedWarning();
+                NDArray logp = policy.tokenLogProbs(b.tokens(), b.targets());      // [B, T]
+                NDArray loss = logp.mul(b.mask()).sum().div(b.mask().sum()).neg(); // token mean
+                gc.backward(loss);
+                lossValue = loss.getFloat();
+            }
+            opt.step(policy.trainable(), lossValue);
+        }
+        return lossValue;
     }
 }

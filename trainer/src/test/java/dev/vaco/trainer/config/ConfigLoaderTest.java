@@ -137,6 +137,25 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessage(missing + ": no such config file");
     }
 
+    /** The demo's task: worked solutions for some levels, final answers only for others, all held out level by level. */
+    @Test
+    void demonstratedAndAnswerOnlyLevelsAreCheckedAndHeldOutTogether() {
+        TrainConfig c = ConfigLoader.load(List.of("sft.levels=6,7", "run.levels=8,9"));
+        assertThat(c.sftMix()).isEqualTo(dev.vaco.datasets.LevelMix.of(6, 7));
+        assertThat(c.run().levelMix()).isEqualTo(dev.vaco.datasets.LevelMix.of(8, 9));
+        assertThat(c.heldOutMix()).isEqualTo(dev.vaco.datasets.LevelMix.of(6, 7, 8, 9));
+        TrainConfig same = ConfigLoader.load(List.of("run.levels=1"));
+        assertThat(same.sftMix()).isEqualTo(same.run().levelMix()).isEqualTo(same.heldOutMix());
+        assertThatThrownBy(() -> ConfigLoader.load(List.of("sft.levels=0,6")))
+                .hasMessageStartingWith("sft.levels: expected empty (run.levels) or a comma-separated list of levels 1-9");
+        assertThatThrownBy(() -> ConfigLoader.load(List.of("run.levels=10")))
+                .hasMessageStartingWith("run.levels: expected all or a comma-separated list of levels 1-9");
+        assertThatThrownBy(() -> ConfigLoader.load(List.of("sft.levels=6", "run.dataset=openai/gsm8k")))
+                .hasMessageStartingWith("sft.levels: expected empty unless run.dataset is synthetic");
+        assertThatThrownBy(() -> ConfigLoader.load(List.of("sft.target_loss=-1")))
+                .hasMessageStartingWith("sft.target_loss: expected a number >= 0 (0 = off)");
+    }
+
     @Test
     void badEnumOrObjectiveNameFailsListingTheValidOnes() {
         assertThatThrownBy(() -> ConfigLoader.load(List.of("objective.aggregation=mean")))

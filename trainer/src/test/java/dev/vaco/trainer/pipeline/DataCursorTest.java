@@ -93,4 +93,23 @@ class DataCursorTest {
         DataCursor c = DataCursor.synthetic(0, LevelMix.of(1), 200);
         assertThat(draw(c, 5_000)).doesNotContainAnyElementsOf(questions(c.heldOut()));
     }
+
+    /** Demonstrated and answer-only levels apart: the same number of held-out problems from each level, none trained on. */
+    @Test
+    void heldOutLevelsOfASplitTaskComeInEqualShares() {
+        DataCursor c = new DataCursor("synthetic", "", 400, 3, LevelMix.of(8, 9), LevelMix.of(6, 7, 8, 9));
+        List<Problem> held = c.heldOut();
+        java.util.Map<String, Long> perLevel = new java.util.TreeMap<>();
+        for (Problem p : held) perLevel.merge(p.level(), 1L, Long::sum);
+        assertThat(perLevel).containsExactly(java.util.Map.entry("6", 100L), java.util.Map.entry("7", 100L),
+                java.util.Map.entry("8", 100L), java.util.Map.entry("9", 100L));
+        assertThat(questions(held)).hasSize(400);
+        Set<String> trained = draw(c, 5_000);
+        assertThat(trained).doesNotContainAnyElementsOf(questions(held));
+        Iterator<Problem> it = c.train();
+        for (int i = 0; i < 1_000; i++) assertThat(it.next().level()).isIn("8", "9"); // RL draws only its own levels
+        // the same set for every run seed
+        assertThat(new DataCursor("synthetic", "", 400, 99, LevelMix.of(8, 9), LevelMix.of(6, 7, 8, 9)).heldOut())
+                .isEqualTo(held);
+    }
 }
