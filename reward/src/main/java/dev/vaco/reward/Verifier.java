@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 public final class Verifier implements AutoCloseable {
     public static final String VERSION = "vaco-reward-verifier/1.0";
 
+    private static final Pattern TEXTUAL_DROPS = Pattern.compile("[\\s{}()$.\\\\]");
     private static final Pattern TEXT_CMD = Pattern.compile("\\\\(?:text|textbf|mbox|mathrm)\\s*\\{([^{}]*)\\}");
 
     private final VerifierConfig config;
@@ -179,13 +180,28 @@ public final class Verifier implements AutoCloseable {
     }
 
     private static String compact(String s) {
-        return LatexCleaner.clean(s).replaceAll("\\s+", "");
+        return withoutRegexSpace(LatexCleaner.clean(s));
+    }
+
+    /** {@code s.replaceAll("\\s+", "")} without compiling the pattern at each call: regex \\s is [ \\t\\n\\x0B\\f\\r]. */
+    static String withoutRegexSpace(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+            if (space && b == null) {
+                b = new StringBuilder(s.length()).append(s, 0, i);
+            } else if (!space && b != null) {
+                b.append(c);
+            }
+        }
+        return b == null ? s : b.toString();
     }
 
     /** Last-resort text comparison for answers that are words ("Evelyn", "Even") rather than math. */
     private static String textual(String s) {
         String t = TEXT_CMD.matcher(LatexCleaner.clean(s)).replaceAll("$1");
-        return t.toLowerCase(Locale.ROOT).replaceAll("[\\s{}()$.\\\\]", "");
+        return TEXTUAL_DROPS.matcher(t.toLowerCase(Locale.ROOT)).replaceAll("");
     }
 
     private Verdict run(Function<ParseCache, Verdict> task) {
