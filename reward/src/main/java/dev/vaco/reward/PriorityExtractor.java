@@ -62,7 +62,7 @@ final class PriorityExtractor {
             List.of(Pattern.compile(EXPR_ANCHORED), Pattern.compile(NUMBER_ANCHORED)));
     private static final int TIERS = EXPR_TIERS.size();
     /** The tier the last \\boxed and "####" belong to. */
-    private static final int BOX_TIER = 1;
+    static final int BOX_TIER = 1;
     private static final Pattern HASHES = Pattern.compile("####\\s*([^\\n]+)");
     private static final Pattern FINAL_ANSWER_IS = Pattern.compile("(?i:final answer is):?");
     private static final Pattern FINAL_ANSWER = Pattern.compile("(?i:final answer)");
@@ -87,6 +87,12 @@ final class PriorityExtractor {
      * box search. Any other case goes through the full lenient search.
      */
     static Optional<AnswerExtractor.Extracted> extractBoxed(String t, boolean plainNumbers, Predicate<String> parses) {
+        AnswerExtractor.Extracted ending = EndingBox.answer(t);
+        return ending != null ? Optional.of(ending) : searchBoxed(t, plainNumbers, parses);
+    }
+
+    /** {@link #extractBoxed} by the search alone: {@link EndingBox}'s oracle. */
+    static Optional<AnswerExtractor.Extracted> searchBoxed(String t, boolean plainNumbers, Predicate<String> parses) {
         if (!containsIgnoreCase(t, "final answer") && t.indexOf("####") < 0) {
             return lastBox(t);
         }
@@ -276,7 +282,7 @@ final class PriorityExtractor {
 
 
     /** The spans of a group joined into one list; a span with boxes keeps only the boxes' contents. */
-    private static Candidate fromGroup(MathSpans.Group g, int start, int tier) {
+    static Candidate fromGroup(MathSpans.Group g, int start, int tier) {
         List<String> parts = new ArrayList<>();
         List<String> texts = new ArrayList<>();
         boolean boxed = false;

@@ -24,7 +24,8 @@ final class TextSoup {
             "\uFFFD", "a_{37}", "3e5", "1.5E-3", "2e", "\\!", "≤", "≥", "≠", "π", "×", "·", "√", "²", "³", "∞", "∪", "€",
             "£", "¥", "\\$", "\u2212", " and ", " or ", ", ", ",and", ",or", "and", "or", " percent", " pct", "Percent",
             "percentage", "Pct", "$\\boxed{", "}$", "}$.", "}.", " [", "] ", " [x] ", "\\frac{1}{2}", "-\\frac{3}{4}", "$5$",
-            "\\(3\\)", "m", " apples", "\\mbox{ m}", "x = ", "so ", "\\\\frac", "\\\\boxed{", "\\\\left", "\\\\"};
+            "\\(3\\)", "m", " apples", "\\mbox{ m}", "x = ", "so ", "\\\\frac", "\\\\boxed{", "\\\\left", "\\\\",
+            "the final answer is 7. I hope", "The final answer is $4$, ", "final answer: $4$ and ", " [$", "1] ", "x] "};
 
     /** Up to {@code maxPieces} pieces, at least one. */
     static String of(SplittableRandom rnd, int maxPieces) {
@@ -36,8 +37,9 @@ final class TextSoup {
         return b.toString();
     }
 
-    private static final String[] OPEN = {"$", "$$", "\\(", "\\[", " [", "", ""};
-    private static final String[] CLOSE = {"$", "$$", "\\)", "\\]", "] ", "", ""};
+    /** Inline dollars most often, as models write them. */
+    private static final String[] OPEN = {"$", "$", "$", "$", "$$", "\\(", "\\[", " [", "", ""};
+    private static final String[] CLOSE = {"$", "$", "$", "$", "$$", "\\)", "\\]", "] ", "", ""};
     private static final String[] SHORT = {"", "", "", ".", " ", "$", "$.", ".$", " I hope", "\n", "}", "2", " cm", "%",
             " and ", ", ", "\\)", "]", "\\]", " or $\\boxed{3}$"};
 
