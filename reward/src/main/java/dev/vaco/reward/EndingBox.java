@@ -19,7 +19,7 @@ import java.util.List;
  *       and cannot hold one: ending after L, it lies in the tail, which has no digit.</li>
  *   <li>Bare box: the box run ends at L + 1 and so comes first. Box in a span: the span from the last '$' before the
  *       only box to the '$' after L is the only one holding a box when nothing between those two dollars closes a
- *       span (no unescaped '$', no "$$", no ']', no {@code \)}, no line break); it ends after L + 1, and every other
+ *       span (no unescaped '$', no "$$", no {@code \)}, no line break, no ']' when a '[' comes before the box); it ends after L + 1, and every other
  *       candidate that ends as late is the same span after an answer phrase: the same answer, unless a list joiner
  *       ("," "and" "or") before it lets such a phrase's group take in a span before it too.</li>
  * </ul>
@@ -70,10 +70,13 @@ final class EndingBox {
         if (open < 0 || open > 0 && (t.charAt(open - 1) == '\\' || Character.isDigit(t.charAt(open - 1)))) {
             return null;
         }
+        // a ']' closes a span only after a '[' (" [..] ", "\\[..\\]"): "(3, 4]" is an interval when none comes before the box
+        boolean bracketOpens = t.lastIndexOf('[', box) >= 0;
         for (int k = open + 1; k <= close; k++) {
             char ch = t.charAt(k);
             // an unescaped '$' (which includes the second of any "$$"), a bracket span's or \] closer, \), a line break
-            boolean closes = ch == '$' && t.charAt(k - 1) != '\\' || ch == ']' || ch == '\n' || ch == ')' && t.charAt(k - 1) == '\\';
+            boolean closes = ch == '$' && t.charAt(k - 1) != '\\' || ch == ']' && bracketOpens || ch == '\n'
+                    || ch == ')' && t.charAt(k - 1) == '\\';
             if (closes) {
                 return null;
             }

@@ -12,8 +12,10 @@ final class LatexCleaner {
     }
 
     private static final Pattern SIZING = Pattern.compile("\\\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\\.?");
-    private static final Pattern STYLE = Pattern.compile(
-            "\\\\(?:mathrm|mathbf|mathit|mathsf|mathbb|mathcal|boldsymbol|bm|operatorname|textit|textrm|mathnormal|rm|displaystyle|textstyle|limits|nolimits)(?![a-zA-Z])\\s*");
+    /** Styling commands, dropped; full names, so the skip test knows "\\text{ cm}" names none of them. */
+    private static final String[] STYLE_NAMES = {"mathrm", "mathbf", "mathit", "mathsf", "mathbb", "mathcal", "boldsymbol",
+            "bm", "operatorname", "textit", "textrm", "mathnormal", "rm", "displaystyle", "textstyle", "limits", "nolimits"};
+    private static final Pattern STYLE = Pattern.compile("\\\\(?:" + String.join("|", STYLE_NAMES) + ")(?![a-zA-Z])\\s*");
     private static final Pattern DEGREES = Pattern.compile("\\^\\s*\\{?\\s*\\\\circ\\s*\\}?|\\\\circ|°|\\\\degree(?![a-zA-Z])|\\^\\s*\\{\\s*\\\\text\\{\\s*o\\s*\\}\\s*\\}");
     /** "12{,}000", "12,\\!000" and "12\\!000" are one number; "12\\,000" is not (Math-Verify reads a thin space as a product). */
     private static final Pattern THOUSANDS_LATEX = Pattern.compile("(\\d)\\s*(?:\\{\\s*,\\s*\\}\\s*|,\\\\!\\s*|\\\\!)(?=\\d{3})");
@@ -49,10 +51,10 @@ final class LatexCleaner {
         if (!skipAbsent || command(s, "left", "right", "big", "Big")) {
             s = SIZING.matcher(s).replaceAll("");
         }
-        if (!skipAbsent || command(s, "math", "bold", "bm", "operatorname", "text", "rm", "display", "limits", "nolimits")) {
+        if (!skipAbsent || command(s, STYLE_NAMES)) {
             s = STYLE.matcher(s).replaceAll("");
         }
-        if (!skipAbsent || s.indexOf('°') >= 0 || command(s, "circ", "degree", "text")) {
+        if (!skipAbsent || s.indexOf('°') >= 0 || command(s, "circ", "degree") || s.indexOf('^') >= 0 && command(s, "text")) {
             s = DEGREES.matcher(s).replaceAll("");
         }
         if (!skipAbsent || command(s, "dfrac", "tfrac", "cfrac")) {

@@ -55,7 +55,7 @@ class EndingBoxTest {
         for (String t : new String[] {"So the final answer is \\boxed{1450}.", "Step 2: it is \\boxed{1450.0}",
                 "The answer is $\\boxed{1,450}$", "Therefore $x = \\boxed{\\$1,450}$",
                 "We obtain $y = 2$ on the way. Hence the answer is $\\boxed{\\dfrac{1}{2}}$.", "\\boxed{5} apples",
-                "$\\boxed{25}$ percent", "**Final Answer** \\boxed{(1, 4)}"}) {
+                "$\\boxed{25}$ percent", "**Final Answer** \\boxed{(1, 4)}", "Hence the answer is $\\boxed{(3, 4]}$."}) {
             assertThat(EndingBox.answer(t)).as(t).isNotNull();
             assertSameAsSearch(t);
         }
@@ -70,7 +70,7 @@ class EndingBoxTest {
                 "#### 2\n\\boxed{1}.", // GSM8K's answer line competes
                 "\\boxed{5} or 6", "\\boxed{5} \\(6\\)", "$$\\boxed{5}$$", "\\boxed{5}$", // a digit or closer after it
                 "\\boxed{x} = \\frac{1}{2}", "\\boxed 5}", // the last '}' is not a braced box's
-                "$(1, \\boxed{2}]$", "a [$\\boxed{1} x] }$ percent", // a bracket span may hold the box
+                "a [$\\boxed{1} x] }$ percent", "\\[ $\\boxed{1}\\] }$", // a bracket span may hold the box
                 "$\\boxed{1\n}$"}) { // an inline span does not cross a line
             assertThat(EndingBox.answer(t)).as(t).isNull();
         }
