@@ -97,8 +97,7 @@ final class EndingBox {
         while (q > 0 && MathSpans.isRegexSpace(t.charAt(q - 1))) {
             q--;
         }
-        String before = t.substring(0, q);
-        return before.endsWith(",") || before.endsWith("and") || before.endsWith("or");
+        return t.startsWith(",", q - 1) || t.startsWith("and", q - 3) || t.startsWith("or", q - 2);
     }
 
     /** No span closer and no digit from {@code from} on. */

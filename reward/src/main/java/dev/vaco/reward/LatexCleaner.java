@@ -92,9 +92,10 @@ final class LatexCleaner {
 
     /** Whether a backslash is followed by one of the names (a prefix of every command the pattern names). */
     private static boolean command(String s, String... names) {
-        for (int i = s.indexOf('\\'); i >= 0; i = s.indexOf('\\', i + 1)) {
+        for (int i = s.indexOf('\\'); i >= 0 && i + 1 < s.length(); i = s.indexOf('\\', i + 1)) {
+            char first = s.charAt(i + 1);
             for (String n : names) {
-                if (s.startsWith(n, i + 1)) {
+                if (n.charAt(0) == first && s.startsWith(n, i + 1)) {
                     return true;
                 }
             }

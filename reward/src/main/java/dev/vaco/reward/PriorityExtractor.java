@@ -290,7 +290,9 @@ final class PriorityExtractor {
             String content = g.contents().get(k);
             List<AnswerExtractor.Span> boxes = AnswerExtractor.boxes(content);
             boxed |= !boxes.isEmpty();
-            if (!boxes.isEmpty()) {
+            if (boxes.size() == 1) {
+                content = boxes.get(0).content().trim();
+            } else if (!boxes.isEmpty()) {
                 content = String.join(", ", boxes.stream().map(b -> b.content().trim()).toList());
             }
             content = UnitSuffix.keepUnits(UnitSuffix.strip(content.replace('\n', ' '))).trim();
@@ -298,7 +300,9 @@ final class PriorityExtractor {
             texts.add(content);
         }
         AnswerExtractor.Method how = boxed ? AnswerExtractor.Method.BOXED : method(tier, AnswerExtractor.Method.LATEX_SPAN);
-        return new Candidate(start, g.end(), String.join(", ", parts), how, String.join(" and ", texts));
+        // one span (the usual box) needs no join
+        return parts.size() == 1 ? new Candidate(start, g.end(), parts.get(0), how, texts.get(0))
+                : new Candidate(start, g.end(), String.join(", ", parts), how, String.join(" and ", texts));
     }
 
     /** A plain number: thousands separators dropped, a decimal comma read as a point, a percent kept as \%. */
