@@ -10,20 +10,11 @@ import org.junit.jupiter.api.Test;
 /** {@link EndingBox} answers only where the full candidate search (its oracle) gives the same answer. */
 class EndingBoxTest {
 
-    private static boolean parses(String s) {
-        try {
-            LatexParser.parse(s, true, Deadline.none());
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
     private static void assertSameAsSearch(String t) {
         Extracted fast = EndingBox.answer(t);
         for (boolean plainNumbers : new boolean[] {true, false}) {
             assertThat(Optional.ofNullable(fast)).as("%s (plain numbers %s)", t, plainNumbers)
-                    .isEqualTo(PriorityExtractor.searchBoxed(t, plainNumbers, EndingBoxTest::parses));
+                    .isEqualTo(PriorityExtractor.searchBoxed(t, plainNumbers, AnswerExtractorTest::parses));
         }
     }
 
