@@ -48,19 +48,28 @@ final class LatexCleaner {
         if (!skipAbsent || s.indexOf('$') >= 0) {
             s = s.replace("\\$", " ").replace("$", " ");
         }
-        if (!skipAbsent || command(s, "left", "right", "big", "Big")) {
-            s = SIZING.matcher(s).replaceAll("");
+        int cmds = skipAbsent ? commandsIn(s) : -1;
+        if (!skipAbsent || (cmds & SIZING_CMDS) != 0) {
+            String r = SIZING.matcher(s).replaceAll("");
+            cmds = r == s ? cmds : commandsIn(r);
+            s = r;
         }
-        if (!skipAbsent || command(s, STYLE_NAMES)) {
-            s = STYLE.matcher(s).replaceAll("");
+        if (!skipAbsent || (cmds & STYLE_CMDS) != 0) {
+            String r = STYLE.matcher(s).replaceAll("");
+            cmds = r == s ? cmds : commandsIn(r);
+            s = r;
         }
-        if (!skipAbsent || s.indexOf('°') >= 0 || command(s, "circ", "degree") || s.indexOf('^') >= 0 && command(s, "text")) {
-            s = DEGREES.matcher(s).replaceAll("");
+        if (!skipAbsent || s.indexOf('°') >= 0 || (cmds & DEGREE_CMDS) != 0 || s.indexOf('^') >= 0 && (cmds & TEXT_CMDS) != 0) {
+            String r = DEGREES.matcher(s).replaceAll("");
+            cmds = r == s ? cmds : commandsIn(r);
+            s = r;
         }
-        if (!skipAbsent || command(s, "dfrac", "tfrac", "cfrac")) {
-            s = FRAC_ALIAS.matcher(s).replaceAll("\\\\frac");
+        if (!skipAbsent || (cmds & FRAC_CMDS) != 0) {
+            String r = FRAC_ALIAS.matcher(s).replaceAll("\\\\frac");
+            cmds = r == s ? cmds : commandsIn(r);
+            s = r;
         }
-        if (!skipAbsent || command(s, "dbinom", "tbinom")) {
+        if (!skipAbsent || (cmds & BINOM_CMDS) != 0) {
             s = BINOM_ALIAS.matcher(s).replaceAll("\\\\binom");
         }
         if (!skipAbsent || s.contains("\\!") || s.indexOf('{') >= 0 && s.indexOf(',') >= 0) {
@@ -90,17 +99,35 @@ final class LatexCleaner {
         return true;
     }
 
-    /** Whether a backslash is followed by one of the names (a prefix of every command the pattern names). */
-    private static boolean command(String s, String... names) {
+    /**
+     * The commands each rewrite names (a prefix of each, or its full name), bit k for row k: one scan of the text's
+     * backslashes tells which rewrites can match, again only after a rewrite changed the text.
+     */
+    private static final String[][] COMMANDS = {
+            {"left", "right", "big", "Big"}, STYLE_NAMES, {"circ", "degree"}, {"text"}, {"dfrac", "tfrac", "cfrac"},
+            {"dbinom", "tbinom"}};
+    private static final int SIZING_CMDS = 1;
+    private static final int STYLE_CMDS = 2;
+    /** DEGREES' commands; its ^{\\text{o}} needs a '^' besides {@link #TEXT_CMDS}. */
+    private static final int DEGREE_CMDS = 4;
+    private static final int TEXT_CMDS = 8;
+    private static final int FRAC_CMDS = 16;
+    private static final int BINOM_CMDS = 32;
+
+    private static int commandsIn(String s) {
+        int found = 0;
         for (int i = s.indexOf('\\'); i >= 0 && i + 1 < s.length(); i = s.indexOf('\\', i + 1)) {
             char first = s.charAt(i + 1);
-            for (String n : names) {
-                if (n.charAt(0) == first && s.startsWith(n, i + 1)) {
-                    return true;
+            for (int k = 0; k < COMMANDS.length; k++) {
+                for (String n : COMMANDS[k]) {
+                    if (n.charAt(0) == first && s.startsWith(n, i + 1)) {
+                        found |= 1 << k;
+                        break;
+                    }
                 }
             }
         }
-        return false;
+        return found;
     }
 
     /** SCIENTIFIC needs a digit directly before its e. */

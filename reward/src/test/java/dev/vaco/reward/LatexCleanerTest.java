@@ -34,7 +34,9 @@ class LatexCleanerTest {
         assertThat(LatexCleaner.clean("1,450")).isEqualTo("1450");
         assertThat(LatexCleaner.clean("x ≤ π")).isEqualTo("x \\le  \\pi");
         assertThat(LatexCleaner.clean("$5$ or \\$5")).isEqualTo("5  or  5");
-        // a rewrite that makes a command out of what it removes: "\\" + "left" once "\mathrm" goes
-        assertThat(LatexCleaner.clean("\\\\\\mathrm left", true)).isEqualTo(LatexCleaner.clean("\\\\\\mathrm left", false));
+        // a rewrite that makes a command out of what it removes: "\\" + "dfrac" once "\mathrm " or "\left." goes
+        for (String s : new String[] {"\\\\\\mathrm dfrac12", "\\\\\\left.dfrac12", "\\\\\\bigl dbinom42", "\\\\\\rm circ"}) {
+            assertThat(LatexCleaner.clean(s, true)).as(s).isEqualTo(LatexCleaner.clean(s, false)).isNotEqualTo(s);
+        }
     }
 }

@@ -25,7 +25,7 @@ final class TextSoup {
             "£", "¥", "\\$", "\u2212", " and ", " or ", ", ", ",and", ",or", "and", "or", " percent", " pct", "Percent",
             "percentage", "Pct", "$\\boxed{", "}$", "}$.", "}.", " [", "] ", " [x] ", "\\frac{1}{2}", "-\\frac{3}{4}", "$5$",
             "\\(3\\)", "m", " apples", "\\mbox{ m}", "x = ", "so ", "\\\\frac", "\\\\boxed{", "\\\\left", "\\\\",
-            "the final answer is 7. I hope", "The final answer is $4$, ", "final answer: $4$ and ", " [$", "1] ", "x] "};
+            "the final answer is 7. I hope", "The final answer is $4$, ", "final answer: $4$ and ", " [$", "1] ", "x] ", "dfrac", "left.", "circ"};
 
     /** Up to {@code maxPieces} pieces, at least one. */
     static String of(SplittableRandom rnd, int maxPieces) {
