@@ -63,7 +63,7 @@ final class EndingBox {
     /** The only box, inside "$...$" ending right after L: that span's group is the answer. */
     private static PriorityExtractor.Candidate boxInSpan(String t, int close) {
         int box = t.indexOf("\\boxed{");
-        if (box < 0 || box != t.lastIndexOf("\\boxed{") || box > close) {
+        if (box < 0 || t.indexOf("\\boxed{", box + 1) >= 0 || box > close) {
             return null;
         }
         int open = t.lastIndexOf('$', box);
@@ -71,7 +71,8 @@ final class EndingBox {
             return null;
         }
         // a ']' closes a span only after a '[' (" [..] ", "\\[..\\]"): "(3, 4]" is an interval when none comes before the box
-        boolean bracketOpens = t.lastIndexOf('[', box) >= 0;
+        int bracket = t.indexOf('[');
+        boolean bracketOpens = bracket >= 0 && bracket < box;
         for (int k = open + 1; k <= close; k++) {
             char ch = t.charAt(k);
             // an unescaped '$' (which includes the second of any "$$"), a bracket span's or \] closer, \), a line break

@@ -72,7 +72,7 @@ final class LatexCleaner {
         if (!skipAbsent || (cmds & BINOM_CMDS) != 0) {
             s = BINOM_ALIAS.matcher(s).replaceAll("\\\\binom");
         }
-        if (!skipAbsent || s.contains("\\!") || s.indexOf('{') >= 0 && s.indexOf(',') >= 0) {
+        if (!skipAbsent || s.contains("\\!") || braceComma(s)) {
             s = THOUSANDS_LATEX.matcher(s).replaceAll("$1");
         }
         if (!skipAbsent || digitThenE(s)) {
@@ -128,6 +128,20 @@ final class LatexCleaner {
             }
         }
         return found;
+    }
+
+    /** THOUSANDS_LATEX's "{,}" needs a '{' then, after regex spaces, a ','; "\\frac{1}{2}, 3" has none. */
+    private static boolean braceComma(String s) {
+        for (int i = s.indexOf('{'); i >= 0; i = s.indexOf('{', i + 1)) {
+            int k = i + 1;
+            while (k < s.length() && MathSpans.isRegexSpace(s.charAt(k))) {
+                k++;
+            }
+            if (k < s.length() && s.charAt(k) == ',') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** SCIENTIFIC needs a digit directly before its e. */

@@ -185,17 +185,20 @@ public final class Verifier implements AutoCloseable {
 
     /** {@code s.replaceAll("\\s+", "")} without compiling the pattern at each call: regex \\s is [ \\t\\n\\x0B\\f\\r]. */
     static String withoutRegexSpace(String s) {
-        StringBuilder b = null;
+        char[] kept = null;
+        int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
-            if (space && b == null) {
-                b = new StringBuilder(s.length()).append(s, 0, i);
-            } else if (!space && b != null) {
-                b.append(c);
+            if (space && kept == null) {
+                kept = new char[s.length()];
+                s.getChars(0, i, kept, 0);
+                n = i;
+            } else if (!space && kept != null) {
+                kept[n++] = c;
             }
         }
-        return b == null ? s : b.toString();
+        return kept == null ? s : new String(kept, 0, n);
     }
 
     /** Last-resort text comparison for answers that are words ("Evelyn", "Even") rather than math. */
