@@ -144,12 +144,13 @@ final class LatexCleaner {
         return false;
     }
 
-    /** SCIENTIFIC needs a digit directly before its e. */
+    /** SCIENTIFIC needs a digit directly before its e; the e's are found by indexOf, most texts have few. */
     private static boolean digitThenE(String s) {
-        for (int i = 1; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if ((c == 'e' || c == 'E') && Character.isDigit(s.charAt(i - 1))) {
-                return true;
+        for (char e : new char[] {'e', 'E'}) {
+            for (int i = s.indexOf(e, 1); i > 0; i = s.indexOf(e, i + 1)) {
+                if (Character.isDigit(s.charAt(i - 1))) {
+                    return true;
+                }
             }
         }
         return false;
