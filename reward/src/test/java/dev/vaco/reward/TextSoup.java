@@ -5,8 +5,9 @@ import java.util.SplittableRandom;
 /**
  * Seeded model-output-like text for the tests that hold a fast path to its full version: pieces that trigger each
  * rewrite, span, anchor and box rule, so that random concatenations put them next to each other in every order.
+ * Public for the bench module's {@code VerdictDump}, which compares two builds on such texts.
  */
-final class TextSoup {
+public final class TextSoup {
     private TextSoup() {
     }
 
@@ -28,7 +29,7 @@ final class TextSoup {
             "the final answer is 7. I hope", "The final answer is $4$, ", "final answer: $4$ and ", " [$", "1] ", "x] ", "dfrac", "left.", "circ"};
 
     /** Up to {@code maxPieces} pieces, at least one. */
-    static String of(SplittableRandom rnd, int maxPieces) {
+    public static String of(SplittableRandom rnd, int maxPieces) {
         int n = 1 + rnd.nextInt(maxPieces);
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -47,7 +48,7 @@ final class TextSoup {
      * A model's closing line: soup, then a box (most often in a math span, sometimes two boxes), then a short tail;
      * the shapes where the box, the spans around it and the text after it decide the answer.
      */
-    static String withBox(SplittableRandom rnd) {
+    public static String withBox(SplittableRandom rnd) {
         int o = rnd.nextInt(OPEN.length);
         StringBuilder b = new StringBuilder(rnd.nextInt(4) == 0 ? "" : of(rnd, 6));
         b.append(OPEN[o]).append(rnd.nextInt(3) == 0 ? of(rnd, 2) : "");
