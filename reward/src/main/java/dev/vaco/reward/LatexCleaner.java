@@ -48,28 +48,20 @@ final class LatexCleaner {
         if (!skipAbsent || s.indexOf('$') >= 0) {
             s = s.replace("\\$", " ").replace("$", " ");
         }
-        int cmds = skipAbsent ? commandsIn(s) : -1;
-        if (!skipAbsent || (cmds & SIZING_CMDS) != 0) {
-            String r = SIZING.matcher(s).replaceAll("");
-            cmds = r == s ? cmds : commandsIn(r);
-            s = r;
+        Commands cmds = new Commands();
+        if (!skipAbsent || cmds.in(s, SIZING_CMDS)) {
+            s = SIZING.matcher(s).replaceAll("");
         }
-        if (!skipAbsent || (cmds & STYLE_CMDS) != 0) {
-            String r = STYLE.matcher(s).replaceAll("");
-            cmds = r == s ? cmds : commandsIn(r);
-            s = r;
+        if (!skipAbsent || cmds.in(s, STYLE_CMDS)) {
+            s = STYLE.matcher(s).replaceAll("");
         }
-        if (!skipAbsent || s.indexOf('°') >= 0 || (cmds & DEGREE_CMDS) != 0 || s.indexOf('^') >= 0 && (cmds & TEXT_CMDS) != 0) {
-            String r = DEGREES.matcher(s).replaceAll("");
-            cmds = r == s ? cmds : commandsIn(r);
-            s = r;
+        if (!skipAbsent || s.indexOf('°') >= 0 || cmds.in(s, DEGREE_CMDS) || s.indexOf('^') >= 0 && cmds.in(s, TEXT_CMDS)) {
+            s = DEGREES.matcher(s).replaceAll("");
         }
-        if (!skipAbsent || (cmds & FRAC_CMDS) != 0) {
-            String r = FRAC_ALIAS.matcher(s).replaceAll("\\\\frac");
-            cmds = r == s ? cmds : commandsIn(r);
-            s = r;
+        if (!skipAbsent || cmds.in(s, FRAC_CMDS)) {
+            s = FRAC_ALIAS.matcher(s).replaceAll("\\\\frac");
         }
-        if (!skipAbsent || (cmds & BINOM_CMDS) != 0) {
+        if (!skipAbsent || cmds.in(s, BINOM_CMDS)) {
             s = BINOM_ALIAS.matcher(s).replaceAll("\\\\binom");
         }
         if (!skipAbsent || s.contains("\\!") || braceComma(s)) {
@@ -99,10 +91,7 @@ final class LatexCleaner {
         return true;
     }
 
-    /**
-     * The commands each rewrite names (a prefix of each, or its full name), bit k for row k: one scan of the text's
-     * backslashes tells which rewrites can match, again only after a rewrite changed the text.
-     */
+    /** The commands each rewrite names (a prefix of each, or its full name), bit k for row k. */
     private static final String[][] COMMANDS = {
             {"left", "right", "big", "Big"}, STYLE_NAMES, {"circ", "degree"}, {"text"}, {"dfrac", "tfrac", "cfrac"},
             {"dbinom", "tbinom"}};
@@ -113,6 +102,23 @@ final class LatexCleaner {
     private static final int TEXT_CMDS = 8;
     private static final int FRAC_CMDS = 16;
     private static final int BINOM_CMDS = 32;
+
+    /**
+     * The commands of the text last asked about. A rewrite that matched nothing returns the same string, so the scan
+     * is repeated only after one changed the text (which can make a command: "\\" + "\\left." + "dfrac").
+     */
+    private static final class Commands {
+        private String of;
+        private int bits;
+
+        boolean in(String s, int mask) {
+            if (s != of) {
+                of = s;
+                bits = commandsIn(s);
+            }
+            return (bits & mask) != 0;
+        }
+    }
 
     private static int commandsIn(String s) {
         int found = 0;
