@@ -30,6 +30,11 @@ final class BoxRun {
     }
 
     static Optional<PriorityExtractor.Candidate> last(String t) {
+        return last(t, AnswerExtractor.boxes(t));
+    }
+
+    /** @param all the text's boxes, {@link AnswerExtractor#boxes} */
+    static Optional<PriorityExtractor.Candidate> last(String t, List<AnswerExtractor.Span> all) {
         int[] range = bounds(t);
         if (range == null) {
             return Optional.empty();
@@ -37,7 +42,7 @@ final class BoxRun {
         int first = range[0];
         int close = range[1] - 1;
         List<AnswerExtractor.Span> boxes = new ArrayList<>();
-        for (AnswerExtractor.Span b : AnswerExtractor.boxes(t)) {
+        for (AnswerExtractor.Span b : all) {
             if (b.start() >= first && b.end() <= close + 1 && t.charAt(b.end() - 1) == '}') {
                 boxes.add(b);
             }

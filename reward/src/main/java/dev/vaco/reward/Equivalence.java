@@ -20,6 +20,7 @@ import java.util.SplittableRandom;
  * Numeric checks use fixed seeds so a verdict never depends on the run.
  */
 final class Equivalence {
+    private static final java.util.regex.Pattern NOT_ALNUM = java.util.regex.Pattern.compile("[^a-z0-9]");
     /** Relative tolerance for exact-but-irrational comparisons (sqrt, pi, variables at random points). */
     static final double SYMBOLIC_TOL = 1e-9;
     /** The first {@link #POSITIVE_POINTS} are positive (sqrt/log stay real), the rest negative (|x| is not x). */
@@ -201,10 +202,10 @@ final class Equivalence {
 
     private static String textKey(Expr e) {
         if (e instanceof Text t) {
-            return t.text().toLowerCase().replaceAll("[^a-z0-9]", "");
+            return NOT_ALNUM.matcher(t.text().toLowerCase()).replaceAll("");
         }
         if (e instanceof Sym s) {
-            return s.name().toLowerCase().replaceAll("[^a-z0-9]", "");
+            return NOT_ALNUM.matcher(s.name().toLowerCase()).replaceAll("");
         }
         if (e instanceof Num n && !n.approx()) {
             return n.value().toString();

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Turns cleaned answer text into tokens; drops units and spacing, maps connectives to commas. */
 final class LatexLexer {
@@ -20,6 +21,8 @@ final class LatexLexer {
             "arctan", "sinh", "cosh", "tanh", "ln", "log", "exp", "sqrt", "asin", "acos", "atan");
 
     /** Words that carry no value: units and filler. Dropping them is what lets "15 cm^2" equal "15". */
+    /** Compiled once: a \\text group is lexed at every parse of an answer with a unit. */
+    private static final Pattern SPACES = Pattern.compile("\\s+");
     private static final Set<String> UNITS = Set.of("cm", "mm", "km", "meter", "meters", "metre", "metres",
             "inch", "inches", "feet", "foot", "ft", "mile", "miles", "yard", "yards", "hour", "hours", "hr", "hrs",
             "minute", "minutes", "mins", "second", "seconds", "day", "days", "week", "weeks", "month", "months",
@@ -167,8 +170,9 @@ final class LatexLexer {
                 return;
             }
             String t = content.trim().toLowerCase(Locale.ROOT);
-            String compact = t.replaceAll("\\s+", "");
-            if (t.isEmpty() || UNITS.contains(compact) || UNITS.contains(t.split("\\s+")[0]) && t.split("\\s+").length <= 2) {
+            String compact = SPACES.matcher(t).replaceAll("");
+            String[] words = SPACES.split(t);
+            if (t.isEmpty() || UNITS.contains(compact) || UNITS.contains(words[0]) && words.length <= 2) {
                 skipUnitPower();
             } else if (CONNECTIVES.contains(t)) {
                 emit(Type.OP, ",");

@@ -7,6 +7,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Recursive-descent parser for answer-sized LaTeX. Recursion is bounded by {@link #MAX_DEPTH}, so
@@ -31,6 +32,8 @@ public final class LatexParser {
     static final int MAX_DEPTH = 200;
     static final int MAX_ANSWER_CHARS = 10_000;
 
+    /** A subscript that names a base: "204_5". */
+    private static final Pattern RADIX = Pattern.compile("\\d{1,2}");
     private static final Set<String> REL_OPS = Set.of("=", "<", ">", "<=", ">=", "!=", "in", "approx", "sim", "equiv", "simeq", "cong");
 
     private final List<Tok> toks;
@@ -369,7 +372,7 @@ public final class LatexParser {
         if (base instanceof Sym sym) {
             return new Sym(sym.name() + "_" + s);
         }
-        if (base instanceof Num n && n.value().isInteger() && !n.approx() && s.matches("\\d{1,2}")) {
+        if (base instanceof Num n && n.value().isInteger() && !n.approx() && RADIX.matcher(s).matches()) {
             int radix = Integer.parseInt(s);
             if (radix >= 2 && radix <= 36) {
                 try {

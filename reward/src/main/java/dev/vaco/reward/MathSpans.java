@@ -28,14 +28,14 @@ final class MathSpans {
     }
 
     private static final Pattern FRACTION = Pattern.compile("-?\\\\frac\\{-?\\d+(?:[.,]\\d+)?\\}\\{-?\\d+(?:[.,]\\d+)?\\}");
-    private static final Pattern PERCENT = Pattern.compile("\\\\?%|[Pp]ercent|[Pp]ercentage|[Pp]ct");
-    private static final Pattern JOIN = Pattern.compile("\\s*(?:,?and|,?or|,)\\s*");
 
     /** Every group, left to right without overlap, as a regex search for the group pattern would find them. */
     static List<Group> all(String t, boolean boxedOnly) {
         List<Group> out = new ArrayList<>();
+        // a box-holding span has its box after its opener, so none opens at or after the last box
+        int stop = boxedOnly ? t.lastIndexOf("\\boxed{") : t.length();
         int i = 0;
-        while (i < t.length()) {
+        while (i < stop) {
             Group g = at(t, i, boxedOnly);
             if (g == null) {
                 i++;
@@ -88,9 +88,8 @@ final class MathSpans {
         contents.add(first.content());
         percent.add(first.percent());
         int end = first.end();
-        Matcher join = JOIN.matcher(t);
-        while (contents.size() < MAX_JOINED && join.region(end, t.length()).lookingAt()) {
-            int p = join.end();
+        int p;
+        while (contents.size() < MAX_JOINED && (p = joinEnd(t, end)) >= 0) {
             Span next = span(t, p, boxedOnly);
             if (next == null && p > end && Character.isWhitespace(t.charAt(p - 1))) {
                 next = span(t, p - 1, boxedOnly);
@@ -124,22 +123,74 @@ final class MathSpans {
         if (c == null) {
             return null;
         }
-        String content = t.substring(c[0], c[1]);
-        if (boxedOnly && !holdsBox(content)) {
+        if (boxedOnly && !holdsBox(t, c[0], c[1])) {
             return null;
         }
         int end = c[2];
         while (end < t.length() && Character.isWhitespace(t.charAt(end))) {
             end++;
         }
-        Matcher pct = PERCENT.matcher(t).region(end, t.length());
-        boolean isPercent = pct.lookingAt();
-        return new Span(isPercent ? pct.end() : end, content, isPercent);
+        int pct = percentEnd(t, end);
+        return new Span(pct >= 0 ? pct : end, t.substring(c[0], c[1]), pct >= 0);
     }
 
-    private static boolean holdsBox(String content) {
-        int b = content.indexOf("\\boxed{");
-        return b >= 0 && content.indexOf('}', b + 8) >= 0;
+    /** Whether t[from, to) holds "\\boxed{" and, from the second character after it, a "}". */
+    private static boolean holdsBox(String t, int from, int to) {
+        int b = t.indexOf("\\boxed{", from);
+        if (b < 0 || b + 7 > to) {
+            return false;
+        }
+        int close = t.indexOf('}', b + 8);
+        return close >= 0 && close < to;
+    }
+
+    /**
+     * Where {@code \\s*(?:,?and|,?or|,)\\s*} matched at i ends, or -1: the list joiner, scanned by hand because
+     * it runs after every span. Regex \\s is [ \\t\\n\\x0B\\f\\r]; no alternative starts with one, so the
+     * greedy run of spaces before it is never given back.
+     */
+    static int joinEnd(String t, int i) {
+        int k = skipRegexSpace(t, i);
+        if (t.startsWith(",and", k) || t.startsWith(",or", k)) {
+            k += t.charAt(k + 1) == 'a' ? 4 : 3;
+        } else if (t.startsWith("and", k)) {
+            k += 3;
+        } else if (t.startsWith("or", k)) {
+            k += 2;
+        } else if (t.startsWith(",", k)) {
+            k += 1;
+        } else {
+            return -1;
+        }
+        return skipRegexSpace(t, k);
+    }
+
+    /** Where {@code \\\\?%|[Pp]ercent|[Pp]ercentage|[Pp]ct} matched at i ends (the first alternative that matches), or -1. */
+    static int percentEnd(String t, int i) {
+        if (t.startsWith("\\%", i)) {
+            return i + 2;
+        }
+        if (t.startsWith("%", i)) {
+            return i + 1;
+        }
+        if (t.startsWith("ercent", i + 1) && (t.charAt(i) == 'p' || t.charAt(i) == 'P')) {
+            return i + 7;
+        }
+        if (t.startsWith("ct", i + 1) && (t.charAt(i) == 'p' || t.charAt(i) == 'P')) {
+            return i + 3;
+        }
+        return -1;
+    }
+
+    private static int skipRegexSpace(String t, int i) {
+        while (i < t.length() && isRegexSpace(t.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    static boolean isRegexSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
     }
 
     private static boolean escaped(String t, int i) {
@@ -180,10 +231,19 @@ final class MathSpans {
             return null;
         }
         int k = t.indexOf("\\)", i + 3);
-        if (k < 0 || t.charAt(k - 1) == '\\' || t.substring(i + 2, k).indexOf('\n') >= 0) {
+        if (k < 0 || t.charAt(k - 1) == '\\' || hasNewline(t, i + 2, k)) {
             return null;
         }
         return new int[] {i + 2, k, k + 2};
+    }
+
+    private static boolean hasNewline(String t, int from, int to) {
+        for (int k = from; k < to; k++) {
+            if (t.charAt(k) == '\n') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int[] inlineBracket(String t, int i) {

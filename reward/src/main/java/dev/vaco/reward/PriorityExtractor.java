@@ -62,7 +62,7 @@ final class PriorityExtractor {
             List.of(Pattern.compile(EXPR_ANCHORED), Pattern.compile(NUMBER_ANCHORED)));
     private static final int TIERS = EXPR_TIERS.size();
     /** The tier the last \\boxed and "####" belong to. */
-    private static final int BOX_TIER = 1;
+    static final int BOX_TIER = 1;
     private static final Pattern HASHES = Pattern.compile("####\\s*([^\\n]+)");
     private static final Pattern FINAL_ANSWER_IS = Pattern.compile("(?i:final answer is):?");
     private static final Pattern FINAL_ANSWER = Pattern.compile("(?i:final answer)");
@@ -87,6 +87,12 @@ final class PriorityExtractor {
      * box search. Any other case goes through the full lenient search.
      */
     static Optional<AnswerExtractor.Extracted> extractBoxed(String t, boolean plainNumbers, Predicate<String> parses) {
+        AnswerExtractor.Extracted ending = EndingBox.answer(t);
+        return ending != null ? Optional.of(ending) : searchBoxed(t, plainNumbers, parses);
+    }
+
+    /** {@link #extractBoxed} by the search alone: {@link EndingBox}'s oracle. */
+    static Optional<AnswerExtractor.Extracted> searchBoxed(String t, boolean plainNumbers, Predicate<String> parses) {
         if (!containsIgnoreCase(t, "final answer") && t.indexOf("####") < 0) {
             return lastBox(t);
         }
@@ -276,7 +282,7 @@ final class PriorityExtractor {
 
 
     /** The spans of a group joined into one list; a span with boxes keeps only the boxes' contents. */
-    private static Candidate fromGroup(MathSpans.Group g, int start, int tier) {
+    static Candidate fromGroup(MathSpans.Group g, int start, int tier) {
         List<String> parts = new ArrayList<>();
         List<String> texts = new ArrayList<>();
         boolean boxed = false;
@@ -284,7 +290,9 @@ final class PriorityExtractor {
             String content = g.contents().get(k);
             List<AnswerExtractor.Span> boxes = AnswerExtractor.boxes(content);
             boxed |= !boxes.isEmpty();
-            if (!boxes.isEmpty()) {
+            if (boxes.size() == 1) {
+                content = boxes.get(0).content().trim();
+            } else if (!boxes.isEmpty()) {
                 content = String.join(", ", boxes.stream().map(b -> b.content().trim()).toList());
             }
             content = UnitSuffix.keepUnits(UnitSuffix.strip(content.replace('\n', ' '))).trim();
@@ -292,7 +300,9 @@ final class PriorityExtractor {
             texts.add(content);
         }
         AnswerExtractor.Method how = boxed ? AnswerExtractor.Method.BOXED : method(tier, AnswerExtractor.Method.LATEX_SPAN);
-        return new Candidate(start, g.end(), String.join(", ", parts), how, String.join(" and ", texts));
+        // one span (the usual box) needs no join
+        return parts.size() == 1 ? new Candidate(start, g.end(), parts.get(0), how, texts.get(0))
+                : new Candidate(start, g.end(), String.join(", ", parts), how, String.join(" and ", texts));
     }
 
     /** A plain number: thousands separators dropped, a decimal comma read as a point, a percent kept as \%. */

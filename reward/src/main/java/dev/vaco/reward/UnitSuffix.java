@@ -75,7 +75,8 @@ final class UnitSuffix {
             // no \\text to cut and no unit word at the end: only the trim upstream does anyway
             return t.trim();
         }
-        if (t.indexOf('\\') >= 0) {
+        if (t.contains("\\math") || t.contains("\\text")) {
+            // both patterns name one of these commands; a box of plain LaTeX ("\\frac{1}{2}") skips the two searches
             t = TEXT_ALIASES.matcher(t).replaceAll("\\\\text");
             t = PERCENT_TEXT.matcher(t).replaceAll("\\\\%");
         }

@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 public final class Verifier implements AutoCloseable {
     public static final String VERSION = "vaco-reward-verifier/1.0";
 
+    private static final Pattern TEXTUAL_DROPS = Pattern.compile("[\\s{}()$.\\\\]");
     private static final Pattern TEXT_CMD = Pattern.compile("\\\\(?:text|textbf|mbox|mathrm)\\s*\\{([^{}]*)\\}");
 
     private final VerifierConfig config;
@@ -179,13 +180,31 @@ public final class Verifier implements AutoCloseable {
     }
 
     private static String compact(String s) {
-        return LatexCleaner.clean(s).replaceAll("\\s+", "");
+        return withoutRegexSpace(LatexCleaner.clean(s));
+    }
+
+    /** {@code s.replaceAll("\\s+", "")} without compiling the pattern at each call: regex \\s is [ \\t\\n\\x0B\\f\\r]. */
+    static String withoutRegexSpace(String s) {
+        char[] kept = null;
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+            if (space && kept == null) {
+                kept = new char[s.length()];
+                s.getChars(0, i, kept, 0);
+                n = i;
+            } else if (!space && kept != null) {
+                kept[n++] = c;
+            }
+        }
+        return kept == null ? s : new String(kept, 0, n);
     }
 
     /** Last-resort text comparison for answers that are words ("Evelyn", "Even") rather than math. */
     private static String textual(String s) {
         String t = TEXT_CMD.matcher(LatexCleaner.clean(s)).replaceAll("$1");
-        return t.toLowerCase(Locale.ROOT).replaceAll("[\\s{}()$.\\\\]", "");
+        return TEXTUAL_DROPS.matcher(t.toLowerCase(Locale.ROOT)).replaceAll("");
     }
 
     private Verdict run(Function<ParseCache, Verdict> task) {

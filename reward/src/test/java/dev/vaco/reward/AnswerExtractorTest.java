@@ -17,7 +17,7 @@ class AnswerExtractorTest {
         return AnswerExtractor.extract(text, true, true, 10_000, AnswerExtractorTest::parses);
     }
 
-    private static boolean parses(String s) {
+    static boolean parses(String s) {
         try {
             LatexParser.parse(s, false, Deadline.none());
             return true;
