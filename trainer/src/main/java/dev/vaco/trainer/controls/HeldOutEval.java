@@ -10,7 +10,6 @@ import dev.vaco.trainer.eval.EvalRun;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A control arm's evaluation, the same as the RL run's: the arm's current weights are pushed to an inference server
@@ -52,10 +51,7 @@ public final class HeldOutEval {
         EvalRun.Config ec = new EvalRun.Config(1, 0, 1, maxTokens, 0, version, 64, 200);
         EvalRun.Summary s = new EvalRun(server, verifier, ec).run(heldOut, null, null);
         var mean = s.scores().get(2).value();
-        Map<String, Double> byLevel = new TreeMap<>();
-        s.breakdown().forEach((k, v) -> {
-            if (k.startsWith("level=")) byLevel.put(k.substring(6), v.mean());
-        });
+        Map<String, Double> byLevel = s.byLevel();
         telemetry.eval(step, version, mean.estimate(), mean.lower(), mean.upper(), s.seconds(), byLevel);
         return new Point(step, minutes, mean.estimate(), mean.lower(), mean.upper(), byLevel);
     }

@@ -71,6 +71,15 @@ public final class EvalRun {
             for (Score s : scores) if (s.name().startsWith("mean@")) return s.value().estimate();
             throw new IllegalStateException("no mean@k");
         }
+
+        /** mean@k of each level (the breakdown's "level=L"), by level name in sorted order. */
+        public Map<String, Double> byLevel() {
+            Map<String, Double> out = new java.util.TreeMap<>();
+            breakdown.forEach((k, v) -> {
+                if (k.startsWith("level=")) out.put(k.substring("level=".length()), v.mean());
+            });
+            return out;
+        }
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();

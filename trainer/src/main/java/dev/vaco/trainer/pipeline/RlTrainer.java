@@ -380,10 +380,8 @@ public final class RlTrainer {
             }
             if (s == null) throw new IllegalStateException("no server could evaluate version " + version, last);
             var mean = s.scores().get(2).value();
-            Map<String, Double> byLevel = new java.util.TreeMap<>();
-            if (!cfg.sftMix().equals(cfg.run().levelMix())) s.breakdown().forEach((k, v) -> {
-                if (k.startsWith("level=")) byLevel.put(k.substring(6), v.mean());
-            });
+            // each level's accuracy when demonstrated and answer-only levels differ
+            Map<String, Double> byLevel = cfg.sftMix().equals(cfg.run().levelMix()) ? Map.of() : s.byLevel();
             telemetry.eval(step, version, mean.estimate(), mean.lower(), mean.upper(), s.seconds(), byLevel);
             return mean.estimate();
         }
