@@ -49,14 +49,19 @@ public record TrainConfig(
         return sft.levels().isEmpty() ? run.levelMix() : RunConfig.mix(sft.levels());
     }
 
+    /** Whether the demonstrations cover other levels than RL's (then accuracy is reported level by level). */
+    public boolean levelsApart() {
+        return !sftMix().equals(run.levelMix());
+    }
+
     /**
      * The held-out levels: {@code run.levels}' mix, or when the demonstrations cover other levels, every level of
      * either, evaluated level by level.
      */
     public dev.vaco.datasets.LevelMix heldOutMix() {
+        if (!levelsApart()) return run.levelMix();
         var rl = run.levelMix().weights();
         var demo = sftMix().weights();
-        if (rl.equals(demo) || sft.levels().isEmpty()) return run.levelMix();
         int[] levels = java.util.stream.IntStream.range(0, rl.size()).filter(i -> rl.get(i) > 0 || demo.get(i) > 0)
                 .map(i -> i + 1).toArray();
         return dev.vaco.datasets.LevelMix.of(levels);

@@ -227,7 +227,7 @@ public final class RlTrainer {
         boolean warmStart() throws IOException, InterruptedException {
             // a warm start with its own seed draws its own examples; the RL stream then starts at its beginning
             long sftSeed = cfg.sft().seedOr(cfg.run().seed());
-            DataCursor sftData = !cfg.sftMix().equals(cfg.run().levelMix()) ? DataCursor.synthetic(sftSeed, cfg.sftMix(), 1)
+            DataCursor sftData = cfg.levelsApart() ? DataCursor.synthetic(sftSeed, cfg.sftMix(), 1)
                     : sftSeed == cfg.run().seed() ? data : cursor(sftSeed);
             WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), sftData.train(), prompts, out::println);
             if (StopRequest.requested()) {
@@ -380,8 +380,7 @@ public final class RlTrainer {
             }
             if (s == null) throw new IllegalStateException("no server could evaluate version " + version, last);
             var mean = s.scores().get(2).value();
-            // each level's accuracy when demonstrated and answer-only levels differ
-            Map<String, Double> byLevel = cfg.sftMix().equals(cfg.run().levelMix()) ? Map.of() : s.byLevel();
+            Map<String, Double> byLevel = cfg.levelsApart() ? s.byLevel() : Map.of();
             telemetry.eval(step, version, mean.estimate(), mean.lower(), mean.upper(), s.seconds(), byLevel);
             return mean.estimate();
         }
