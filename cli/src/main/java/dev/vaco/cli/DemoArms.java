@@ -83,9 +83,14 @@ final class DemoArms {
             Iterator<Problem> examples;
             double training = seconds, offset = 0;
             if (name.equals("sft")) {
-                examples = DataCursor.synthetic(cfg.sft().seedOr(run.seed()) + 1, cfg.sftMix(), 1).train();
+                // more of the demonstrations: when they are limited, the warm start's own, in a new order
+                long sftSeed = cfg.sft().seedOr(run.seed());
+                int n = cfg.sft().demonstrations();
+                examples = DataCursor.demonstrations(DataCursor.synthetic(n == 0 ? sftSeed + 1 : sftSeed, cfg.sftMix(), 1).train(),
+                        n, sftSeed + 1);
             } else {
-                Iterator<Problem> answerOnly = DataCursor.synthetic(run.seed(), run.levelMix(), 1).train();
+                Iterator<Problem> answerOnly = DataCursor.synthetic(run.seed(), run.levelMix(), 1)
+                        .excluding(DataCursor.demonstratedQuestions(cfg)).train();
                 var found = RejectionSampling.collect(server.client(), eval.version(), verifier, answerOnly, prompts,
                         cfg.rollout(), run.seed(), seconds * RFT_SAMPLING_SHARE, dir.resolve("samples"), log);
                 double sampled = found.seconds();
@@ -171,8 +176,10 @@ final class DemoArms {
      */
     static void report(List<Arm> arms, List<String> demonstrated, List<String> answerOnly, Path out, PrintStream log)
             throws IOException {
-        List<String> levels = new ArrayList<>(demonstrated);
-        levels.addAll(answerOnly);
+        // the same levels on both sides when the demonstrations are a limited set of RL's own problems
+        var distinct = new java.util.LinkedHashSet<>(demonstrated);
+        distinct.addAll(answerOnly);
+        List<String> levels = new ArrayList<>(distinct);
         StringBuilder head = new StringBuilder(String.format("%-28s", "arm"));
         for (String l : levels) head.append(String.format("%8s", "L" + l));
         head.append(String.format("  %13s %12s %8s", "demonstrated", "answer-only", "minutes"));

@@ -84,10 +84,13 @@ final class DemoCommand implements Callable<Integer> {
         o.addAll(overrides);
         TrainConfig cfg = ConfigLoader.load(o);
         TrainCommand.learnerThreads(cfg); // the warm start and the controls learn as the RL run's learner does
-        System.out.printf("vaco demo: tiny Llama (%,d parameters) on synthetic step chains: worked solutions for levels %s only, "
+        int n = cfg.sft().demonstrations();
+        System.out.printf("vaco demo: tiny Llama (%,d parameters) on synthetic %s: worked solutions for %s, "
                         + "final answers for levels %s; warm start (seed %d), then the same time each for asynchronous %s "
                         + "(eta = %d) and two controls (SFT, RFT); %.1f minutes in all; run directory %s%n",
-                ModelInit.tinyConfig().parameterCount(), cfg.sft().levels(), cfg.run().levels(), cfg.sft().seedOr(seed),
+                ModelInit.tinyConfig().parameterCount(), n > 0 ? "math" : "step chains",
+                (n > 0 ? String.format("%,d problems of levels ", n) : "levels ") + (cfg.sft().levels().isEmpty() ? cfg.run().levels() : cfg.sft().levels()) + " only",
+                cfg.run().levels(), cfg.sft().seedOr(seed),
                 cfg.objective().name().toUpperCase(Locale.ROOT), cfg.rollout().maxStaleness(), minutes, out);
         try (GracefulStop ignored = GracefulStop.install()) {
             return demo(cfg, o, t0);

@@ -86,7 +86,8 @@ final class EvalCommand implements Callable<Integer> {
     int maxTokens;
 
     @Option(names = "--prompt", defaultValue = "auto",
-            description = "chat | plain | auto (auto: chat when the tokenizer has a chat template and the dataset is not synthetic).")
+            description = "chat | plain | builtin | auto (builtin: the built-in task's prompt, the question and a newline, for "
+                    + "problems written like it in a file; auto: chat when the tokenizer has a chat template and the dataset is not synthetic).")
     String prompt;
 
     @Option(names = "--few-shot", defaultValue = "0", description = "Worked examples before each question (plain prompts).")
@@ -118,11 +119,11 @@ final class EvalCommand implements Callable<Integer> {
                     ? ChatTemplate.fromTokenizerConfig(tc) : null;
             boolean chat = switch (prompt) {
                 case "chat" -> true;
-                case "plain" -> false;
+                case "plain", "builtin" -> false;
                 case "auto" -> template != null && !dataset.equals("synthetic");
-                default -> throw new IllegalArgumentException("--prompt must be chat, plain or auto, found '" + prompt + "'");
+                default -> throw new IllegalArgumentException("--prompt must be chat, plain, builtin or auto, found '" + prompt + "'");
             };
-            PromptStyle style = (chat ? PromptStyle.CHAT : dataset.equals("synthetic") ? PromptStyle.BUILT_IN
+            PromptStyle style = (chat ? PromptStyle.CHAT : dataset.equals("synthetic") || prompt.equals("builtin") ? PromptStyle.BUILT_IN
                     : PromptStyle.PLAIN).withFewShot(fewShot);
             List<Problem> shots = fewShot > 0 ? DatasetSpec.load("synthetic".equals(dataset) ? "synthetic" : dataset, format,
                     config, "train".equals(split) ? "test" : "train", 0, seed + 1) : List.of();

@@ -20,8 +20,13 @@ import static dev.vaco.model.ConfigException.require;
  * @param targetLoss  end the warm start early once its smoothed loss (an exponential mean over ~20 steps) is at or
  *                    below this; 0 = off, {@code steps} is then exact [0]. A criterion that survives a change of
  *                    summation order, where a fixed step count can stop just before or just after the loss's drop
+ * @param demonstrations how many worked solutions there are: the warm start (and the demo's SFT control) cycle over
+ *                    the first this many distinct training problems of the demonstrated levels, reshuffled every
+ *                    pass, while RL draws the other training problems, with their final answers only; 0 = a worked
+ *                    solution for every training problem [0] (BENCHMARKS.md, "Two more probes")
  */
-public record SftConfig(int steps, double lr, int batchSize, int warmupSteps, long seed, String levels, double targetLoss) {
+public record SftConfig(int steps, double lr, int batchSize, int warmupSteps, long seed, String levels, double targetLoss,
+                        int demonstrations) {
 
     public SftConfig {
         require(steps >= 0, "sft.steps", "an integer >= 0", steps);
@@ -33,10 +38,11 @@ public record SftConfig(int steps, double lr, int batchSize, int warmupSteps, lo
         require(levels != null && (levels.isEmpty() || levels.matches(RunConfig.LEVEL_LIST)), "sft.levels",
                 "empty (run.levels) or a comma-separated list of levels 1-9", "'" + levels + "'");
         require(targetLoss >= 0 && Double.isFinite(targetLoss), "sft.target_loss", "a number >= 0 (0 = off)", targetLoss);
+        require(demonstrations >= 0, "sft.demonstrations", "an integer >= 0 (0 = every training problem)", demonstrations);
     }
 
     public static SftConfig defaults() {
-        return new SftConfig(200, 1e-3, 32, 20, -1, "", 0);
+        return new SftConfig(200, 1e-3, 32, 20, -1, "", 0, 0);
     }
 
     /** The warm start's seed: {@code seed}, or the run's when it is -1. */

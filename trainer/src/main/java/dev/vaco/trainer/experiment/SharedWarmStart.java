@@ -39,7 +39,8 @@ public final class SharedWarmStart {
              TorchPolicy policy = TorchPolicy.create(m.config(), m.weights())) {
             DataCursor data = DataCursor.synthetic(seed, cfg.sftMix(), cfg.run().evalProblems());
             Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
-            WarmStart.Report r = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), data.train(), prompts, log::println);
+            WarmStart.Report r = WarmStart.run(policy, root, cfg.sft(), cfg.optim(),
+                    DataCursor.demonstrations(data.train(), cfg.sft().demonstrations(), seed), prompts, log::println);
             if (StopRequest.requested()) return null; // a partial warm start is not saved: the next run redoes it
             ModelDir.save(dir, m.config(), policy.exportWeights());
             ModelDir.copyTokenizer(init, dir);

@@ -6,10 +6,16 @@ import dev.vaco.datasets.Datasets;
 import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.SyntheticMath;
 
+import dev.vaco.trainer.config.TrainConfig;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The training stream with a position: a resumed run re-creates the seeded stream and skips what was consumed, so
@@ -22,7 +28,7 @@ public final class DataCursor {
     private final LevelMix mix;
     /** The synthetic levels held out for evaluation: the RL levels and the demonstrated ones. */
     private final LevelMix heldOutMix;
-    private final Iterator<Problem> it;
+    private Iterator<Problem> it;
     /** A file's held-out head when no eval dataset is given; null otherwise. */
     private final List<Problem> heldOutHead;
     private long consumed;
@@ -75,6 +81,25 @@ public final class DataCursor {
         };
     }
 
+    /** A run's stream and held-out set, the stream seeded with {@code seed}. */
+    public static DataCursor of(TrainConfig cfg, long seed) {
+        var run = cfg.run();
+        return new DataCursor(run.dataset(), run.evalDataset(), run.evalProblems(), seed, run.levelMix(), cfg.heldOutMix());
+    }
+
+    /**
+     * The questions of a limited set of demonstrations of RL's own problems ({@code sft.demonstrations} > 0, the
+     * same levels): the warm start's worked solutions, which RL's stream (and the demo's RFT control) leave out, so
+     * that RL learns from the problems that have a final answer only. Empty otherwise.
+     */
+    public static Set<String> demonstratedQuestions(TrainConfig cfg) {
+        int n = cfg.sft().demonstrations();
+        if (n == 0 || cfg.levelsApart()) return Set.of();
+        Set<String> q = new HashSet<>();
+        for (Problem p : firstDistinct(of(cfg, cfg.sft().seedOr(cfg.run().seed())).train(), n)) q.add(p.question());
+        return q;
+    }
+
     /** The built-in task's stream and test side. */
     public static DataCursor synthetic(long seed, LevelMix mix, int heldOutCount) {
         return new DataCursor("synthetic", "", heldOutCount, seed, mix);
@@ -117,6 +142,65 @@ public final class DataCursor {
             if (w.get(i) > 0) out.addAll(SyntheticMath.testSet((int) (heldOutCount / levels), EVAL_SEED ^ (0x5EEDL + i), LevelMix.of(i + 1)));
         }
         return out;
+    }
+
+    /**
+     * The worked solutions there are ({@code sft.demonstrations}): the first {@code n} distinct problems of
+     * {@code stream} ({@link #firstDistinct}), then those over and over, reshuffled every pass (pass k in the order of
+     * seed + k); the stream itself when {@code n} is 0.
+     */
+    public static Iterator<Problem> demonstrations(Iterator<Problem> stream, int n, long seed) {
+        if (n == 0) return stream;
+        List<Problem> all = firstDistinct(stream, n);
+        return new Iterator<>() {
+            int i, pass;
+            List<Problem> order = Datasets.shuffle(all, seed);
+
+            public boolean hasNext() { return true; }
+
+            public Problem next() {
+                if (i == order.size()) { order = Datasets.shuffle(all, seed + ++pass); i = 0; }
+                return order.get(i++);
+            }
+        };
+    }
+
+    /**
+     * The first {@code n} problems of {@code stream} with distinct questions.
+     *
+     * @throws IllegalArgumentException when the stream keeps repeating itself before it has n of them
+     */
+    public static List<Problem> firstDistinct(Iterator<Problem> stream, int n) {
+        Map<String, Problem> pool = new LinkedHashMap<>();
+        for (long drawn = 0; pool.size() < n; drawn++) {
+            if (drawn > 100L * n + 100_000) {
+                throw new IllegalArgumentException("sft.demonstrations = " + n + ": the demonstrated problems have only "
+                        + pool.size() + " distinct questions");
+            }
+            Problem p = stream.next();
+            pool.putIfAbsent(p.question(), p);
+        }
+        return List.copyOf(pool.values());
+    }
+
+    /**
+     * This stream without the problems whose question is in {@code questions}: RL's stream leaves out the
+     * demonstrations, so that RL learns from the problems that have only a final answer.
+     */
+    public DataCursor excluding(Set<String> questions) {
+        if (questions.isEmpty()) return this;
+        Iterator<Problem> all = it;
+        it = new Iterator<>() {
+            public boolean hasNext() { return true; }
+
+            public Problem next() {
+                while (true) {
+                    Problem p = all.next();
+                    if (!questions.contains(p.question())) return p;
+                }
+            }
+        };
+        return this;
     }
 
     /** Seed of the held-out selection (0: the set seed-0 runs always used). */

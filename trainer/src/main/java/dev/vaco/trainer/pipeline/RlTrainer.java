@@ -192,7 +192,7 @@ public final class RlTrainer {
             this.telemetry = telemetry;
             this.ledger = ledger;
             this.prompts = prompts(tok);
-            this.data = cursor(cfg.run().seed());
+            this.data = cursor(cfg.run().seed()).excluding(DataCursor.demonstratedQuestions(cfg));
             for (Problem p : data.heldOut()) heldOut.add(prompts.build(p));
             this.canaries = WeightSync.canaries(heldOut, prompts, cfg.pipeline().canaryPrompts());
         }
@@ -227,9 +227,12 @@ public final class RlTrainer {
         boolean warmStart() throws IOException, InterruptedException {
             // a warm start with its own seed draws its own examples; the RL stream then starts at its beginning
             long sftSeed = cfg.sft().seedOr(cfg.run().seed());
+            // (a limited set of demonstrations is drawn from a stream of its own: RL's stream leaves them out)
+            int n = cfg.sft().demonstrations();
             DataCursor sftData = cfg.levelsApart() ? DataCursor.synthetic(sftSeed, cfg.sftMix(), 1)
-                    : sftSeed == cfg.run().seed() ? data : cursor(sftSeed);
-            WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), sftData.train(), prompts, out::println);
+                    : sftSeed == cfg.run().seed() && n == 0 ? data : cursor(sftSeed);
+            WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(),
+                    DataCursor.demonstrations(sftData.train(), n, sftSeed), prompts, out::println);
             if (StopRequest.requested()) {
                 // nothing is checkpointed inside the warm start: a rerun starts it again
                 out.printf("stopped during the warm start (step %d of %d); nothing to resume%n", sft.steps(), cfg.sft().steps());
@@ -380,7 +383,8 @@ public final class RlTrainer {
             }
             if (s == null) throw new IllegalStateException("no server could evaluate version " + version, last);
             var mean = s.scores().get(2).value();
-            Map<String, Double> byLevel = cfg.levelsApart() ? s.byLevel() : Map.of();
+            // per level when the demo compares arms level by level
+            Map<String, Double> byLevel = cfg.levelsApart() || cfg.sft().demonstrations() > 0 ? s.byLevel() : Map.of();
             telemetry.eval(step, version, mean.estimate(), mean.lower(), mean.upper(), s.seconds(), byLevel);
             return mean.estimate();
         }
@@ -457,8 +461,7 @@ public final class RlTrainer {
     }
 
     private DataCursor cursor(long seed) {
-        var run = cfg.run();
-        return new DataCursor(run.dataset(), run.evalDataset(), run.evalProblems(), seed, run.levelMix(), cfg.heldOutMix());
+        return DataCursor.of(cfg, seed);
     }
 
     /** The highest version number any server has used: the run numbers its versions above it (a server never reuses one). */

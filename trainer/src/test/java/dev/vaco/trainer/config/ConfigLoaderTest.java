@@ -154,6 +154,9 @@ class ConfigLoaderTest {
                 .hasMessageStartingWith("sft.levels: expected empty unless run.dataset is synthetic");
         assertThatThrownBy(() -> ConfigLoader.load(List.of("sft.target_loss=-1")))
                 .hasMessageStartingWith("sft.target_loss: expected a number >= 0 (0 = off)");
+        assertThat(ConfigLoader.load(List.of("sft.demonstrations=300")).sft().demonstrations()).isEqualTo(300);
+        assertThatThrownBy(() -> ConfigLoader.load(List.of("sft.demonstrations=-1")))
+                .hasMessageStartingWith("sft.demonstrations: expected an integer >= 0 (0 = every training problem)");
     }
 
     @Test

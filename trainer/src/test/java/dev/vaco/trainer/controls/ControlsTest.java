@@ -66,7 +66,7 @@ class ControlsTest {
              TorchPolicy policy = TorchPolicy.create(m.config(), m.weights());
              Verifier verifier = new Verifier(VerifierConfig.strictDefaults())) {
             Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
-            WarmStart.run(policy, root, new SftConfig(60, 5e-3, 4, 2, -1, "", 0), OptimConfig.defaults(), cycle, prompts, null);
+            WarmStart.run(policy, root, new SftConfig(60, 5e-3, 4, 2, -1, "", 0, 0), OptimConfig.defaults(), cycle, prompts, null);
             try (Server s = server(model, m, policy.exportWeights());
                  PolicyClient client = new PolicyClient(URI.create("http://127.0.0.1:" + s.port()), "tok")) {
                 RolloutConfig rollout = new RolloutConfig(16, 16, 1.5, 24, 2, 0, 1);
@@ -146,11 +146,11 @@ class ControlsTest {
             Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
             var data = DataCursor.synthetic(1, LevelMix.of(6), 1).train();
             // any loss is below 100: the target holds as soon as the mean has had its 20 steps
-            WarmStart.Report r = WarmStart.run(policy, root, new SftConfig(60, 1e-3, 4, 2, -1, "", 100), OptimConfig.defaults(),
+            WarmStart.Report r = WarmStart.run(policy, root, new SftConfig(60, 1e-3, 4, 2, -1, "", 100, 0), OptimConfig.defaults(),
                     data, prompts, null);
             assertThat(r.steps()).isEqualTo(21);
             // unreachable: the step count ends it
-            WarmStart.Report all = WarmStart.run(policy, root, new SftConfig(25, 1e-3, 4, 2, -1, "", 1e-9), OptimConfig.defaults(),
+            WarmStart.Report all = WarmStart.run(policy, root, new SftConfig(25, 1e-3, 4, 2, -1, "", 1e-9, 0), OptimConfig.defaults(),
                     data, prompts, null);
             assertThat(all.steps()).isEqualTo(25);
         }

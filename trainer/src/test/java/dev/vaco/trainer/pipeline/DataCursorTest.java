@@ -112,4 +112,36 @@ class DataCursorTest {
         assertThat(new DataCursor("synthetic", "", 400, 99, LevelMix.of(8, 9), LevelMix.of(6, 7, 8, 9)).heldOut())
                 .isEqualTo(held);
     }
+
+    /**
+     * A limited set of worked solutions (sft.demonstrations): the warm start cycles over exactly the first n distinct
+     * problems, every pass a permutation of them, and RL's stream (and the demo's RFT control) never draws one of them.
+     */
+    @Test
+    void limitedDemonstrationsAreCycledAndLeftOutOfRlsStream() {
+        var cfg = dev.vaco.trainer.config.ConfigLoader.load(List.of("run.levels=1", "sft.demonstrations=300", "sft.seed=5",
+                "run.seed=5"));
+        List<Problem> first = DataCursor.firstDistinct(DataCursor.synthetic(5, LevelMix.of(1), 1).train(), 300);
+        assertThat(questions(first)).hasSize(300);
+        Iterator<Problem> demos = DataCursor.demonstrations(DataCursor.synthetic(5, LevelMix.of(1), 1).train(), 300, 5);
+        List<String> passOne = new ArrayList<>(), passTwo = new ArrayList<>();
+        for (int i = 0; i < 300; i++) passOne.add(demos.next().question());
+        for (int i = 0; i < 300; i++) passTwo.add(demos.next().question());
+        assertThat(new HashSet<>(passOne)).isEqualTo(questions(first)).isEqualTo(new HashSet<>(passTwo));
+        assertThat(passTwo).isNotEqualTo(passOne); // reshuffled every pass
+
+        Set<String> demonstrated = DataCursor.demonstratedQuestions(cfg);
+        assertThat(demonstrated).isEqualTo(questions(first));
+        // the same seed as the warm start: without the exclusion RL's first 300 problems would be the demonstrations
+        Set<String> rl = draw(DataCursor.synthetic(5, LevelMix.of(1), 1).excluding(demonstrated), 3_000);
+        assertThat(rl).hasSizeGreaterThan(2_000).doesNotContainAnyElementsOf(demonstrated);
+        assertThat(DataCursor.demonstrations(DataCursor.synthetic(5, LevelMix.of(1), 1).train(), 0, 5).next().question())
+                .isEqualTo(first.get(0).question()); // 0: the stream itself
+        // levels apart: the demonstrations are other levels' problems, nothing to leave out
+        assertThat(DataCursor.demonstratedQuestions(dev.vaco.trainer.config.ConfigLoader.load(
+                List.of("sft.levels=6", "run.levels=1", "sft.demonstrations=50")))).isEmpty();
+        // more demonstrations than the levels have
+        assertThatThrownBy(() -> DataCursor.firstDistinct(DataCursor.synthetic(0, LevelMix.of(6), 1).train(), 5_000))
+                .hasMessageStartingWith("sft.demonstrations = 5000: the demonstrated problems have only");
+    }
 }

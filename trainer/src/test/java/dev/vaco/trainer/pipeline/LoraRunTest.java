@@ -72,7 +72,7 @@ class LoraRunTest {
             Iterator<Problem> data = DataCursor.synthetic(3, LevelMix.DEFAULT, 8).train();
             List<Rollout> fixed = batch(data, prompts, 32);
             double before = loss(policy, root, fixed);
-            WarmStart.Report r = WarmStart.run(policy, root, new SftConfig(40, 2e-2, 8, 4, -1, "", 0), OptimConfig.defaults(),
+            WarmStart.Report r = WarmStart.run(policy, root, new SftConfig(40, 2e-2, 8, 4, -1, "", 0, 0), OptimConfig.defaults(),
                     data, prompts, null);
             double after = loss(policy, root, fixed);
             System.out.printf("LoRA warm start (r 4, alpha 16, all-linear): loss %.4f -> %.4f in %d steps, %.1f s%n", before,
