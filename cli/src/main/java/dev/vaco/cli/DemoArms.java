@@ -76,7 +76,7 @@ final class DemoArms {
             Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
             var run = cfg.run();
             List<Prompts.Prompt> heldOut = new ArrayList<>();
-            for (Problem p : new DataCursor("synthetic", "", run.evalProblems(), 0, run.levelMix(), cfg.heldOutMix()).heldOut()) {
+            for (Problem p : DataCursor.of(cfg, run.seed()).heldOut()) {
                 heldOut.add(prompts.build(p));
             }
             HeldOutEval eval = new HeldOutEval(server.client(), verifier, heldOut, cfg.rollout().maxTokens());
@@ -106,30 +106,12 @@ final class DemoArms {
                 }
                 offset = sampled;
                 training = Math.max(0, seconds - sampled);
-                examples = cycle(found.solutions(), run.seed());
+                examples = DataCursor.cycle(found.solutions(), run.seed());
             }
             SupervisedControl.Result r = SupervisedControl.train(name, policy, root, cfg, examples, prompts, offset,
                     training, secondsPerStep, eval, EVALUATIONS, telemetry, log);
             return new Arm(name, r.curve());
         }
-    }
-
-    /** The verified samples over and over, reshuffled each pass. */
-    private static Iterator<Problem> cycle(List<Problem> items, long seed) {
-        return new Iterator<>() {
-            List<Problem> order = List.of();
-            int i, pass;
-
-            public boolean hasNext() { return true; }
-
-            public Problem next() {
-                if (i == order.size()) {
-                    order = dev.vaco.datasets.Datasets.shuffle(items, seed + pass++);
-                    i = 0;
-                }
-                return order.get(i++);
-            }
-        };
     }
 
     /**

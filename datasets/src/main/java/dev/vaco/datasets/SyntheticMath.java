@@ -17,7 +17,7 @@ import java.util.Set;
  * + - * in any shape; 5 = one- and two-step word problems. No division; every intermediate value is a
  * non-negative integer of at most 4 digits, and every product has a factor of at most 12.
  *
- * <p>Levels 6-9, the demo's task ({@code docs/demo-task.md}): chains of k = level - 5 additions and subtractions
+ * <p>Levels 6-9, the demo's task (BENCHMARKS.md, "The demo's task: demonstrations run out"): chains of k = level - 5 additions and subtractions
  * read left to right, a two-digit start and one-digit operands, every intermediate value in 0..99, e.g. level 8
  * {@code What is 47+8-5+3?} with solution {@code 47+8=55\n55-5=50\n50+3=53\n\boxed{53}}, the working of levels 1-4.
  * Their steps are the easy part of levels 1-2's arithmetic (a one-digit operand): the demo demonstrates levels 6-7 and

@@ -49,7 +49,7 @@ public record TrainConfig(
         return sft.levels().isEmpty() ? run.levelMix() : RunConfig.mix(sft.levels());
     }
 
-    /** Whether the demonstrations cover other levels than RL's (then accuracy is reported level by level). */
+    /** Whether the demonstrations cover other levels than RL's (then each level has its own held-out share). */
     public boolean levelsApart() {
         return !sftMix().equals(run.levelMix());
     }

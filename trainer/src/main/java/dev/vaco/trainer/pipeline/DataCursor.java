@@ -150,8 +150,11 @@ public final class DataCursor {
      * seed + k); the stream itself when {@code n} is 0.
      */
     public static Iterator<Problem> demonstrations(Iterator<Problem> stream, int n, long seed) {
-        if (n == 0) return stream;
-        List<Problem> all = firstDistinct(stream, n);
+        return n == 0 ? stream : cycle(firstDistinct(stream, n), seed);
+    }
+
+    /** {@code all} over and over, reshuffled every pass (pass k in the order of seed + k). */
+    public static Iterator<Problem> cycle(List<Problem> all, long seed) {
         return new Iterator<>() {
             int i, pass;
             List<Problem> order = Datasets.shuffle(all, seed);
