@@ -41,9 +41,10 @@ try {
   if (mode === 'live') {
     const end = Date.now() + 1000 * Number(watchS || 20);
     while (Date.now() < end) await page.waitForTimeout(250);
-    const plottedAt = await page.evaluate(() => window.vacoDashboard.plottedAt);
-    const reward = await page.evaluate(() => window.vacoDashboard.plotted('reward'));
-    out({ event: 'watched', plottedAt, reward });
+    // one evaluation, so a step drawn between two of them cannot be in the chart and not yet in plottedAt
+    const watched = await page.evaluate(() => ({ plottedAt: { ...window.vacoDashboard.plottedAt },
+      reward: window.vacoDashboard.plotted('reward') }));
+    out({ event: 'watched', ...watched });
     await page.screenshot({ path: `${shots}/dashboard-live-later.png`, fullPage: true });
   }
 } catch (e) {
