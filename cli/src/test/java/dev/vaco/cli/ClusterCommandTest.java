@@ -2,6 +2,7 @@ package dev.vaco.cli;
 
 import dev.vaco.fleet.ClusterConfig;
 import dev.vaco.fleet.ClusterNode;
+import dev.vaco.fleet.ClusterPorts;
 import dev.vaco.fleet.FleetView;
 import dev.vaco.model.ModelInit;
 import dev.vaco.trainer.pipeline.Ledger;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,11 +30,6 @@ class ClusterCommandTest {
     @TempDir Path dir;
     private String keystore;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static String[] run(String... args) {
         StringWriter err = new StringWriter();
@@ -96,7 +91,7 @@ class ClusterCommandTest {
         String[] common = {"train", "--weights-token", "tok", "--cluster", "lonely", "run.steps=2", "optim.warmup_steps=0",
                 "sft.steps=1", "sft.warmup_steps=0"};
         List<String> giveUp = new ArrayList<>(List.of(common));
-        giveUp.addAll(List.of("--cluster-port", Integer.toString(freePort()), "run.out_dir=" + dir.resolve("a"),
+        giveUp.addAll(List.of("--cluster-port", Integer.toString(ClusterPorts.free()), "run.out_dir=" + dir.resolve("a"),
                 "cluster.server_wait_s=2"));
         Process p = vaco(dir.resolve("a.log"), giveUp.toArray(String[]::new));
         assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
@@ -105,7 +100,7 @@ class ClusterCommandTest {
         assertThat(log).contains("cluster 'lonely': 0 of 1 inference servers announced after 2 s");
 
         List<String> stop = new ArrayList<>(List.of(common));
-        stop.addAll(List.of("--cluster-port", Integer.toString(freePort()), "run.out_dir=" + dir.resolve("b")));
+        stop.addAll(List.of("--cluster-port", Integer.toString(ClusterPorts.free()), "run.out_dir=" + dir.resolve("b")));
         Process q = vaco(dir.resolve("b.log"), stop.toArray(String[]::new));
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (!Files.readString(dir.resolve("b.log")).contains("waiting for 1 inference server") && q.isAlive()
@@ -142,7 +137,7 @@ class ClusterCommandTest {
     void serveAndTrainJoinOneClusterAndTrain() throws Exception {
         Path model = dir.resolve("model");
         ModelInit.initTiny(model, 1);
-        int seed = freePort();
+        int seed = ClusterPorts.free();
         String members = "127.0.0.1:" + seed;
         keystore = keystore("cluster-pw").toString(); // every member holds it: TLS event bus, signed announcements
         Process serve = serve(model, "serve.log", members), doomed = serve(model, "doomed.log", members);
@@ -163,7 +158,7 @@ class ClusterCommandTest {
             // the servers require an API key: the trainer must send it to every server the cluster names
             Process train = vaco(dir.resolve("train.log"), "train", "--weights-token", "tok", "--api-key", "key",
                     "--cluster", "cli-test", "--cluster-keystore", keystore, "--cluster-keystore-password", "cluster-pw",
-                    "--cluster-port", Integer.toString(freePort()), "--cluster-members", members,
+                    "--cluster-port", Integer.toString(ClusterPorts.free()), "--cluster-members", members,
                     "run.out_dir=" + run, "run.steps=3", "run.eval_every=0", "run.eval_problems=4", "sft.steps=2",
                     "sft.warmup_steps=1", "sft.batch_size=4", "rollout.prompts_per_step=2", "rollout.group_size=4",
                     "rollout.max_tokens=12", "optim.warmup_steps=0", "pipeline.canary_prompts=1");
@@ -207,7 +202,7 @@ class ClusterCommandTest {
                 "--api-key", "key",
                 "--max-num-seqs", "16", "--threads", "1", "--max-model-len", "256", "--cluster", "cli-test",
                 "--cluster-keystore", keystore, "--cluster-keystore-password", "cluster-pw",
-                "--cluster-port", Integer.toString(freePort()), "--cluster-members", members);
+                "--cluster-port", Integer.toString(ClusterPorts.free()), "--cluster-members", members);
     }
 
     /** The URL a {@code vaco serve} printed on its first line. */

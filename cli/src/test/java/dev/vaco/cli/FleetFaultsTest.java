@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vaco.fleet.ClusterConfig;
 import dev.vaco.fleet.ClusterNode;
+import dev.vaco.fleet.ClusterPorts;
 import dev.vaco.fleet.FleetView;
 import dev.vaco.model.ModelInit;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -97,11 +97,6 @@ class FleetFaultsTest {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private Process vaco(String log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -115,10 +110,10 @@ class FleetFaultsTest {
     }
 
     private Srv serve(String name, Path model, String members) throws IOException {
-        int port = freePort();
+        int port = ClusterPorts.free();
         Process p = vaco(name + ".log", "serve", "--model", model.toString(), "--port", Integer.toString(port),
                 "--weights-token", "tok", "--max-num-seqs", "16", "--threads", "1", "--max-model-len", "256",
-                "--cluster", "faults", "--cluster-port", Integer.toString(freePort()), "--cluster-members", members);
+                "--cluster", "faults", "--cluster-port", Integer.toString(ClusterPorts.free()), "--cluster-members", members);
         Srv s = new Srv(name, "http://127.0.0.1:" + port, p, now());
         servers.add(s);
         Thread poller = new Thread(() -> poll(s), "poll-" + name);
@@ -177,7 +172,7 @@ class FleetFaultsTest {
 
     private Process train(Path run, String log, int steps, boolean resume, String members) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--weights-token", "tok", "--cluster", "faults",
-                "--cluster-port", Integer.toString(freePort()), "--cluster-members", members, "run.out_dir=" + run,
+                "--cluster-port", Integer.toString(ClusterPorts.free()), "--cluster-members", members, "run.out_dir=" + run,
                 "run.steps=" + steps, "optim.min_lr_ratio=1", "run.checkpoint_every=1", "run.eval_every=0", "run.eval_problems=4", "sft.steps=2",
                 "sft.warmup_steps=1", "sft.batch_size=4", "rollout.prompts_per_step=" + BATCH, "rollout.group_size=4",
                 "rollout.max_tokens=12", "rollout.max_staleness=1", "optim.warmup_steps=0", "pipeline.canary_prompts=1",
@@ -190,7 +185,7 @@ class FleetFaultsTest {
     void killAddFreezeAndTrainerResumeDuringOneRun() throws Exception {
         Path model = dir.resolve("model"), run = dir.resolve("run");
         ModelInit.initTiny(model, 1);
-        int seed = freePort();
+        int seed = ClusterPorts.free();
         String members = "127.0.0.1:" + seed;
         // the test's own member first: the others join through it, and it watches the fleet
         try (ClusterNode watcher = ClusterNode.join(ClusterConfig.tcp("faults", "127.0.0.1", seed, members));

@@ -41,7 +41,7 @@ class ClusterSecurityTest {
     void keystores() throws Exception {
         right = Keystores.make(dir, "cluster", PASSWORD);
         wrong = Keystores.make(dir, "intruder", PASSWORD);
-        seed = FleetViewTest.freePort();
+        seed = ClusterPorts.free();
         err = System.err;
         System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
     }
@@ -95,9 +95,9 @@ class ClusterSecurityTest {
             public void left(ServerAnnouncement s) {
             }
         });
-        ClusterNode intruder = member(FleetViewTest.freePort(), wrong);
-        ClusterNode bare = member(FleetViewTest.freePort(), null);
-        ClusterNode good = member(FleetViewTest.freePort(), right);
+        ClusterNode intruder = member(ClusterPorts.free(), wrong);
+        ClusterNode bare = member(ClusterPorts.free(), null);
+        ClusterNode good = member(ClusterPorts.free(), right);
         announce(intruder, "http://127.0.0.1:1");
         announce(bare, "http://127.0.0.1:2");
         announce(good, "http://127.0.0.1:3");
@@ -124,8 +124,8 @@ class ClusterSecurityTest {
     @Test
     void theEventBusCarriesMessagesOnlyBetweenHoldersOfTheCertificate() throws Exception {
         ClusterNode a = member(seed, right);
-        ClusterNode b = member(FleetViewTest.freePort(), right);
-        ClusterNode intruder = member(FleetViewTest.freePort(), wrong);
+        ClusterNode b = member(ClusterPorts.free(), right);
+        ClusterNode intruder = member(ClusterPorts.free(), wrong);
         awaitTrue(() -> a.members().size() == 3, () -> "three members");
         List<String> received = new CopyOnWriteArrayList<>();
         for (ClusterNode n : List.of(a, intruder)) {

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +41,7 @@ class FleetViewTest {
     void tinyModel() throws IOException {
         modelDir = dir.resolve("model");
         m = ModelInit.initTiny(modelDir, 3);
-        seed = freePort();
+        seed = ClusterPorts.free();
     }
 
     /** The trainer's side: the first member of {@code cluster} (the others join through it) and its view. */
@@ -58,11 +57,6 @@ class FleetViewTest {
         for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** A member of {@code name} on loopback, joining through the trainer's address {@code seed}. */
     private ClusterNode member(String name, int port) {
@@ -77,7 +71,7 @@ class FleetViewTest {
                 new InferenceServer.Settings("127.0.0.1", 0, "tiny", "tok", 1L << 30),
                 new EngineOptions(8, 64, 4, PolicyOptions.DEFAULT.withThreads(1)));
         open.add(s);
-        ClusterNode n = member(cluster, freePort());
+        ClusterNode n = member(cluster, ClusterPorts.free());
         String url = "http://127.0.0.1:" + s.port();
         ServerAnnouncer a = ServerAnnouncer.start(n, () -> new ServerAnnouncement(n.nodeId(), url, "tiny", 8,
                 s.engine().liveVersion(), s.engine().residentVersions()));

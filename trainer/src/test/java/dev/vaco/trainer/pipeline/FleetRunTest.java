@@ -2,6 +2,7 @@ package dev.vaco.trainer.pipeline;
 
 import dev.vaco.fleet.ClusterConfig;
 import dev.vaco.fleet.ClusterNode;
+import dev.vaco.fleet.ClusterPorts;
 import dev.vaco.fleet.FleetView;
 import dev.vaco.fleet.ServerAnnouncement;
 import dev.vaco.fleet.ServerAnnouncer;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,15 +50,10 @@ class FleetRunTest {
         for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** A server announced by its own member of {@code cluster} (joining through {@code seed}); the member is returned. */
     private ClusterNode announced(Server s, String cluster, int seed) throws IOException {
-        ClusterNode n = ClusterNode.join(ClusterConfig.tcp(cluster, "127.0.0.1", freePort(), "127.0.0.1:" + seed));
+        ClusterNode n = ClusterNode.join(ClusterConfig.tcp(cluster, "127.0.0.1", ClusterPorts.free(), "127.0.0.1:" + seed));
         open.add(n);
         String url = "http://127.0.0.1:" + s.port();
         open.add(ServerAnnouncer.start(n, () -> new ServerAnnouncement(n.nodeId(), url, "tiny", 32,
@@ -89,7 +84,7 @@ class FleetRunTest {
     void runFollowsServersJoiningAndCrashing() throws Exception {
         Path model = dir.resolve("model");
         ModelDir.Loaded m = ModelInit.initTiny(model, 1);
-        int seed = freePort();
+        int seed = ClusterPorts.free();
         ClusterNode trainerNode = ClusterNode.join(ClusterConfig.tcp("run-test", "127.0.0.1", seed, ""));
         open.add(trainerNode);
         FleetView fleet = FleetView.open(trainerNode);
