@@ -72,10 +72,13 @@ public final class Server implements AutoCloseable {
     /**
      * A Vert.x whose HTTP server meters ({@code vertx_http_server_*}) and the JVM's ({@code jvm_*}) go to the
      * server's own registry, beside its {@code vaco_*} meters: one {@code /metrics} for all (a registry per server, so
-     * several servers in one JVM, as in tests and the demo, never share or double-count).
+     * several servers in one JVM, as in tests and the demo, never share or double-count). The backend's name must be
+     * unique: vertx-micrometer-metrics keeps its backends in a JVM-wide map by name, and a second Vert.x under the
+     * default name is handed the first one's registry, its own left empty.
      */
     private static Vertx metered(VertxOptions options, ServerMetrics metrics) {
-        options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+        options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+                .setRegistryName("vaco-server-" + java.util.UUID.randomUUID()));
         return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry())).build();
     }
 

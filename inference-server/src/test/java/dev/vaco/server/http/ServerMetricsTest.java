@@ -39,6 +39,34 @@ class ServerMetricsTest {
             Map.entry("vaco_weight_drops_total", "counter"), Map.entry("vaco_staged_versions", "gauge"),
             Map.entry("vaco_weight_update_seconds_total", "counter"), Map.entry("vaco_time_to_first_token_seconds", "histogram"));
 
+    /** Vert.x's requests counted on one server's {@code /metrics}. */
+    static double httpRequests(HttpClient http, String base) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        Map<String, PrometheusText.Family> f = PrometheusText.parse(r.body());
+        assertThat(f).as(base + "/metrics").containsKey("jvm_memory_used_bytes");
+        PrometheusText.Family requests = f.get("vertx_http_server_requests_total");
+        return requests == null ? 0 : requests.samples().stream().mapToDouble(PrometheusText.Sample::value).sum();
+    }
+
+    @Test
+    void twoServersInOneJvmEachCountTheirOwnHttpRequests() throws Exception {
+        Path dir = Files.createTempDirectory("vaco-metrics");
+        ModelInit.initTiny(dir, 3);
+        HttpClient http = HttpClient.newHttpClient();
+        var settings = new InferenceServer.Settings("127.0.0.1", 0, "tiny", "t", 64L << 20);
+        try (Server first = Server.start(dir, settings, new EngineOptions(8, 4, 3, PolicyOptions.DEFAULT));
+             Server second = Server.start(dir, settings, new EngineOptions(8, 4, 3, PolicyOptions.DEFAULT))) {
+            String a = "http://127.0.0.1:" + first.port(), b = "http://127.0.0.1:" + second.port();
+            for (int i = 0; i < 5; i++) {
+                assertThat(http.send(HttpRequest.newBuilder(URI.create(b + "/health")).build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode()).isEqualTo(200);
+            }
+            // a backend shared by name would show the second's five requests on the first and none on the second
+            assertThat(httpRequests(http, b)).as("the second server's requests on its own /metrics").isEqualTo(5);
+            assertThat(httpRequests(http, a)).as("the second server's requests on the first's /metrics").isZero();
+        }
+    }
+
     @Test
     void metricsParseAndKeepTheirNames() throws Exception {
         Path dir = Files.createTempDirectory("vaco-metrics");

@@ -69,7 +69,10 @@ public final class DashboardServer implements AutoCloseable {
         this.liveStatus = liveStatus;
         this.metrics = new TrainerMetrics();
         VertxOptions options = new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
-                .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+                // a name of its own: under the default one, vertx-micrometer-metrics would hand this Vert.x the
+                // registry of the first in the JVM (the embedded inference server's) and leave /metrics here empty
+                .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+                        .setRegistryName("vaco-dashboard-" + java.util.UUID.randomUUID()));
         this.vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry)).build();
         Router router = Router.router(vertx);
         router.get("/").handler(ctx -> asset(ctx, "index.html"));

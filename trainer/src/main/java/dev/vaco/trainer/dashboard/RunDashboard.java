@@ -15,9 +15,12 @@ import java.util.function.Supplier;
  * the trainer writes it. Closed with the run. Does nothing when the dashboard is off.
  */
 public final class RunDashboard implements AutoCloseable {
+    /** The phases the status reports, in order (also the trainer's {@code vaco_trainer_phase} series). */
+    static final String WARM_START = "warm start", TRAINING = "training", FINISHED = "finished";
+
     private final DashboardServer server;
     private volatile Supplier<ObjectNode> pipeline;
-    private volatile String phase = "warm start";
+    private volatile String phase = WARM_START;
 
     private RunDashboard(DashboardConfig c, Path runDir) {
         Path abs = runDir.toAbsolutePath().normalize();
@@ -35,7 +38,7 @@ public final class RunDashboard implements AutoCloseable {
     /** From now on the page shows the pipeline: {@code state} is read every tick. */
     public void follow(Supplier<ObjectNode> state) {
         this.pipeline = state;
-        this.phase = "training";
+        this.phase = TRAINING;
     }
 
     /** The URL of the page, or null when the dashboard is off. */
@@ -45,14 +48,14 @@ public final class RunDashboard implements AutoCloseable {
 
     private JsonNode status() {
         Supplier<ObjectNode> p = pipeline;
-        ObjectNode o = p == null || phase.equals("finished") ? JsonNodeFactory.instance.objectNode() : p.get();
+        ObjectNode o = p == null || phase.equals(FINISHED) ? JsonNodeFactory.instance.objectNode() : p.get();
         return o.put("phase", phase);
     }
 
     @Override
     public void close() {
         if (server == null) return;
-        phase = "finished";
+        phase = FINISHED;
         server.close();
     }
 }

@@ -19,8 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   step line  {"step": 12, "version": 13, "reward/mean": 0.61, "lag/tokens_2": 340, ...}
  *     -> vaco_trainer_step 12, vaco_trainer_version 13, vaco_trainer_reward_mean 0.61, vaco_trainer_lag_tokens{lag="2"} 340
  *   eval line  {"eval/accuracy": 0.64, "eval/ci_low": 0.60, ...} -> vaco_trainer_eval_accuracy 0.64, ...
- *   status     {"in_flight_groups": 9, "max_staleness": 2, "servers": [{"url": U, "version": 13, "healthy": true}]}
- *     -> vaco_trainer_in_flight_groups 9, vaco_trainer_max_staleness 2, vaco_trainer_server_version{server="U"} 13, ...
+ *   status     {"phase": "training", "in_flight_groups": 9, "max_staleness": 2, "servers": [{"url": U, "version": 13, ...}]}
+ *     -> vaco_trainer_phase{phase="training"} 1 (and 0 for "warm start" and "finished"), vaco_trainer_in_flight_groups 9,
+ *        vaco_trainer_max_staleness 2, vaco_trainer_server_version{server="U"} 13, ...
  * </pre>
  * A key is named {@code vaco_trainer_} + the key with every character outside {@code [a-zA-Z0-9_]} as {@code _}.
  */
@@ -55,8 +56,21 @@ final class TrainerMetrics {
         }
     }
 
-    /** The live status: admission (groups in flight and ready, the staleness bound) and each server's versions. */
+    /** The phase gauge has one series per phase {@link RunDashboard} reports, 1 for the current. */
+    private static final String[] PHASES = {RunDashboard.WARM_START, RunDashboard.TRAINING, RunDashboard.FINISHED};
+
+    /**
+     * The live status: the phase (so a scrape during a long warm start already says where the run is), admission
+     * (groups in flight and ready, the staleness bound) and each server's versions.
+     */
     void status(JsonNode s) {
+        if (s.has("phase")) {
+            String now = s.get("phase").asText();
+            for (String p : PHASES) {
+                set("vaco_trainer_phase", "1 for the run's current phase (warm start, training, finished), 0 for the others.",
+                        Tags.of("phase", p), p.equals(now) ? 1 : 0);
+            }
+        }
         for (String k : new String[] {"in_flight_groups", "ready_groups", "max_staleness", "prompts_per_step", "admitted_groups", "admission_limit"}) {
             if (s.has(k)) set("vaco_trainer_" + k, "The rollout pipeline's " + k.replace('_', ' ') + " now.", Tags.empty(), s.get(k).asDouble());
         }

@@ -142,9 +142,31 @@ class DashboardServerTest {
             assertThat(f.get("vaco_trainer_lag_tokens").value("lag", "1")).isEqualTo(30);
             assertThat(f.get("vaco_trainer_eval_accuracy").value()).isEqualTo(0.5);
             assertThat(f.get("vaco_trainer_in_flight_groups").value()).isEqualTo(5);
+            assertThat(f.get("vaco_trainer_phase").value("phase", "training")).isEqualTo(1);
+            assertThat(f.get("vaco_trainer_phase").value("phase", "warm start")).isEqualTo(0);
             assertThat(f.get("vaco_trainer_server_version").value("server", "http://127.0.0.1:1")).isEqualTo(3);
             assertThat(f).containsKeys("vertx_http_server_active_requests", "jvm_memory_used_bytes");
         }
+    }
+
+    @Test
+    void aDashboardBesideAnotherMeteredVertxServesItsOwnJvmAndHttpMeters() throws Exception {
+        Path a = run("a", 2, 0);
+        // the embedded inference server's Vert.x comes first in `vaco train`; another dashboard stands in for it here
+        try (DashboardServer first = DashboardServer.over("127.0.0.1", 0, RunDirs.of(List.of(a)));
+             DashboardServer second = DashboardServer.live("127.0.0.1", 0, "a", a, () -> null)) {
+            for (int i = 0; i < 4; i++) assertThat(get(second.url() + "api/runs").statusCode()).isEqualTo(200);
+            Map<String, PrometheusText.Family> own = PrometheusText.parse(get(second.url() + "metrics").body());
+            assertThat(own).containsKeys("jvm_memory_used_bytes", "vertx_http_server_requests_total", "vaco_trainer_step");
+            assertThat(requests(own)).as("this dashboard's requests on its /metrics").isEqualTo(4);
+            assertThat(requests(PrometheusText.parse(get(first.url() + "metrics").body())))
+                    .as("the second dashboard's requests on the first's /metrics").isZero();
+        }
+    }
+
+    static double requests(Map<String, PrometheusText.Family> f) {
+        PrometheusText.Family r = f.get("vertx_http_server_requests_total");
+        return r == null ? 0 : r.samples().stream().mapToDouble(PrometheusText.Sample::value).sum();
     }
 
     /** The next stream line starting with {@code prefix} (others skipped), waiting at most 5 s. */
