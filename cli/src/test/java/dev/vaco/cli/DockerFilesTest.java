@@ -118,6 +118,10 @@ class DockerFilesTest {
         TrainConfig cfg = ConfigLoader.load(overrides);
         assertThat(cfg.run().evalDataset()).isEqualTo("/data/gsm8k_test.jsonl");
         assertThat(cfg.cluster().minServers()).isEqualTo(2);
+        // the run's live page and the trainer's /metrics, published on the host at the port the trainer listens on
+        String dashboard = flag(train, "--dashboard-port");
+        assertThat(cfg.dashboard().host()).as("reachable through the published port").isEqualTo("0.0.0.0");
+        assertThat(strings(services.path("trainer").path("ports"))).contains(dashboard + ":" + dashboard);
     }
 
     private static String flag(List<String> args, String name) {

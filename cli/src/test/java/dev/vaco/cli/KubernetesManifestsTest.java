@@ -219,6 +219,28 @@ class KubernetesManifestsTest {
         assertThat(pod.getTerminationGracePeriodSeconds()).as("time to finish a step and checkpoint").isGreaterThan(60);
     }
 
+    @Test
+    void theTrainersPageAndEveryPodsMetricsAreReachableOnThePortsTheyListenOn() {
+        Container c = only(trainer.getSpec().getTemplate());
+        List<String> a = args(c);
+        int dashboard = port(c, "dashboard");
+        assertThat(Integer.parseInt(flag(a, "--dashboard-port"))).isEqualTo(dashboard);
+        TrainConfig cfg = ConfigLoader.load(a.stream().filter(x -> x.contains("=") && !x.startsWith("-")).toList());
+        assertThat(cfg.dashboard().host()).as("reachable from other pods").isEqualTo("0.0.0.0");
+        Service page = (Service) byName.get("Service/vaco-trainer");
+        assertThat(page).isNotNull();
+        assertThat(page.getSpec().getPorts().get(0).getTargetPort().getStrVal()).isEqualTo("dashboard");
+        assertThat(trainer.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(page.getSpec().getSelector());
+        assertThat(servers.getSpec().getTemplate().getMetadata().getLabels()).as("the page's Service selects no server")
+                .doesNotContainEntry("app.kubernetes.io/component", page.getSpec().getSelector().get("app.kubernetes.io/component"));
+        // Prometheus's pod discovery: each pod names the port its /metrics is on (the server's API, the trainer's page)
+        for (var pod : List.of(Map.entry(servers.getSpec().getTemplate(), "http"), Map.entry(trainer.getSpec().getTemplate(), "dashboard"))) {
+            Map<String, String> ann = pod.getKey().getMetadata().getAnnotations();
+            assertThat(ann).containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/path", "/metrics");
+            assertThat(ann.get("prometheus.io/port")).isEqualTo(String.valueOf(port(only(pod.getKey()), pod.getValue())));
+        }
+    }
+
     private static EnvVar env(Container c, String name) {
         return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError(c.getName() + " has no env " + name));
