@@ -121,7 +121,8 @@ class DockerFilesTest {
         // the run's live page and the trainer's /metrics, published on the host at the port the trainer listens on
         String dashboard = flag(train, "--dashboard-port");
         assertThat(cfg.dashboard().host()).as("reachable through the published port").isEqualTo("0.0.0.0");
-        assertThat(strings(services.path("trainer").path("ports"))).contains(dashboard + ":" + dashboard);
+        assertThat(strings(services.path("trainer").path("ports"))).as("the page, on the host's loopback")
+                .contains("127.0.0.1:" + dashboard + ":" + dashboard);
     }
 
     private static String flag(List<String> args, String name) {
