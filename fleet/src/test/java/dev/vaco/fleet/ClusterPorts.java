@@ -39,14 +39,17 @@ public final class ClusterPorts {
         throw new IOException("no free port in [10000, " + below + ") after 1000 tries");
     }
 
-    /** The first port of Linux's ephemeral range (ip_local_port_range), or IANA's 49152 elsewhere. */
+    /** The first port of Linux's ephemeral range (ip_local_port_range), or IANA's 49152 where there is no such file. */
     static int ephemeralStart() {
+        Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+        if (!Files.isReadable(range)) return 49_152;
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-            int start = Integer.parseInt(range.split("\\s+")[0]);
-            return start > 11_000 ? start : 49_152;
+            // line by line: Files.readString trusts the size /proc reports and returned the first byte only ("3")
+            int start = Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]);
+            if (start <= 11_000) throw new IllegalStateException(range + " starts at " + start + ": no room below it");
+            return start;
         } catch (IOException | RuntimeException e) {
-            return 49_152;
+            throw new IllegalStateException("cannot read " + range + ": " + e, e);
         }
     }
 }

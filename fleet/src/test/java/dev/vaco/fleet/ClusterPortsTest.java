@@ -2,6 +2,8 @@ package dev.vaco.fleet;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.File;
+import java.io.FileInputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.HashSet;
@@ -15,6 +17,12 @@ class ClusterPortsTest {
     void portsAreFreeBelowTheEphemeralRangeAndDistinct() throws Exception {
         int below = ClusterPorts.ephemeralStart();
         assertThat(below).isGreaterThan(10_000);
+        File range = new File("/proc/sys/net/ipv4/ip_local_port_range");
+        if (range.canRead()) { // read here another way: a stream to its end, not a size-sized buffer
+            try (var in = new FileInputStream(range)) {
+                assertThat(below).isEqualTo(Integer.parseInt(new String(in.readAllBytes()).trim().split("\\s+")[0]));
+            }
+        }
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 50; i++) {
             int port = ClusterPorts.free();
