@@ -85,9 +85,8 @@ final class DemoArms {
             if (name.equals("sft")) {
                 // more of the demonstrations: when they are limited, the warm start's own, in a new order
                 long sftSeed = cfg.sft().seedOr(run.seed());
-                int n = cfg.sft().demonstrations();
-                examples = DataCursor.demonstrations(DataCursor.synthetic(n == 0 ? sftSeed + 1 : sftSeed, cfg.sftMix(), 1).train(),
-                        n, sftSeed + 1);
+                examples = cfg.sft().demonstrations() > 0 ? DataCursor.cycle(DataCursor.demonstrationPool(cfg), sftSeed + 1)
+                        : DataCursor.synthetic(sftSeed + 1, cfg.sftMix(), 1).train();
             } else {
                 Iterator<Problem> answerOnly = DataCursor.synthetic(run.seed(), run.levelMix(), 1)
                         .excluding(DataCursor.demonstratedQuestions(cfg)).train();

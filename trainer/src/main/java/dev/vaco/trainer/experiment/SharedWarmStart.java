@@ -1,6 +1,7 @@
 package dev.vaco.trainer.experiment;
 
 import ai.djl.ndarray.NDManager;
+import dev.vaco.datasets.Problem;
 import dev.vaco.datasets.PromptStyle;
 import dev.vaco.datasets.Prompts;
 import dev.vaco.learner.policy.Engines;
@@ -16,6 +17,7 @@ import dev.vaco.trainer.sft.WarmStart;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -37,10 +39,10 @@ public final class SharedWarmStart {
         try (Tokenizer tok = Tokenizer.load(init);
              NDManager root = Engines.pytorch().newBaseManager();
              TorchPolicy policy = TorchPolicy.create(m.config(), m.weights())) {
-            DataCursor data = DataCursor.synthetic(seed, cfg.sftMix(), cfg.run().evalProblems());
+            Iterator<Problem> examples = cfg.sft().demonstrations() > 0 ? DataCursor.cycle(DataCursor.demonstrationPool(cfg), seed)
+                    : DataCursor.synthetic(seed, cfg.sftMix(), cfg.run().evalProblems()).train();
             Prompts prompts = new Prompts(tok, null, PromptStyle.BUILT_IN, List.of());
-            WarmStart.Report r = WarmStart.run(policy, root, cfg.sft(), cfg.optim(),
-                    DataCursor.demonstrations(data.train(), cfg.sft().demonstrations(), seed), prompts, log::println);
+            WarmStart.Report r = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), examples, prompts, log::println);
             if (StopRequest.requested()) return null; // a partial warm start is not saved: the next run redoes it
             ModelDir.save(dir, m.config(), policy.exportWeights());
             ModelDir.copyTokenizer(init, dir);

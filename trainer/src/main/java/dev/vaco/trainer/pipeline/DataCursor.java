@@ -88,15 +88,27 @@ public final class DataCursor {
     }
 
     /**
-     * The questions of a limited set of demonstrations of RL's own problems ({@code sft.demonstrations} > 0, the
-     * same levels): the warm start's worked solutions, which RL's stream (and the demo's RFT control) leave out, so
-     * that RL learns from the problems that have a final answer only. Empty otherwise.
+     * The worked solutions there are when they are limited ({@code sft.demonstrations} = n > 0): the first n distinct
+     * problems of the warm start's stream (its seed; the demonstrated levels, or RL's own when they are the same).
+     * The warm start and the demo's SFT control cycle over them ({@link #cycle}); empty when n is 0 (a worked solution
+     * for every training problem).
+     */
+    public static List<Problem> demonstrationPool(TrainConfig cfg) {
+        int n = cfg.sft().demonstrations();
+        if (n == 0) return List.of();
+        long seed = cfg.sft().seedOr(cfg.run().seed());
+        return firstDistinct((cfg.levelsApart() ? synthetic(seed, cfg.sftMix(), 1) : of(cfg, seed)).train(), n);
+    }
+
+    /**
+     * The questions of {@link #demonstrationPool} when it holds RL's own problems (the same levels): RL's stream (and
+     * the demo's RFT control) leave them out, so that RL learns from the problems that have a final answer only.
+     * Empty otherwise.
      */
     public static Set<String> demonstratedQuestions(TrainConfig cfg) {
-        int n = cfg.sft().demonstrations();
-        if (n == 0 || cfg.levelsApart()) return Set.of();
+        if (cfg.levelsApart()) return Set.of();
         Set<String> q = new HashSet<>();
-        for (Problem p : firstDistinct(of(cfg, cfg.sft().seedOr(cfg.run().seed())).train(), n)) q.add(p.question());
+        for (Problem p : demonstrationPool(cfg)) q.add(p.question());
         return q;
     }
 
@@ -142,15 +154,6 @@ public final class DataCursor {
             if (w.get(i) > 0) out.addAll(SyntheticMath.testSet((int) (heldOutCount / levels), EVAL_SEED ^ (0x5EEDL + i), LevelMix.of(i + 1)));
         }
         return out;
-    }
-
-    /**
-     * The worked solutions there are ({@code sft.demonstrations}): the first {@code n} distinct problems of
-     * {@code stream} ({@link #firstDistinct}), then those over and over, reshuffled every pass (pass k in the order of
-     * seed + k); the stream itself when {@code n} is 0.
-     */
-    public static Iterator<Problem> demonstrations(Iterator<Problem> stream, int n, long seed) {
-        return n == 0 ? stream : cycle(firstDistinct(stream, n), seed);
     }
 
     /** {@code all} over and over, reshuffled every pass (pass k in the order of seed + k). */

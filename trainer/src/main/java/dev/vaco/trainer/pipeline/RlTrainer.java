@@ -33,6 +33,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -227,12 +228,11 @@ public final class RlTrainer {
         boolean warmStart() throws IOException, InterruptedException {
             // a warm start with its own seed draws its own examples; the RL stream then starts at its beginning
             long sftSeed = cfg.sft().seedOr(cfg.run().seed());
-            // (a limited set of demonstrations is drawn from a stream of its own: RL's stream leaves them out)
-            int n = cfg.sft().demonstrations();
-            DataCursor sftData = cfg.levelsApart() ? DataCursor.synthetic(sftSeed, cfg.sftMix(), 1)
-                    : sftSeed == cfg.run().seed() && n == 0 ? data : cursor(sftSeed);
-            WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(),
-                    DataCursor.demonstrations(sftData.train(), n, sftSeed), prompts, out::println);
+            // (a limited set of demonstrations is a pool of its own, which RL's stream leaves out)
+            Iterator<Problem> examples = cfg.sft().demonstrations() > 0 ? DataCursor.cycle(DataCursor.demonstrationPool(cfg), sftSeed)
+                    : cfg.levelsApart() ? DataCursor.synthetic(sftSeed, cfg.sftMix(), 1).train()
+                    : sftSeed == cfg.run().seed() ? data.train() : cursor(sftSeed).train();
+            WarmStart.Report sft = WarmStart.run(policy, root, cfg.sft(), cfg.optim(), examples, prompts, out::println);
             if (StopRequest.requested()) {
                 // nothing is checkpointed inside the warm start: a rerun starts it again
                 out.printf("stopped during the warm start (step %d of %d); nothing to resume%n", sft.steps(), cfg.sft().steps());

@@ -123,7 +123,8 @@ class DataCursorTest {
                 "run.seed=5"));
         List<Problem> first = DataCursor.firstDistinct(DataCursor.synthetic(5, LevelMix.of(1), 1).train(), 300);
         assertThat(questions(first)).hasSize(300);
-        Iterator<Problem> demos = DataCursor.demonstrations(DataCursor.synthetic(5, LevelMix.of(1), 1).train(), 300, 5);
+        assertThat(DataCursor.demonstrationPool(cfg)).isEqualTo(first);
+        Iterator<Problem> demos = DataCursor.cycle(DataCursor.demonstrationPool(cfg), 5);
         List<String> passOne = new ArrayList<>(), passTwo = new ArrayList<>();
         for (int i = 0; i < 300; i++) passOne.add(demos.next().question());
         for (int i = 0; i < 300; i++) passTwo.add(demos.next().question());
@@ -135,8 +136,8 @@ class DataCursorTest {
         // the same seed as the warm start: without the exclusion RL's first 300 problems would be the demonstrations
         Set<String> rl = draw(DataCursor.synthetic(5, LevelMix.of(1), 1).excluding(demonstrated), 3_000);
         assertThat(rl).hasSizeGreaterThan(2_000).doesNotContainAnyElementsOf(demonstrated);
-        assertThat(DataCursor.demonstrations(DataCursor.synthetic(5, LevelMix.of(1), 1).train(), 0, 5).next().question())
-                .isEqualTo(first.get(0).question()); // 0: the stream itself
+        // 0: no pool (the warm start then draws its stream itself)
+        assertThat(DataCursor.demonstrationPool(dev.vaco.trainer.config.ConfigLoader.load(List.of("run.levels=1")))).isEmpty();
         // levels apart: the demonstrations are other levels' problems, nothing to leave out
         assertThat(DataCursor.demonstratedQuestions(dev.vaco.trainer.config.ConfigLoader.load(
                 List.of("sft.levels=6", "run.levels=1", "sft.demonstrations=50")))).isEmpty();
