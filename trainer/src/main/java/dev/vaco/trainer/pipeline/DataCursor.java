@@ -67,18 +67,7 @@ public final class DataCursor {
         } else {
             heldOutHead = null;
         }
-        List<Problem> pool = train;
-        it = new Iterator<>() {
-            int i;
-            List<Problem> order = Datasets.shuffle(pool, seed);
-
-            public boolean hasNext() { return true; }
-
-            public Problem next() {
-                if (i == order.size()) { order = Datasets.shuffle(pool, seed + i); i = 0; }
-                return order.get(i++);
-            }
-        };
+        it = cycle(train, seed);
     }
 
     /** A run's stream and held-out set, the stream seeded with {@code seed}. */

@@ -79,6 +79,21 @@ class DataCursorTest {
         assertThat(b.consumed()).isEqualTo(70);
     }
 
+    /** A file's stream: every pass the whole pool, each in an order of its own (pass k in the order of seed + k). */
+    @Test
+    void everyPassOverAFileIsANewPermutation() throws Exception {
+        Path file = gsm8k("gsm8k_train.jsonl", "train", 40);
+        Iterator<Problem> it = new DataCursor(file.toString(), "", 10, 5, LevelMix.DEFAULT).train();
+        List<List<String>> passes = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            List<String> pass = new ArrayList<>();
+            for (int i = 0; i < 30; i++) pass.add(it.next().question());
+            assertThat(new HashSet<>(pass)).hasSize(30);
+            passes.add(pass);
+        }
+        assertThat(new HashSet<>(passes)).as("four passes, four orders").hasSize(4);
+    }
+
     @Test
     void aFileTooSmallToHoldOutFromNamesBothKeys() throws Exception {
         Path file = gsm8k("small.jsonl", "train", 8);
